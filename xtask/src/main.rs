@@ -1,1 +1,60 @@
-fn main() {}
+//! `cargo xtask <command>`: developer and CI tasks for keystoneauth-rs.
+//!
+//! This file is only a dispatcher. Each command family lives in its own module;
+//! to add one (`peers`, `bench`, `fuzz`, `emulator`, ...), add a module, a line to
+//! [`COMMANDS`] and a match arm in [`main`].
+
+mod keystone;
+mod test;
+mod util;
+
+use anyhow::Result;
+use std::process::ExitCode;
+
+/// `(name, one-line help)` of every top-level command, for `cargo xtask help`.
+const COMMANDS: &[(&str, &str)] = &[
+    (
+        "keystone up [--tls]",
+        "start a real Keystone 30.0.0 (PyPI) on 127.0.0.1; --tls adds an mTLS listener",
+    ),
+    ("keystone down", "stop it (by recorded PID)"),
+    (
+        "keystone status",
+        "print where it runs; exit status 1 when it is not running",
+    ),
+    (
+        "test [CARGO TEST ARGS...]",
+        "keystone up --tls, `cargo test --workspace` (or `cargo test ARGS`), keystone down",
+    ),
+];
+
+fn usage() -> String {
+    let mut s = String::from("usage: cargo xtask <command>\n\ncommands:\n");
+    for (name, help) in COMMANDS {
+        s.push_str(&format!("  {name:<28} {help}\n"));
+    }
+    s
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result: Result<ExitCode> = match args.first().map(String::as_str) {
+        Some("keystone") => keystone::main(&args[1..]),
+        Some("test") => test::main(&args[1..]),
+        Some("help" | "-h" | "--help") | None => {
+            print!("{}", usage());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(other) => {
+            eprint!("unknown command `{other}`\n\n{}", usage());
+            Ok(ExitCode::from(2))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
