@@ -1,0 +1,221 @@
+//! [`Adapter`]: a [`Session`] bound to one service.
+//!
+//! ```no_run
+//! # async fn demo(session: keystoneauth_core::Session) -> keystoneauth_core::Result<()> {
+//! use keystoneauth_core::Adapter;
+//! let compute = Adapter::new(session, "compute").min_version("2.1")?.default_microversion("2.60");
+//! let servers: serde_json::Value = compute.get("/servers").send().await?.json()?;
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use http::Method;
+
+use crate::catalog::{EndpointData, Interface};
+use crate::error::{Error, Result};
+use crate::plugin::EndpointFilter;
+use crate::session::{RequestBuilder, Session};
+use crate::version::VersionRange;
+
+/// A session bound to one service: service type, interface, region, version range, endpoint
+/// override, default microversion and retries.
+#[derive(Debug, Clone)]
+pub struct Adapter {
+    session: Session,
+    filter: EndpointFilter,
+    endpoint_override: Option<String>,
+    default_microversion: Option<String>,
+    connect_retries: Option<u32>,
+    status_code_retries: Option<u32>,
+    global_request_id: Option<String>,
+    client_name: Option<(String, Option<String>)>,
+    raise_exc: Option<bool>,
+    timeout: Option<Duration>,
+}
+
+impl Adapter {
+    /// An adapter for a service type.
+    pub fn new(session: Session, service_type: impl Into<String>) -> Self {
+        Adapter {
+            session,
+            filter: EndpointFilter::service(service_type),
+            endpoint_override: None,
+            default_microversion: None,
+            connect_retries: None,
+            status_code_retries: None,
+            global_request_id: None,
+            client_name: None,
+            raise_exc: None,
+            timeout: None,
+        }
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The endpoint filter.
+    pub fn filter(&self) -> &EndpointFilter {
+        &self.filter
+    }
+
+    /// Preferred interface (call again for a fallback).
+    pub fn interface(mut self, interface: Interface) -> Self {
+        self.filter.interface.push(interface);
+        self
+    }
+    /// Region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.filter.region_name = Some(region.into());
+        self
+    }
+    /// Service name.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.filter.service_name = Some(name.into());
+        self
+    }
+    /// Major version (`"2"` = 2.0 … 2.latest).
+    pub fn version(mut self, v: &str) -> Result<Self> {
+        self.filter.version = VersionRange::from_args(Some(v), None, None)?;
+        Ok(self)
+    }
+    /// Minimum version.
+    pub fn min_version(mut self, v: &str) -> Result<Self> {
+        self.filter = self.filter.min_version(v)?;
+        Ok(self)
+    }
+    /// Maximum version.
+    pub fn max_version(mut self, v: &str) -> Result<Self> {
+        self.filter = self.filter.max_version(v)?;
+        Ok(self)
+    }
+    /// Use this URL instead of the catalog's.
+    pub fn endpoint_override(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_override = Some(url.into());
+        self
+    }
+    /// Microversion sent with every request unless the request sets one.
+    pub fn default_microversion(mut self, v: impl Into<String>) -> Self {
+        self.default_microversion = Some(v.into());
+        self
+    }
+    /// Connect retries.
+    pub fn connect_retries(mut self, n: u32) -> Self {
+        self.connect_retries = Some(n);
+        self
+    }
+    /// Status-code retries.
+    pub fn status_code_retries(mut self, n: u32) -> Self {
+        self.status_code_retries = Some(n);
+        self
+    }
+    /// A global request id sent with every request.
+    pub fn global_request_id(mut self, id: impl Into<String>) -> Self {
+        self.global_request_id = Some(id.into());
+        self
+    }
+    /// Client name and version for the User-Agent.
+    pub fn client_name(mut self, name: impl Into<String>, version: Option<String>) -> Self {
+        self.client_name = Some((name.into(), version));
+        self
+    }
+    /// Return failure statuses as errors (default true).
+    pub fn raise_exc(mut self, on: bool) -> Self {
+        self.raise_exc = Some(on);
+        self
+    }
+    /// Timeout of each request.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// A request relative to the service's endpoint.
+    pub fn request(&self, method: Method, path: impl Into<String>) -> RequestBuilder {
+        let mut r = self.session.request(method, path);
+        r = match &self.endpoint_override {
+            Some(o) => r.endpoint_override(o.clone()),
+            None => r.endpoint_filter(self.filter.clone()),
+        };
+        if let Some(st) = &self.filter.service_type {
+            r = r.microversion_service_type(st.clone());
+        }
+        if let Some(mv) = &self.default_microversion {
+            r = r.microversion(mv.clone());
+        }
+        if let Some(n) = self.connect_retries {
+            r = r.connect_retries(n);
+        }
+        if let Some(n) = self.status_code_retries {
+            r = r.status_code_retries(n);
+        }
+        if let Some(id) = &self.global_request_id {
+            r = r.header(crate::session::REQUEST_ID_HEADER, id);
+        }
+        if let Some((n, v)) = &self.client_name {
+            r = r.client_name(n.clone(), v.clone());
+        }
+        if let Some(on) = self.raise_exc {
+            r = r.raise_exc(on);
+        }
+        if let Some(t) = self.timeout {
+            r = r.timeout(t);
+        }
+        r
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+    /// `POST path`.
+    pub fn post(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+    /// `PUT path`.
+    pub fn put(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+    /// `PATCH path`.
+    pub fn patch(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PATCH, path)
+    }
+    /// `DELETE path`.
+    pub fn delete(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::DELETE, path)
+    }
+    /// `HEAD path`.
+    pub fn head(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::HEAD, path)
+    }
+
+    /// The endpoint URL (the override, else the catalog's).
+    pub async fn endpoint(&self) -> Result<String> {
+        if let Some(o) = &self.endpoint_override {
+            return Ok(o.clone());
+        }
+        self.session
+            .endpoint(&self.filter)
+            .await?
+            .ok_or_else(|| Error::EndpointNotFound(format!("no endpoint for {:?}", self.filter)))
+    }
+
+    /// Endpoint data after discovery (microversion ranges included).
+    pub async fn endpoint_data(&self) -> Result<EndpointData> {
+        let mut f = self.filter.clone();
+        f.discover_versions = true;
+        if let Some(o) = &self.endpoint_override {
+            let base = EndpointData::for_url(o.clone());
+            if f.version.is_empty() {
+                return Ok(base);
+            }
+            return crate::discover::versioned_data(&self.session, &base, &f, None).await;
+        }
+        self.session
+            .endpoint_data(&f)
+            .await?
+            .ok_or_else(|| Error::EndpointNotFound(format!("no endpoint for {:?}", self.filter)))
+    }
+}

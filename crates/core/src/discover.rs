@@ -1,0 +1,514 @@
+//! Version discovery: parse root and version documents, pick a version, find the URL.
+//!
+//! ```
+//! use keystoneauth_core::discover::Discover;
+//! use keystoneauth_core::version::{Version, VersionRange};
+//! let body = br#"{"versions": {"values": [{"id": "v3.14", "status": "stable",
+//!   "links": [{"rel": "self", "href": "http://127.0.0.1:5000/v3/"}]}]}}"#;
+//! let disc = Discover::parse("http://127.0.0.1:5000/", body).unwrap();
+//! let range = VersionRange::from_args(Some("3"), None, None).unwrap();
+//! let v = disc.versioned_data_for(None, &range).unwrap();
+//! assert_eq!(v.version, Version::new(3, 14));
+//! assert_eq!(v.url, "http://127.0.0.1:5000/v3/");
+//! ```
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::catalog::EndpointData;
+use crate::error::{Error, Result};
+use crate::plugin::EndpointFilter;
+use crate::session::Session;
+use crate::version::{version_from_url, Part, Version, VersionRange};
+
+/// One version a service offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionData {
+    /// The version (`3.14`).
+    pub version: Version,
+    /// Its URL (`self` link).
+    pub url: String,
+    /// The `collection` link, if any.
+    pub collection: Option<String>,
+    /// Lowest microversion.
+    pub min_microversion: Option<Version>,
+    /// Highest microversion.
+    pub max_microversion: Option<Version>,
+    /// `next_min_version`.
+    pub next_min_version: Option<Version>,
+    /// `not_before`.
+    pub not_before: Option<String>,
+    /// `CURRENT`, `SUPPORTED`, `DEPRECATED`, `EXPERIMENTAL` or `UNKNOWN`.
+    pub status: String,
+    /// The status as the server wrote it.
+    pub raw_status: String,
+}
+
+/// The versions a service offers, from one discovery document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discover {
+    url: String,
+    versions: Vec<VersionData>,
+}
+
+fn normalize_status(raw: &str) -> &'static str {
+    match raw.to_ascii_lowercase().as_str() {
+        "stable" | "current" => "CURRENT",
+        "supported" => "SUPPORTED",
+        "deprecated" => "DEPRECATED",
+        "experimental" => "EXPERIMENTAL",
+        _ => "UNKNOWN",
+    }
+}
+
+fn opt_version(v: Option<&Value>) -> Option<Version> {
+    v.and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .and_then(|s| Version::parse(s).ok())
+}
+
+/// Resolve a link from a discovery document against the document's URL. When the link names
+/// another host (services advertising internal addresses), keep the discovery host.
+pub fn combine_relative_url(discovery_url: &str, href: &str) -> String {
+    let base_str = format!("{}/", discovery_url.trim_end_matches('/'));
+    let Ok(base) = url::Url::parse(&base_str) else {
+        return href.to_owned();
+    };
+    let Ok(joined) = base.join(href) else {
+        return href.to_owned();
+    };
+    if joined.host_str() == base.host_str()
+        && joined.port_or_known_default() == base.port_or_known_default()
+    {
+        return joined.to_string();
+    }
+    let last = joined
+        .path_segments()
+        .and_then(|mut s| s.rfind(|x| !x.is_empty()).map(str::to_owned))
+        .unwrap_or_default();
+    let mut path = base.path().trim_end_matches('/').to_owned();
+    if !last.is_empty() && !path.ends_with(&format!("/{last}")) {
+        path = format!("{path}/{last}");
+    }
+    if href.ends_with('/') {
+        path.push('/');
+    }
+    let mut out = base.clone();
+    out.set_path(&path);
+    out.set_query(joined.query());
+    out.set_fragment(joined.fragment());
+    out.to_string()
+}
+
+impl Discover {
+    /// Parse a discovery document fetched from `url`.
+    pub fn parse(url: &str, body: &[u8]) -> Result<Discover> {
+        let v: Value = serde_json::from_slice(body).map_err(|e| {
+            Error::discovery(format!("Invalid Response - not JSON: {e}"), Some(url))
+        })?;
+        if v.is_array() {
+            return Err(Error::discovery(
+                "Invalid Response - List returned instead of dict",
+                Some(url),
+            ));
+        }
+        let entries: Vec<Value> = if let Some(values) = v
+            .get("versions")
+            .and_then(|x| x.get("values"))
+            .and_then(Value::as_array)
+        {
+            values.clone()
+        } else if let Some(list) = v.get("versions").and_then(Value::as_array) {
+            list.clone()
+        } else if let Some(one) = v.get("version").filter(|x| x.is_object()) {
+            vec![one.clone()]
+        } else if v.get("id").is_some() {
+            let mut one = v.clone();
+            if let Some(o) = one.as_object_mut() {
+                o.entry("status").or_insert(Value::String("CURRENT".into()));
+            }
+            vec![one]
+        } else {
+            let text = String::from_utf8_lossy(body);
+            return Err(Error::discovery(
+                format!(
+                    "Invalid Response - Bad version data returned: {}...",
+                    text.chars().take(50).collect::<String>()
+                ),
+                Some(url),
+            ));
+        };
+        let mut versions = Vec::new();
+        for e in entries {
+            let Some(id) = e.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let Ok(version) = Version::parse(id) else {
+                continue;
+            };
+            let raw_status = e.get("status").and_then(Value::as_str).unwrap_or("");
+            let status = normalize_status(raw_status);
+            if !matches!(status, "CURRENT" | "SUPPORTED" | "DEPRECATED") {
+                continue;
+            }
+            let links = e.get("links").and_then(Value::as_array);
+            let link = |rel: &str| {
+                links.and_then(|l| {
+                    l.iter().find_map(|x| {
+                        let r = x.get("rel").and_then(Value::as_str)?;
+                        if r.eq_ignore_ascii_case(rel) {
+                            x.get("href").and_then(Value::as_str)
+                        } else {
+                            None
+                        }
+                    })
+                })
+            };
+            let Some(self_href) = link("self") else {
+                continue;
+            };
+            versions.push(VersionData {
+                version,
+                url: combine_relative_url(url, self_href),
+                collection: link("collection").map(|h| combine_relative_url(url, h)),
+                min_microversion: opt_version(e.get("min_version")),
+                max_microversion: opt_version(e.get("max_version"))
+                    .or_else(|| opt_version(e.get("version"))),
+                next_min_version: opt_version(e.get("next_min_version")),
+                not_before: e
+                    .get("not_before")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+                status: status.to_owned(),
+                raw_status: raw_status.to_owned(),
+            });
+        }
+        versions.sort_by(|a, b| a.version.cmp(&b.version));
+        Ok(Discover {
+            url: url.to_owned(),
+            versions,
+        })
+    }
+
+    /// Fetch (or take from the session's cache) the document at `url`.
+    pub async fn fetch(session: &Session, url: &str) -> Result<Arc<Discover>> {
+        let key = {
+            let t = url.trim_end_matches('/');
+            match url::Url::parse(t) {
+                Ok(u) if u.path() == "/" || u.path().is_empty() => t.to_owned(),
+                _ => t.to_owned(),
+            }
+        };
+        if let Some(d) = session.discovery_cache_get(&key) {
+            return Ok(d);
+        }
+        let resp = session
+            .get(url)
+            .header("Accept", "application/json")
+            .authenticated(false)
+            .raise_exc(false)
+            .send()
+            .await?;
+        let resp = if resp.status().as_u16() == 401 && session.auth().is_some() {
+            session
+                .get(url)
+                .header("Accept", "application/json")
+                .authenticated(true)
+                .raise_exc(false)
+                .send()
+                .await?
+        } else {
+            resp
+        };
+        let code = resp.status().as_u16();
+        if code >= 400 {
+            return Err(resp.to_error(&http::Method::GET));
+        }
+        let d = Arc::new(Discover::parse(url, resp.bytes())?);
+        session.discovery_cache_put(&key, d.clone());
+        Ok(d)
+    }
+
+    /// The URL the document came from.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The versions, oldest first.
+    pub fn versions(&self) -> &[VersionData] {
+        &self.versions
+    }
+
+    /// The newest version matching `url` (its self link) or the range (keystoneauth1's
+    /// `versioned_data_for`).
+    pub fn versioned_data_for(
+        &self,
+        url: Option<&str>,
+        range: &VersionRange,
+    ) -> Option<&VersionData> {
+        let newest_first = || self.versions.iter().rev();
+        if range.max.as_ref().is_some_and(Version::is_latest)
+            && range.min.as_ref().is_none_or(Version::is_latest)
+        {
+            return newest_first().next();
+        }
+        if range.is_empty() && url.is_none() {
+            return newest_first().next();
+        }
+        let norm = |u: &str| format!("{}/", u.trim_end_matches('/'));
+        for v in newest_first() {
+            if let Some(u) = url {
+                if norm(&v.url) == norm(u) {
+                    return Some(v);
+                }
+            }
+            if let Some(min) = &range.min {
+                if min.latest_soft_match(&v.version) {
+                    return Some(v);
+                }
+            }
+            if !range.is_empty() && range.contains(&v.version) {
+                return Some(v);
+            }
+        }
+        if range.is_empty() && url.is_some() {
+            return newest_first().next();
+        }
+        None
+    }
+}
+
+struct UrlChoices {
+    choices: Vec<String>,
+    saved_project_id: Option<String>,
+    catalog_matches_exactly: bool,
+    catalog_matches_version: bool,
+}
+
+fn is_version_segment(s: &str) -> Option<Version> {
+    if s.starts_with('v') {
+        Version::parse(s).ok()
+    } else {
+        None
+    }
+}
+
+fn discovery_url_choices(
+    catalog_url: &str,
+    project_id: Option<&str>,
+    range: &VersionRange,
+    allow_version_hack: bool,
+) -> UrlChoices {
+    let mut out = UrlChoices {
+        choices: Vec::new(),
+        saved_project_id: None,
+        catalog_matches_exactly: false,
+        catalog_matches_version: false,
+    };
+    let trimmed = catalog_url.trim_end_matches('/');
+    let Ok(mut u) = url::Url::parse(trimmed) else {
+        out.choices.push(catalog_url.to_owned());
+        return out;
+    };
+    let mut segs: Vec<String> = u
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match project_id {
+        Some(pid) if segs.last().map(String::as_str) == Some(pid) => {
+            out.saved_project_id = segs.pop();
+        }
+        None if segs.len() >= 2 && is_version_segment(&segs[segs.len() - 2]).is_some() => {
+            out.saved_project_id = segs.pop();
+        }
+        _ => {}
+    }
+    let mut versioned_discovery = None;
+    let mut catalog_discovery = None;
+    let mut yielded_catalog_discovery = false;
+    if let Some(url_version) = segs.last().and_then(|s| is_version_segment(s)) {
+        u.set_path(&format!("/{}", segs.join("/")));
+        let versioned = u.to_string();
+        versioned_discovery = Some(versioned.clone());
+        let is_between = range.min.is_some() && range.max.is_some() && range.contains(&url_version);
+        if is_between {
+            let max = range.max.as_ref().expect("checked");
+            let exact = max.major() == url_version.major();
+            let high = max.minor() != Part::Latest && max.matches(&url_version);
+            out.catalog_matches_version = true;
+            out.catalog_matches_exactly = exact;
+            let cd = format!("{}/", versioned.trim_end_matches('/'));
+            if exact || high {
+                out.choices.push(cd.clone());
+                yielded_catalog_discovery = true;
+            }
+            catalog_discovery = Some(cd);
+        } else if range.is_empty() {
+            out.catalog_matches_version = true;
+        }
+        segs.pop();
+    }
+    if allow_version_hack {
+        u.set_path(&format!("/{}", segs.join("/")));
+        let hacked = format!("{}/", u.as_str().trim_end_matches('/'));
+        if hacked.trim_end_matches('/') != catalog_url.trim_end_matches('/') {
+            out.choices.push(hacked);
+        }
+        if let (Some(cd), false) = (catalog_discovery, yielded_catalog_discovery) {
+            out.choices.push(cd);
+        }
+    } else if let (Some(vd), Some(_)) = (versioned_discovery, &out.saved_project_id) {
+        out.choices.push(vd);
+    }
+    out.choices.push(catalog_url.to_owned());
+    let mut seen = std::collections::HashSet::new();
+    out.choices
+        .retain(|c| seen.insert(c.trim_end_matches('/').to_owned()));
+    out
+}
+
+/// Apply version discovery to catalog endpoint data (keystoneauth1's `get_versioned_data`).
+pub async fn versioned_data(
+    session: &Session,
+    data: &EndpointData,
+    filter: &EndpointFilter,
+    project_id: Option<&str>,
+) -> Result<EndpointData> {
+    let range = &filter.version;
+    let choices = discovery_url_choices(
+        &data.catalog_url,
+        project_id,
+        range,
+        !filter.no_version_hack,
+    );
+    if choices.catalog_matches_exactly && !filter.discover_versions {
+        let mut d = data.clone();
+        d.api_version = version_from_url(&data.catalog_url);
+        return Ok(d);
+    }
+    let mut found: Option<Arc<Discover>> = None;
+    for url in &choices.choices {
+        match Discover::fetch(session, url).await {
+            Ok(d) => {
+                found = Some(d);
+                break;
+            }
+            Err(e) => {
+                tracing::debug!(target: "keystoneauth::discover", url = %url, error = %e, "no discovery document")
+            }
+        }
+    }
+    let Some(disc) = found else {
+        if choices.catalog_matches_version {
+            let mut d = data.clone();
+            d.service_url = Some(data.catalog_url.clone());
+            return Ok(d);
+        }
+        if !filter.no_version_hack {
+            tracing::warn!(
+                target: "keystoneauth::discover",
+                "Failed to contact the endpoint at {} for discovery. Fallback to using that endpoint as the base url.",
+                data.catalog_url
+            );
+            return Ok(data.clone());
+        }
+        let show = |v: &Option<Version>| {
+            v.as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "any".into())
+        };
+        return Err(Error::discovery(
+            format!(
+                "Unable to find a version discovery document at {}, the service is unavailable or misconfigured. Required version range ({} - {}), version hack disabled.",
+                data.catalog_url,
+                show(&range.min),
+                show(&range.max)
+            ),
+            Some(&data.catalog_url),
+        ));
+    };
+    let match_url = if range.is_empty() {
+        Some(data.catalog_url.as_str())
+    } else {
+        None
+    };
+    let Some(m) = disc.versioned_data_for(match_url, range) else {
+        let msg = match (&range.min, &range.max) {
+            (Some(a), Some(b)) if b.is_latest() => format!("Minimum version {a} was not found"),
+            (None, Some(b)) => format!("Maximum version {b} was not found"),
+            (Some(a), Some(b)) => format!("No version found between {a} and {b}"),
+            _ => "No version data found remotely at all".to_owned(),
+        };
+        return Err(Error::discovery(msg, Some(disc.url())));
+    };
+    let mut d = data.clone();
+    d.api_version = Some(m.version.clone());
+    d.min_microversion = m.min_microversion.clone();
+    d.max_microversion = m.max_microversion.clone();
+    d.next_min_version = m.next_min_version.clone();
+    d.not_before = m.not_before.clone();
+    d.status = Some(m.status.clone());
+    let mut service_url = combine_relative_url(disc.url(), &m.url);
+    if let Some(pid) = &choices.saved_project_id {
+        service_url = format!("{}/{}", service_url.trim_end_matches('/'), pid);
+    }
+    d.service_url = Some(service_url);
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls() {
+        assert_eq!(
+            combine_relative_url(
+                "https://public.example.com/compute",
+                "http://internal:8774/v2.1/"
+            ),
+            "https://public.example.com/compute/v2.1/"
+        );
+        assert_eq!(
+            combine_relative_url("http://host/admin", "v2"),
+            "http://host/admin/v2"
+        );
+        assert_eq!(
+            combine_relative_url("https://k:5000/identity", "/v3"),
+            "https://k:5000/v3"
+        );
+    }
+
+    #[test]
+    fn url_choices() {
+        let r = VersionRange::from_args(None, Some("2"), Some("2.latest")).unwrap();
+        let c = discovery_url_choices("http://n:8774/v2.1/PROJ", Some("PROJ"), &r, true);
+        assert_eq!(c.choices[0], "http://n:8774/v2.1/");
+        assert_eq!(c.choices[1], "http://n:8774/");
+        assert!(c.catalog_matches_exactly);
+        assert_eq!(c.saved_project_id.as_deref(), Some("PROJ"));
+        let c = discovery_url_choices("http://k:5000/v2.0", None, &VersionRange::default(), true);
+        assert_eq!(c.choices, vec!["http://k:5000/", "http://k:5000/v2.0"]);
+        let c = discovery_url_choices(
+            "http://s:8080/v1/AUTH_abc",
+            Some("abc"),
+            &VersionRange::default(),
+            false,
+        );
+        assert_eq!(c.choices, vec!["http://s:8080/v1/AUTH_abc"]);
+    }
+
+    #[test]
+    fn bad_documents_are_discovery_failures() {
+        for body in [&b"[]"[..], b"{}", b"not json", br#"{"versions": 3}"#] {
+            assert!(matches!(
+                Discover::parse("http://x/", body),
+                Err(Error::DiscoveryFailure { .. })
+            ));
+        }
+    }
+}

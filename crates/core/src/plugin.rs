@@ -1,0 +1,331 @@
+//! The [`AuthPlugin`] trait every plugin implements, and the endpoint filter.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use http::{HeaderMap, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use crate::access::AccessInfo;
+use crate::catalog::{EndpointData, Interface};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::version::VersionRange;
+
+/// The header that carries a Keystone token.
+pub const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
+/// The header that carries a service token.
+pub const SERVICE_TOKEN_HEADER: &str = "X-Service-Token";
+
+/// Which endpoint to use: service type, name, interface, region, version range.
+///
+/// ```
+/// use keystoneauth_core::{EndpointFilter, catalog::Interface};
+/// let f = EndpointFilter::service("compute").interface(Interface::Internal).region("RegionOne")
+///     .min_version("2.1").unwrap();
+/// assert_eq!(f.service_type.as_deref(), Some("compute"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointFilter {
+    /// Service type (`compute`, `identity`, `block-storage`, or an alias).
+    pub service_type: Option<String>,
+    /// Service name.
+    pub service_name: Option<String>,
+    /// Service id.
+    pub service_id: Option<String>,
+    /// Endpoint id.
+    pub endpoint_id: Option<String>,
+    /// Interfaces in order of preference (empty = public).
+    pub interface: Vec<Interface>,
+    /// Region.
+    pub region_name: Option<String>,
+    /// Version range; empty = whatever the catalog says.
+    pub version: VersionRange,
+    /// Use the catalog URL as is, without version discovery.
+    pub skip_discovery: bool,
+    /// Do not try the unversioned URL when discovering (keystoneauth1's `allow_version_hack=False`).
+    pub no_version_hack: bool,
+    /// Fetch the discovery document even when the catalog URL already matches the version
+    /// (needed to learn microversion ranges).
+    pub discover_versions: bool,
+}
+
+impl EndpointFilter {
+    /// A filter for a service type.
+    pub fn service(service_type: impl Into<String>) -> Self {
+        EndpointFilter {
+            service_type: Some(service_type.into()),
+            ..Default::default()
+        }
+    }
+
+    /// The plugin's own auth URL (keystoneauth1's `interface=AUTH_INTERFACE`).
+    pub fn auth_interface() -> Self {
+        EndpointFilter {
+            interface: vec![Interface::Auth],
+            ..Default::default()
+        }
+    }
+
+    /// Prefer this interface (call several times for a preference list).
+    pub fn interface(mut self, interface: Interface) -> Self {
+        self.interface.push(interface);
+        self
+    }
+
+    /// Restrict to a region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region_name = Some(region.into());
+        self
+    }
+
+    /// Restrict to a service name.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Require a major version (`"3"` means 3.0 to 3.latest).
+    pub fn version(mut self, version: &str) -> Result<Self> {
+        self.version = VersionRange::from_args(Some(version), None, None)?;
+        Ok(self)
+    }
+
+    /// Require at least this version.
+    pub fn min_version(mut self, version: &str) -> Result<Self> {
+        let max = self.version.max.as_ref().map(ToString::to_string);
+        self.version = VersionRange::from_args(None, Some(version), max.as_deref())?;
+        Ok(self)
+    }
+
+    /// Require at most this version.
+    pub fn max_version(mut self, version: &str) -> Result<Self> {
+        let min = self.version.min.as_ref().map(ToString::to_string);
+        self.version = VersionRange::from_args(None, min.as_deref(), Some(version))?;
+        Ok(self)
+    }
+
+    /// True if the filter asks for the plugin's auth URL.
+    pub fn is_auth_interface(&self) -> bool {
+        self.interface.first() == Some(&Interface::Auth)
+    }
+}
+
+/// TLS material a plugin needs on its connections (client certificate, CA).
+#[derive(Clone, Default)]
+pub struct ConnectionParams {
+    /// PEM client certificate chain.
+    pub client_cert_pem: Option<Vec<u8>>,
+    /// PEM private key for the client certificate.
+    pub client_key_pem: Option<SecretString>,
+}
+
+impl fmt::Debug for ConnectionParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionParams")
+            .field(
+                "client_cert_pem",
+                &self.client_cert_pem.as_ref().map(|c| c.len()),
+            )
+            .field(
+                "client_key_pem",
+                &self.client_key_pem.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl ConnectionParams {
+    /// True if there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.client_cert_pem.is_none()
+    }
+}
+
+/// An authentication plugin: gives the headers that authenticate a request and finds endpoints.
+///
+/// The trait is object safe; a [`Session`] holds an `Arc<dyn AuthPlugin>`.
+///
+/// Implementing one for a fixed header:
+/// ```
+/// use async_trait::async_trait;
+/// use keystoneauth_core::{AuthPlugin, Session, Result};
+/// use http::HeaderMap;
+/// #[derive(Debug)]
+/// struct ApiKey;
+/// #[async_trait]
+/// impl AuthPlugin for ApiKey {
+///     async fn auth_headers(&self, _session: &Session) -> Result<Option<HeaderMap>> {
+///         let mut h = HeaderMap::new();
+///         h.insert("X-Api-Key", "k".parse().unwrap());
+///         Ok(Some(h))
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait AuthPlugin: Send + Sync + fmt::Debug {
+    /// Headers for an authenticated request; `None` means no valid authentication is available.
+    async fn auth_headers(&self, session: &Session) -> Result<Option<HeaderMap>>;
+
+    /// The token, if this plugin uses one.
+    async fn token(&self, session: &Session) -> Result<Option<SecretString>> {
+        Ok(self
+            .auth_headers(session)
+            .await?
+            .and_then(|h| h.get(AUTH_TOKEN_HEADER).cloned())
+            .and_then(|v| v.to_str().ok().map(|s| SecretString::from(s.to_owned()))))
+    }
+
+    /// Endpoint data for a filter (catalog lookup plus version discovery), or `None`.
+    async fn endpoint_data(
+        &self,
+        _session: &Session,
+        _filter: &EndpointFilter,
+    ) -> Result<Option<EndpointData>> {
+        Ok(None)
+    }
+
+    /// The URL for a filter, or `None`.
+    async fn endpoint(&self, session: &Session, filter: &EndpointFilter) -> Result<Option<String>> {
+        Ok(self
+            .endpoint_data(session, filter)
+            .await?
+            .map(|d| d.url().to_owned()))
+    }
+
+    /// Drop the cached token so the next request authenticates again. Returns true if there
+    /// was something to drop (and so a retry may help).
+    fn invalidate(&self) -> bool {
+        false
+    }
+
+    /// The user id (may authenticate).
+    async fn user_id(&self, _session: &Session) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// The project id (may authenticate).
+    async fn project_id(&self, _session: &Session) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// The access info (token body), authenticating if needed.
+    async fn access(&self, _session: &Session) -> Result<Option<Arc<AccessInfo>>> {
+        Ok(None)
+    }
+
+    /// TLS material this plugin needs on every connection (mTLS, tokenless).
+    fn connection_params(&self) -> ConnectionParams {
+        ConnectionParams::default()
+    }
+
+    /// The auth URL, if the plugin has one.
+    fn auth_url(&self) -> Option<String> {
+        None
+    }
+
+    /// A stable id of the credentials, so a caller can cache tokens between runs.
+    fn cache_id(&self) -> Option<String> {
+        None
+    }
+
+    /// The current token state as JSON (`{"auth_token", "body"}`), if any.
+    fn auth_state(&self) -> Option<String> {
+        None
+    }
+
+    /// Install a saved token state. `None` clears it.
+    fn set_auth_state(&self, _state: Option<&str>) -> Result<()> {
+        Err(Error::OptionError(
+            "this plugin does not support saving auth state".into(),
+        ))
+    }
+}
+
+#[async_trait]
+impl<T: AuthPlugin + ?Sized> AuthPlugin for Arc<T> {
+    async fn auth_headers(&self, session: &Session) -> Result<Option<HeaderMap>> {
+        (**self).auth_headers(session).await
+    }
+    async fn token(&self, session: &Session) -> Result<Option<SecretString>> {
+        (**self).token(session).await
+    }
+    async fn endpoint_data(
+        &self,
+        session: &Session,
+        filter: &EndpointFilter,
+    ) -> Result<Option<EndpointData>> {
+        (**self).endpoint_data(session, filter).await
+    }
+    async fn endpoint(&self, session: &Session, filter: &EndpointFilter) -> Result<Option<String>> {
+        (**self).endpoint(session, filter).await
+    }
+    fn invalidate(&self) -> bool {
+        (**self).invalidate()
+    }
+    async fn user_id(&self, session: &Session) -> Result<Option<String>> {
+        (**self).user_id(session).await
+    }
+    async fn project_id(&self, session: &Session) -> Result<Option<String>> {
+        (**self).project_id(session).await
+    }
+    async fn access(&self, session: &Session) -> Result<Option<Arc<AccessInfo>>> {
+        (**self).access(session).await
+    }
+    fn connection_params(&self) -> ConnectionParams {
+        (**self).connection_params()
+    }
+    fn auth_url(&self) -> Option<String> {
+        (**self).auth_url()
+    }
+    fn cache_id(&self) -> Option<String> {
+        (**self).cache_id()
+    }
+    fn auth_state(&self) -> Option<String> {
+        (**self).auth_state()
+    }
+    fn set_auth_state(&self, state: Option<&str>) -> Result<()> {
+        (**self).set_auth_state(state)
+    }
+}
+
+/// A header map with one sensitive `X-Auth-Token`.
+pub fn token_headers(token: &SecretString) -> Result<HeaderMap> {
+    let mut h = HeaderMap::new();
+    let mut v = HeaderValue::from_str(token.expose_secret())
+        .map_err(|_| Error::InvalidResponse("token is not a valid header value".into()))?;
+    v.set_sensitive(true);
+    h.insert(AUTH_TOKEN_HEADER, v);
+    Ok(h)
+}
+
+/// keystoneauth1's cache id: base64 of SHA-256 over `key\0value\0` for each element, sorted by
+/// key, skipping absent values.
+///
+/// ```
+/// use keystoneauth_core::plugin::cache_id_from_elements;
+/// assert_eq!(cache_id_from_elements(std::iter::empty::<(&str, Option<&str>)>()),
+///            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+/// ```
+pub fn cache_id_from_elements<K, V>(elements: impl IntoIterator<Item = (K, Option<V>)>) -> String
+where
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut items: Vec<(String, String)> = elements
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.as_ref().to_owned(), v.as_ref().to_owned())))
+        .collect();
+    items.sort();
+    let mut hasher = Sha256::new();
+    for (k, v) in items {
+        hasher.update(k.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(v.as_bytes());
+        hasher.update([0u8]);
+    }
+    base64::engine::general_purpose::STANDARD.encode(hasher.finalize())
+}

@@ -1,0 +1,1492 @@
+//! [`Session`]: HTTP with authentication, endpoint lookup, retries and redacted logging.
+//!
+//! ```no_run
+//! # async fn demo(auth: std::sync::Arc<dyn keystoneauth_core::AuthPlugin>) -> keystoneauth_core::Result<()> {
+//! use keystoneauth_core::{EndpointFilter, Session};
+//! let session = Session::builder().auth(auth).app("myapp", "1.0").build()?;
+//! let resp = session
+//!     .get("/servers")
+//!     .endpoint_filter(EndpointFilter::service("compute"))
+//!     .microversion("2.10")
+//!     .send()
+//!     .await?;
+//! println!("{}", resp.text());
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER, USER_AGENT};
+use http::{HeaderMap, Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::discover::Discover;
+use crate::error::{Error, HttpError, MissingAuthMethods, Result};
+use crate::plugin::{AuthPlugin, ConnectionParams, EndpointFilter};
+use crate::redact;
+use crate::service_types;
+use crate::version::Version;
+
+/// The default User-Agent product.
+pub const USER_AGENT_PRODUCT: &str = concat!("keystoneauth-rs/", env!("CARGO_PKG_VERSION"));
+/// Request id header.
+pub const REQUEST_ID_HEADER: &str = "X-OpenStack-Request-ID";
+/// MFA receipt header.
+pub const RECEIPT_HEADER: &str = "Openstack-Auth-Receipt";
+/// Statuses retried by `status_code_retries` unless told otherwise.
+pub const DEFAULT_RETRIABLE_STATUS_CODES: &[u16] = &[429, 503];
+/// Cap of the exponential backoff and of `Retry-After`.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+/// First delay of the exponential backoff.
+pub const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
+/// Default limit of a response body that is read into memory.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
+const REDIRECT_STATUSES: &[u16] = &[301, 302, 303, 305, 307, 308];
+
+/// How the server's certificate is checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Verify {
+    /// Check against the system roots (default).
+    #[default]
+    System,
+    /// Check against this CA bundle (PEM file).
+    CaBundle(PathBuf),
+    /// Do not check (`--insecure`).
+    Insecure,
+}
+
+/// The time one request took (with `collect_timing`).
+#[derive(Debug, Clone)]
+pub struct RequestTiming {
+    /// Method.
+    pub method: String,
+    /// URL.
+    pub url: String,
+    /// Time to the full response.
+    pub elapsed: Duration,
+}
+
+#[derive(Clone)]
+struct ClientConfig {
+    verify: Verify,
+    client_cert_pem: Option<Vec<u8>>,
+    client_key_pem: Option<SecretString>,
+    connect_timeout: Option<Duration>,
+    pool_max_idle_per_host: Option<usize>,
+}
+
+impl ClientConfig {
+    fn build(&self, params: Option<&ConnectionParams>) -> Result<reqwest::Client> {
+        let mut b = reqwest::Client::builder()
+            .use_native_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .tcp_nodelay(true)
+            .tcp_keepalive(Duration::from_secs(60));
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(n) = self.pool_max_idle_per_host {
+            b = b.pool_max_idle_per_host(n);
+        }
+        match &self.verify {
+            Verify::System => {}
+            Verify::Insecure => b = b.danger_accept_invalid_certs(true),
+            Verify::CaBundle(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    Error::TlsConfig(format!("cannot read CA bundle {}: {e}", path.display()))
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                    Error::TlsConfig(format!("invalid CA bundle {}: {e}", path.display()))
+                })?;
+                if certs.is_empty() {
+                    return Err(Error::TlsConfig(format!(
+                        "CA bundle {} has no certificates",
+                        path.display()
+                    )));
+                }
+                for c in certs {
+                    b = b.add_root_certificate(c);
+                }
+            }
+        }
+        let (cert, key) = match params {
+            Some(p) if p.client_cert_pem.is_some() => {
+                (p.client_cert_pem.clone(), p.client_key_pem.clone())
+            }
+            _ => (self.client_cert_pem.clone(), self.client_key_pem.clone()),
+        };
+        if let Some(cert) = cert {
+            b = b.identity(client_identity(&cert, key.as_ref())?);
+        }
+        b.build()
+            .map_err(|e| Error::TlsConfig(format!("cannot build HTTP client: {e}")))
+    }
+}
+
+/// Build a TLS client identity from PEM certificate and key (any key format openssl reads).
+fn client_identity(cert_pem: &[u8], key_pem: Option<&SecretString>) -> Result<reqwest::Identity> {
+    let key_source: Vec<u8> = match key_pem {
+        Some(k) => k.expose_secret().as_bytes().to_vec(),
+        None => cert_pem.to_vec(), // key in the same file
+    };
+    let key = openssl::pkey::PKey::private_key_from_pem(&key_source)
+        .map_err(|e| Error::TlsConfig(format!("cannot read client key: {e}")))?;
+    let pkcs8 = key
+        .private_key_to_pem_pkcs8()
+        .map_err(|e| Error::TlsConfig(format!("cannot convert client key: {e}")))?;
+    // Keep only the certificates from the cert PEM.
+    let certs = openssl::x509::X509::stack_from_pem(cert_pem)
+        .map_err(|e| Error::TlsConfig(format!("cannot read client certificate: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::TlsConfig(
+            "client certificate PEM has no certificate".into(),
+        ));
+    }
+    let mut chain = Vec::new();
+    for c in certs {
+        chain.extend(
+            c.to_pem()
+                .map_err(|e| Error::TlsConfig(format!("client certificate: {e}")))?,
+        );
+    }
+    reqwest::Identity::from_pkcs8_pem(&chain, &pkcs8)
+        .map_err(|e| Error::TlsConfig(format!("invalid client certificate or key: {e}")))
+}
+
+struct Inner {
+    client: reqwest::Client,
+    config: ClientConfig,
+    identity_clients: Mutex<HashMap<Vec<u8>, reqwest::Client>>,
+    auth: Option<Arc<dyn AuthPlugin>>,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    ua_parts: Vec<(String, Option<String>)>,
+    additional_headers: HeaderMap,
+    original_ip: Option<String>,
+    connect_retries: u32,
+    status_code_retries: u32,
+    redirect_limit: u32,
+    max_body_size: usize,
+    max_retry_delay: Duration,
+    collect_timing: bool,
+    timings: Mutex<Vec<RequestTiming>>,
+    discovery_cache: Mutex<HashMap<String, Arc<Discover>>>,
+}
+
+/// An HTTP session: cheap to clone, safe to share between tasks.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("auth", &self.inner.auth)
+            .field("verify", &self.inner.config.verify)
+            .field("timeout", &self.inner.timeout)
+            .field("connect_retries", &self.inner.connect_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Session`].
+pub struct SessionBuilder {
+    auth: Option<Arc<dyn AuthPlugin>>,
+    config: ClientConfig,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    ua_parts: Vec<(String, Option<String>)>,
+    additional_headers: HeaderMap,
+    original_ip: Option<String>,
+    connect_retries: u32,
+    status_code_retries: u32,
+    redirect_limit: u32,
+    max_body_size: usize,
+    max_retry_delay: Duration,
+    collect_timing: bool,
+    client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for SessionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionBuilder").finish_non_exhaustive()
+    }
+}
+
+impl Default for SessionBuilder {
+    fn default() -> Self {
+        SessionBuilder {
+            auth: None,
+            config: ClientConfig {
+                verify: Verify::System,
+                client_cert_pem: None,
+                client_key_pem: None,
+                connect_timeout: None,
+                pool_max_idle_per_host: None,
+            },
+            timeout: None,
+            user_agent: None,
+            ua_parts: Vec::new(),
+            additional_headers: HeaderMap::new(),
+            original_ip: None,
+            connect_retries: 0,
+            status_code_retries: 0,
+            redirect_limit: 30,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            max_retry_delay: MAX_RETRY_DELAY,
+            collect_timing: false,
+            client: None,
+        }
+    }
+}
+
+impl SessionBuilder {
+    /// The default auth plugin.
+    pub fn auth(mut self, auth: Arc<dyn AuthPlugin>) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+    /// Timeout of each request (connect + response).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// Connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = Some(timeout);
+        self
+    }
+    /// How to check server certificates.
+    pub fn verify(mut self, verify: Verify) -> Self {
+        self.config.verify = verify;
+        self
+    }
+    /// A client certificate (PEM) and its key (PEM; `None` if in the certificate file).
+    pub fn client_cert(mut self, cert_pem: Vec<u8>, key_pem: Option<SecretString>) -> Self {
+        self.config.client_cert_pem = Some(cert_pem);
+        self.config.client_key_pem = key_pem;
+        self
+    }
+    /// Replace the whole User-Agent.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+    /// Application name and version, first in the User-Agent.
+    pub fn app(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.ua_parts.insert(0, (name.into(), Some(version.into())));
+        self
+    }
+    /// Another product in the User-Agent.
+    pub fn additional_user_agent(
+        mut self,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        self.ua_parts.push((name.into(), Some(version.into())));
+        self
+    }
+    /// A header sent with every request unless the request sets it.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.additional_headers.insert(name, value);
+        self
+    }
+    /// Adds `Forwarded: for=<ip>;by=<user agent>`.
+    pub fn original_ip(mut self, ip: impl Into<String>) -> Self {
+        self.original_ip = Some(ip.into());
+        self
+    }
+    /// Default connect retries.
+    pub fn connect_retries(mut self, n: u32) -> Self {
+        self.connect_retries = n;
+        self
+    }
+    /// Default status-code retries.
+    pub fn status_code_retries(mut self, n: u32) -> Self {
+        self.status_code_retries = n;
+        self
+    }
+    /// How many redirects to follow (default 30).
+    pub fn redirect_limit(mut self, n: u32) -> Self {
+        self.redirect_limit = n;
+        self
+    }
+    /// Largest response body read into memory (default 64 MiB).
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+    /// Cap of retry delays and of `Retry-After` (default 60 s).
+    pub fn max_retry_delay(mut self, d: Duration) -> Self {
+        self.max_retry_delay = d;
+        self
+    }
+    /// Record the time of each request.
+    pub fn collect_timing(mut self, on: bool) -> Self {
+        self.collect_timing = on;
+        self
+    }
+    /// Idle connections kept per host.
+    pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
+        self.config.pool_max_idle_per_host = Some(n);
+        self
+    }
+    /// Use this reqwest client as is (it must not follow redirects itself).
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+    /// Build the session.
+    pub fn build(self) -> Result<Session> {
+        let client = match self.client {
+            Some(c) => c,
+            None => self.config.build(None)?,
+        };
+        Ok(Session {
+            inner: Arc::new(Inner {
+                client,
+                config: self.config,
+                identity_clients: Mutex::new(HashMap::new()),
+                auth: self.auth,
+                timeout: self.timeout,
+                user_agent: self.user_agent,
+                ua_parts: self.ua_parts,
+                additional_headers: self.additional_headers,
+                original_ip: self.original_ip,
+                connect_retries: self.connect_retries,
+                status_code_retries: self.status_code_retries,
+                redirect_limit: self.redirect_limit,
+                max_body_size: self.max_body_size,
+                max_retry_delay: self.max_retry_delay,
+                collect_timing: self.collect_timing,
+                timings: Mutex::new(Vec::new()),
+                discovery_cache: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}
+
+/// A fully read HTTP response.
+#[derive(Clone)]
+pub struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    url: String,
+    body: Bytes,
+    elapsed: Duration,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("url", &self.url)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl Response {
+    /// Status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// Headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The final URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+    /// The body.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// The body as JSON; `InvalidResponse` if it is not.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::InvalidResponse(format!("{}: body is not the expected JSON: {e}", self.url))
+        })
+    }
+    /// `X-OpenStack-Request-ID` (or `X-Compute-Request-ID`).
+    pub fn request_id(&self) -> Option<&str> {
+        self.header(REQUEST_ID_HEADER)
+            .or_else(|| self.header("x-compute-request-id"))
+    }
+    /// Time to the full response.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+    /// True for 2xx.
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+    /// The error this response stands for (as with `raise_exc`).
+    pub fn to_error(&self, method: &Method) -> Error {
+        error_from_response(self, method.as_str())
+    }
+    /// Build a response (for tests and custom transports).
+    pub fn from_parts(status: u16, headers: HeaderMap, url: String, body: Bytes) -> Self {
+        Response {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers,
+            url,
+            body,
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+/// Turn a failed response into the matching [`Error`] (keystoneauth1's `from_response`).
+pub fn error_from_response(resp: &Response, method: &str) -> Error {
+    let status = resp.status.as_u16();
+    if status == 401 {
+        if let Some(receipt) = resp.header(RECEIPT_HEADER) {
+            let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+            let strings = |v: Option<&Value>| -> Vec<String> {
+                v.and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let rules = body
+                .get("required_auth_methods")
+                .and_then(Value::as_array)
+                .map(|rules| rules.iter().map(|r| strings(Some(r))).collect())
+                .unwrap_or_default();
+            let r = body.get("receipt");
+            return Error::MissingAuthMethods(Box::new(MissingAuthMethods {
+                receipt: SecretString::from(receipt.to_owned()),
+                methods: strings(r.and_then(|r| r.get("methods"))),
+                required_auth_methods: rules,
+                expires_at: r
+                    .and_then(|r| r.get("expires_at"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                user_id: r
+                    .and_then(|r| r.get("user"))
+                    .and_then(|u| u.get("id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                body,
+            }));
+        }
+    }
+    let reason = resp
+        .status
+        .canonical_reason()
+        .unwrap_or("HTTP Error")
+        .to_owned();
+    let content_type = resp
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (mut message, mut details) = (reason, None);
+    if content_type.starts_with("application/json") {
+        match serde_json::from_slice::<Value>(&resp.body) {
+            Ok(v) => {
+                if let Some(err) = v.get("error").filter(|e| e.is_object()) {
+                    if let Some(m) = err.get("message").and_then(Value::as_str) {
+                        message = m.to_owned();
+                    }
+                    details = err.get("details").map(|d| match d {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                } else if let Some(errs) = v.get("errors").and_then(Value::as_array) {
+                    if let Some(first) = errs.first() {
+                        let title = first.get("title").and_then(Value::as_str).unwrap_or("");
+                        message = if errs.len() > 1 {
+                            format!("Multiple error responses, showing first only: {title}")
+                        } else {
+                            title.to_owned()
+                        };
+                        details = first
+                            .get("detail")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned);
+                    }
+                } else if let Some(desc) = v.get("error_description").and_then(Value::as_str) {
+                    // OAuth 2.0 style errors (Keystone's OS-OAUTH2, IdPs).
+                    message = desc.to_owned();
+                    details = v.get("error").and_then(Value::as_str).map(str::to_owned);
+                } else {
+                    message = "Unrecognized schema in response body.".into();
+                }
+            }
+            Err(_) => details = Some(String::from_utf8_lossy(&resp.body).into_owned()),
+        }
+    } else if content_type.starts_with("text/") && !resp.body.is_empty() {
+        let text = String::from_utf8_lossy(&resp.body);
+        details = Some(text.chars().take(2048).collect());
+    }
+    let retry_after = resp
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    Error::from_http(HttpError {
+        status,
+        message,
+        details,
+        request_id: resp.request_id().map(str::to_owned),
+        url: resp.url.clone(),
+        method: method.to_owned(),
+        retry_after,
+    })
+}
+
+fn map_reqwest_error(url: &str, e: &reqwest::Error) -> Error {
+    let mut chain = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        src = s.source();
+    }
+    let lower = chain.to_ascii_lowercase();
+    if e.is_timeout() {
+        Error::ConnectTimeout { url: url.into() }
+    } else if lower.contains("certificate")
+        || lower.contains("ssl")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+    {
+        Error::SslError {
+            url: url.into(),
+            message: chain,
+        }
+    } else if e.is_connect() {
+        Error::ConnectFailure {
+            url: url.into(),
+            message: chain,
+        }
+    } else {
+        Error::UnknownConnectionError {
+            url: url.into(),
+            message: chain,
+        }
+    }
+}
+
+/// Exponential backoff (0.5 s doubling, capped) or a fixed delay.
+struct Backoff {
+    fixed: Option<Duration>,
+    next: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    fn new(fixed: Option<Duration>, cap: Duration) -> Self {
+        Backoff {
+            fixed,
+            next: FIRST_RETRY_DELAY,
+            cap,
+        }
+    }
+    fn next_delay(&mut self) -> Duration {
+        if let Some(f) = self.fixed {
+            return f.min(self.cap);
+        }
+        let d = self.next.min(self.cap);
+        self.next = (self.next * 2).min(self.cap);
+        d
+    }
+    fn reset(&mut self) {
+        self.next = FIRST_RETRY_DELAY;
+    }
+}
+
+fn join_url(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+fn is_absolute(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// A request being built; send it with [`send`](RequestBuilder::send).
+#[must_use = "a request does nothing until sent"]
+pub struct RequestBuilder {
+    session: Session,
+    method: Method,
+    url: String,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    json_body: bool,
+    log_body: bool,
+    query: Vec<(String, String)>,
+    endpoint_filter: Option<EndpointFilter>,
+    endpoint_override: Option<String>,
+    authenticated: Option<bool>,
+    auth: Option<Arc<dyn AuthPlugin>>,
+    connection_params: Option<ConnectionParams>,
+    raise_exc: bool,
+    allow_reauth: bool,
+    log: bool,
+    connect_retries: Option<u32>,
+    status_code_retries: Option<u32>,
+    retriable_status_codes: Option<Vec<u16>>,
+    connect_retry_delay: Option<Duration>,
+    status_code_retry_delay: Option<Duration>,
+    microversion: Option<String>,
+    microversion_service_type: Option<String>,
+    global_request_id: Option<String>,
+    timeout: Option<Duration>,
+    redirect: Option<u32>,
+    client_name: Option<(String, Option<String>)>,
+    user_agent: Option<String>,
+    error: Option<Error>,
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A builder.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::default()
+    }
+
+    /// A session with default settings and this auth plugin.
+    pub fn new(auth: Arc<dyn AuthPlugin>) -> Result<Session> {
+        Session::builder().auth(auth).build()
+    }
+
+    /// The session's auth plugin.
+    pub fn auth(&self) -> Option<&Arc<dyn AuthPlugin>> {
+        self.inner.auth.as_ref()
+    }
+
+    /// The same HTTP client and settings with another auth plugin.
+    pub fn with_auth(&self, auth: Arc<dyn AuthPlugin>) -> Session {
+        Session {
+            inner: Arc::new(Inner {
+                client: self.inner.client.clone(),
+                config: self.inner.config.clone(),
+                identity_clients: Mutex::new(HashMap::new()),
+                auth: Some(auth),
+                timeout: self.inner.timeout,
+                user_agent: self.inner.user_agent.clone(),
+                ua_parts: self.inner.ua_parts.clone(),
+                additional_headers: self.inner.additional_headers.clone(),
+                original_ip: self.inner.original_ip.clone(),
+                connect_retries: self.inner.connect_retries,
+                status_code_retries: self.inner.status_code_retries,
+                redirect_limit: self.inner.redirect_limit,
+                max_body_size: self.inner.max_body_size,
+                max_retry_delay: self.inner.max_retry_delay,
+                collect_timing: self.inner.collect_timing,
+                timings: Mutex::new(Vec::new()),
+                discovery_cache: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Start a request. `url` is absolute, or relative to the endpoint found through
+    /// [`endpoint_filter`](RequestBuilder::endpoint_filter) or
+    /// [`endpoint_override`](RequestBuilder::endpoint_override).
+    pub fn request(&self, method: Method, url: impl Into<String>) -> RequestBuilder {
+        RequestBuilder {
+            session: self.clone(),
+            method,
+            url: url.into(),
+            headers: HeaderMap::new(),
+            body: None,
+            json_body: false,
+            log_body: true,
+            query: Vec::new(),
+            endpoint_filter: None,
+            endpoint_override: None,
+            authenticated: None,
+            auth: None,
+            connection_params: None,
+            raise_exc: true,
+            allow_reauth: true,
+            log: true,
+            connect_retries: None,
+            status_code_retries: None,
+            retriable_status_codes: None,
+            connect_retry_delay: None,
+            status_code_retry_delay: None,
+            microversion: None,
+            microversion_service_type: None,
+            global_request_id: None,
+            timeout: None,
+            redirect: None,
+            client_name: None,
+            user_agent: None,
+            error: None,
+        }
+    }
+
+    /// `GET`.
+    pub fn get(&self, url: impl Into<String>) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+    /// `POST`.
+    pub fn post(&self, url: impl Into<String>) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+    /// `PUT`.
+    pub fn put(&self, url: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+    /// `PATCH`.
+    pub fn patch(&self, url: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+    /// `DELETE`.
+    pub fn delete(&self, url: impl Into<String>) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+    /// `HEAD`.
+    pub fn head(&self, url: impl Into<String>) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
+    fn require_auth(&self, what: &str) -> Result<&Arc<dyn AuthPlugin>> {
+        self.inner
+            .auth
+            .as_ref()
+            .ok_or_else(|| Error::MissingAuthPlugin(what.into()))
+    }
+
+    /// The token of the session's plugin.
+    pub async fn token(&self) -> Result<Option<SecretString>> {
+        self.require_auth("fetch a token")?.token(self).await
+    }
+    /// The auth headers of the session's plugin.
+    pub async fn auth_headers(&self) -> Result<Option<HeaderMap>> {
+        self.require_auth("fetch a token")?.auth_headers(self).await
+    }
+    /// The endpoint URL for a filter.
+    pub async fn endpoint(&self, filter: &EndpointFilter) -> Result<Option<String>> {
+        self.require_auth("determine the endpoint URL")?
+            .endpoint(self, filter)
+            .await
+    }
+    /// The endpoint data for a filter (with discovery when a version is asked for).
+    pub async fn endpoint_data(
+        &self,
+        filter: &EndpointFilter,
+    ) -> Result<Option<crate::catalog::EndpointData>> {
+        self.require_auth("determine the endpoint URL")?
+            .endpoint_data(self, filter)
+            .await
+    }
+    /// Drop the plugin's token.
+    pub fn invalidate(&self) -> Result<bool> {
+        Ok(self.require_auth("validate")?.invalidate())
+    }
+    /// The user id.
+    pub async fn user_id(&self) -> Result<Option<String>> {
+        self.require_auth("get a user id")?.user_id(self).await
+    }
+    /// The project id.
+    pub async fn project_id(&self) -> Result<Option<String>> {
+        self.require_auth("get a project id")?
+            .project_id(self)
+            .await
+    }
+    /// Timings recorded with `collect_timing`.
+    pub fn timings(&self) -> Vec<RequestTiming> {
+        self.inner
+            .timings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+    /// Forget recorded timings.
+    pub fn reset_timings(&self) {
+        self.inner
+            .timings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    pub(crate) fn discovery_cache_get(&self, url: &str) -> Option<Arc<Discover>> {
+        self.inner
+            .discovery_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(url)
+            .cloned()
+    }
+
+    pub(crate) fn discovery_cache_put(&self, url: &str, d: Arc<Discover>) {
+        self.inner
+            .discovery_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(url.to_owned(), d);
+    }
+
+    fn client_for(&self, params: &ConnectionParams) -> Result<reqwest::Client> {
+        let Some(cert) = &params.client_cert_pem else {
+            return Ok(self.inner.client.clone());
+        };
+        let mut key = cert.clone();
+        if let Some(k) = &params.client_key_pem {
+            key.extend_from_slice(k.expose_secret().as_bytes());
+        }
+        let mut clients = self
+            .inner
+            .identity_clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let c = self.inner.config.build(Some(params))?;
+        clients.insert(key, c.clone());
+        Ok(c)
+    }
+
+    fn user_agent_value(&self, client_name: &Option<(String, Option<String>)>) -> String {
+        if let Some(ua) = &self.inner.user_agent {
+            return ua.clone();
+        }
+        let mut parts: Vec<String> = Vec::new();
+        let mut push = |(n, v): &(String, Option<String>)| match v {
+            Some(v) => parts.push(format!("{n}/{v}")),
+            None => parts.push(n.clone()),
+        };
+        if let Some(first) = self.inner.ua_parts.first() {
+            push(first);
+        }
+        if let Some(c) = client_name {
+            push(c);
+        }
+        for p in self.inner.ua_parts.iter().skip(1) {
+            push(p);
+        }
+        parts.push(USER_AGENT_PRODUCT.to_owned());
+        parts.join(" ")
+    }
+}
+
+impl RequestBuilder {
+    /// Find the base URL through the auth plugin's catalog.
+    pub fn endpoint_filter(mut self, filter: EndpointFilter) -> Self {
+        self.endpoint_filter = Some(filter);
+        self
+    }
+    /// Use this base URL (`%(project_id)s` / `%(user_id)s` are substituted).
+    pub fn endpoint_override(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_override = Some(url.into());
+        self
+    }
+    /// Add a header (replaces one of the same name).
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_ref().as_bytes()),
+            HeaderValue::from_str(value.as_ref()),
+        ) {
+            (Ok(n), Ok(mut v)) => {
+                if redact::is_secure_header(n.as_str()) {
+                    v.set_sensitive(true);
+                }
+                self.headers.insert(n, v);
+            }
+            _ => {
+                self.error.get_or_insert(Error::OptionError(format!(
+                    "invalid header {:?}",
+                    name.as_ref()
+                )));
+            }
+        }
+        self
+    }
+    /// Add headers.
+    pub fn headers(mut self, headers: HeaderMap) -> Self {
+        for (k, v) in headers.iter() {
+            self.headers.insert(k.clone(), v.clone());
+        }
+        self
+    }
+    /// A JSON body (sets `Content-Type: application/json`).
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(b) => {
+                self.body = Some(Bytes::from(b));
+                self.json_body = true;
+            }
+            Err(e) => {
+                self.error
+                    .get_or_insert(Error::OptionError(format!("cannot encode JSON body: {e}")));
+            }
+        }
+        self
+    }
+    /// A form body (`application/x-www-form-urlencoded`).
+    pub fn form(mut self, pairs: &[(&str, &str)]) -> Self {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.body = Some(Bytes::from(body));
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self
+    }
+    /// A raw body.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+    /// Query parameters.
+    pub fn query(mut self, pairs: &[(&str, &str)]) -> Self {
+        self.query.extend(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        self
+    }
+    /// Authenticate the request (default: when there is a plugin).
+    pub fn authenticated(mut self, on: bool) -> Self {
+        self.authenticated = Some(on);
+        self
+    }
+    /// Use this plugin instead of the session's.
+    pub fn auth(mut self, auth: Arc<dyn AuthPlugin>) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+    /// Use this client certificate for this request.
+    pub fn connection_params(mut self, params: ConnectionParams) -> Self {
+        self.connection_params = Some(params);
+        self
+    }
+    /// Return failure statuses as errors (default true).
+    pub fn raise_exc(mut self, on: bool) -> Self {
+        self.raise_exc = on;
+        self
+    }
+    /// On 401, reauthenticate once and retry once (default true).
+    pub fn allow_reauth(mut self, on: bool) -> Self {
+        self.allow_reauth = on;
+        self
+    }
+    /// Log this request at all (default true).
+    pub fn log(mut self, on: bool) -> Self {
+        self.log = on;
+        self
+    }
+    /// Log the request body (default true; secrets are masked either way).
+    pub fn log_body(mut self, on: bool) -> Self {
+        self.log_body = on;
+        self
+    }
+    /// Connect retries for this request.
+    pub fn connect_retries(mut self, n: u32) -> Self {
+        self.connect_retries = Some(n);
+        self
+    }
+    /// Status-code retries for this request.
+    pub fn status_code_retries(mut self, n: u32) -> Self {
+        self.status_code_retries = Some(n);
+        self
+    }
+    /// Which statuses to retry (default 429 and 503).
+    pub fn retriable_status_codes(mut self, codes: Vec<u16>) -> Self {
+        self.retriable_status_codes = Some(codes);
+        self
+    }
+    /// A fixed delay between connect retries (default: exponential backoff).
+    pub fn connect_retry_delay(mut self, d: Duration) -> Self {
+        self.connect_retry_delay = Some(d);
+        self
+    }
+    /// A fixed delay between status-code retries (default: exponential backoff).
+    pub fn status_code_retry_delay(mut self, d: Duration) -> Self {
+        self.status_code_retry_delay = Some(d);
+        self
+    }
+    /// Send microversion headers (`OpenStack-API-Version` and the legacy ones).
+    pub fn microversion(mut self, v: impl Into<String>) -> Self {
+        self.microversion = Some(v.into());
+        self
+    }
+    /// The service type for the microversion header (default: the filter's).
+    pub fn microversion_service_type(mut self, t: impl Into<String>) -> Self {
+        self.microversion_service_type = Some(t.into());
+        self
+    }
+    /// `X-OpenStack-Request-ID` to send (a global request id).
+    pub fn global_request_id(mut self, id: impl Into<String>) -> Self {
+        self.global_request_id = Some(id.into());
+        self
+    }
+    /// Timeout for this request.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+    /// Redirects to follow (0 = none).
+    pub fn redirect(mut self, n: u32) -> Self {
+        self.redirect = Some(n);
+        self
+    }
+    /// Client name and version for the User-Agent.
+    pub fn client_name(mut self, name: impl Into<String>, version: Option<String>) -> Self {
+        self.client_name = Some((name.into(), version));
+        self
+    }
+    /// Replace the User-Agent for this request.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    fn set_microversion_headers(&mut self) -> Result<()> {
+        let Some(mv) = &self.microversion else {
+            return Ok(());
+        };
+        let v = Version::parse(mv)?;
+        if !v.is_latest() && v.parts().contains(&crate::version::Part::Latest) {
+            return Err(Error::InvalidVersion(format!(
+                "Specifying a '{}.latest' microversion is not allowed.",
+                match v.major() {
+                    crate::version::Part::Num(n) => n.to_string(),
+                    crate::version::Part::Latest => "latest".into(),
+                }
+            )));
+        }
+        let st = self
+            .microversion_service_type
+            .clone()
+            .or_else(|| {
+                self.endpoint_filter
+                    .as_ref()
+                    .and_then(|f| f.service_type.clone())
+            })
+            .ok_or_else(|| {
+                Error::OptionError(
+                    "microversion requires a service type (endpoint filter or microversion_service_type)"
+                        .into(),
+                )
+            })?;
+        let st = service_types::microversion_service_type(&st);
+        let value = v.to_string();
+        let mut set = |name: &'static str, val: String| {
+            if !self.headers.contains_key(name) {
+                if let Ok(hv) = HeaderValue::from_str(&val) {
+                    self.headers.insert(name, hv);
+                }
+            }
+        };
+        set("OpenStack-API-Version", format!("{st} {value}"));
+        match st.as_str() {
+            "compute" => set("X-OpenStack-Nova-API-Version", value),
+            "baremetal" => set("X-OpenStack-Ironic-API-Version", value),
+            "shared-file-system" => set("X-OpenStack-Manila-API-Version", value),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn resolve_url(&self, auth: Option<&Arc<dyn AuthPlugin>>) -> Result<String> {
+        if is_absolute(&self.url) {
+            return Ok(self.url.clone());
+        }
+        let session = &self.session;
+        let base = if let Some(o) = &self.endpoint_override {
+            let mut o = o.clone();
+            for (key, f) in [("project_id", true), ("user_id", false)] {
+                let pats = [format!("%({key})s"), format!("{{{key}}}")];
+                if pats.iter().any(|p| o.contains(p.as_str())) {
+                    let plugin = auth.ok_or_else(|| {
+                        Error::MissingAuthPlugin(format!(
+                            "substitute {key} in an endpoint override"
+                        ))
+                    })?;
+                    let val = if f {
+                        plugin.project_id(session).await?
+                    } else {
+                        plugin.user_id(session).await?
+                    };
+                    let val = val.filter(|v| !v.is_empty()).ok_or_else(|| {
+                        Error::OptionError(format!(
+                            "This type of authentication does not provide a {key} that can be substituted"
+                        ))
+                    })?;
+                    for p in &pats {
+                        o = o.replace(p.as_str(), &val);
+                    }
+                }
+            }
+            Some(o)
+        } else if let Some(filter) = &self.endpoint_filter {
+            match auth {
+                Some(a) => a.endpoint(session, filter).await?,
+                None => {
+                    return Err(Error::MissingAuthPlugin(
+                        "determine the endpoint URL".into(),
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        let base = base.ok_or_else(|| {
+            Error::EndpointNotFound(format!(
+                "Could not find requested endpoint for {:?} in Service Catalog.",
+                self.url
+            ))
+        })?;
+        Ok(join_url(&base, &self.url))
+    }
+
+    /// Send the request.
+    pub async fn send(mut self) -> Result<Response> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let session = self.session.clone();
+        let inner = &session.inner;
+        let auth = self.auth.clone().or_else(|| inner.auth.clone());
+        self.set_microversion_headers()?;
+        let authenticated = self.authenticated.unwrap_or(auth.is_some());
+        if authenticated {
+            let plugin = auth
+                .as_ref()
+                .ok_or_else(|| Error::MissingAuthPlugin("fetch a token".into()))?;
+            let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
+                Error::AuthorizationFailure("No valid authentication is available".into())
+            })?;
+            for (k, v) in h.iter() {
+                self.headers.insert(k.clone(), v.clone());
+            }
+        }
+        let mut url = self.resolve_url(auth.as_ref()).await?;
+        if !self.query.is_empty() {
+            let mut u = url::Url::parse(&url)
+                .map_err(|e| Error::OptionError(format!("invalid URL {url:?}: {e}")))?;
+            u.query_pairs_mut().extend_pairs(self.query.iter());
+            url = u.to_string();
+        }
+        // User-Agent
+        let ua = self
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| session.user_agent_value(&self.client_name));
+        if self.user_agent.is_some() || !self.headers.contains_key(USER_AGENT) {
+            if let Ok(v) = HeaderValue::from_str(&ua) {
+                self.headers.insert(USER_AGENT, v);
+            }
+        }
+        if let Some(ip) = &inner.original_ip {
+            if !self.headers.contains_key("forwarded") {
+                if let Ok(v) = HeaderValue::from_str(&format!("for={ip};by={ua}")) {
+                    self.headers.insert("forwarded", v);
+                }
+            }
+        }
+        if self.json_body && !self.headers.contains_key(CONTENT_TYPE) {
+            self.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if let Some(id) = &self.global_request_id {
+            let v = HeaderValue::from_str(id)
+                .map_err(|_| Error::OptionError(format!("invalid request id {id:?}")))?;
+            self.headers.insert(REQUEST_ID_HEADER, v);
+        }
+        for (k, v) in inner.additional_headers.iter() {
+            if !self.headers.contains_key(k) {
+                self.headers.insert(k.clone(), v.clone());
+            }
+        }
+        let params = match &self.connection_params {
+            Some(p) => p.clone(),
+            None => auth
+                .as_ref()
+                .map(|a| a.connection_params())
+                .unwrap_or_default(),
+        };
+        let client = session.client_for(&params)?;
+        let mut resp = self.send_with_retries(&client, &url).await?;
+
+        if resp.status == StatusCode::UNAUTHORIZED && authenticated && self.allow_reauth {
+            if let Some(plugin) = &auth {
+                if plugin.invalidate() {
+                    tracing::debug!(target: "keystoneauth::session", "401: reauthenticating once");
+                    let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
+                        Error::AuthorizationFailure("No valid authentication is available".into())
+                    })?;
+                    for (k, v) in h.iter() {
+                        self.headers.insert(k.clone(), v.clone());
+                    }
+                    resp = self.send_with_retries(&client, &url).await?;
+                }
+            }
+        }
+        if inner.collect_timing {
+            inner
+                .timings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(RequestTiming {
+                    method: self.method.to_string(),
+                    url: resp.url.clone(),
+                    elapsed: resp.elapsed,
+                });
+        }
+        if self.raise_exc && resp.status.as_u16() >= 400 {
+            tracing::debug!(target: "keystoneauth::session", "Request returned failure status: {}", resp.status.as_u16());
+            return Err(error_from_response(&resp, self.method.as_str()));
+        }
+        Ok(resp)
+    }
+
+    async fn send_with_retries(&self, client: &reqwest::Client, url: &str) -> Result<Response> {
+        let inner = &self.session.inner;
+        let mut url = url.to_owned();
+        let mut headers = self.headers.clone();
+        let mut redirects_left = self.redirect.unwrap_or(inner.redirect_limit);
+        let mut connect_left = self.connect_retries.unwrap_or(inner.connect_retries);
+        let mut status_left = self
+            .status_code_retries
+            .unwrap_or(inner.status_code_retries);
+        let retriable = self
+            .retriable_status_codes
+            .clone()
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| DEFAULT_RETRIABLE_STATUS_CODES.to_vec());
+        let mut connect_backoff = Backoff::new(self.connect_retry_delay, inner.max_retry_delay);
+        let mut status_backoff = Backoff::new(self.status_code_retry_delay, inner.max_retry_delay);
+        loop {
+            if self.log {
+                self.log_request(&url, &headers);
+            }
+            let started = Instant::now();
+            let result = self.send_once(client, &url, &headers).await;
+            let resp = match result {
+                Err(e) if e.is_retriable_connection_failure() && connect_left > 0 => {
+                    let delay = connect_backoff.next_delay();
+                    tracing::warn!(
+                        target: "keystoneauth::session",
+                        "Failure: {e}. Retrying in {:.1}s. {connect_left} retries left",
+                        delay.as_secs_f64()
+                    );
+                    tokio::time::sleep(delay).await;
+                    connect_left -= 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok((status, h, body)) => Response {
+                    status,
+                    headers: h,
+                    url: url.clone(),
+                    body,
+                    elapsed: started.elapsed(),
+                },
+            };
+            if self.log {
+                log_response(&resp);
+            }
+            let code = resp.status.as_u16();
+            if REDIRECT_STATUSES.contains(&code) && redirects_left > 0 {
+                let Some(location) = resp.header(LOCATION.as_str()) else {
+                    tracing::warn!(target: "keystoneauth::session", "Failed to redirect request to {url} as new location was not provided.");
+                    return Ok(resp);
+                };
+                let next = url::Url::parse(&url)
+                    .and_then(|base| base.join(location))
+                    .map_err(|e| {
+                        Error::InvalidResponse(format!("bad redirect {location:?}: {e}"))
+                    })?;
+                if let Some(id) = resp.headers.get(REQUEST_ID_HEADER) {
+                    if !headers.contains_key(REQUEST_ID_HEADER) {
+                        headers.insert(REQUEST_ID_HEADER, id.clone());
+                    }
+                }
+                redirects_left -= 1;
+                connect_backoff.reset();
+                status_backoff.reset();
+                url = next.to_string();
+                continue;
+            }
+            if retriable.contains(&code) && status_left > 0 {
+                let delay = resp
+                    .header(RETRY_AFTER.as_str())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|s| Duration::from_secs(s).min(inner.max_retry_delay))
+                    .unwrap_or_else(|| status_backoff.next_delay());
+                tracing::warn!(
+                    target: "keystoneauth::session",
+                    "Retriable status code {code}. Retrying in {:.1}s. {status_left} retries left",
+                    delay.as_secs_f64()
+                );
+                tokio::time::sleep(delay).await;
+                status_left -= 1;
+                connect_backoff.reset();
+                continue;
+            }
+            return Ok(resp);
+        }
+    }
+
+    async fn send_once(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        headers: &HeaderMap,
+    ) -> Result<(StatusCode, HeaderMap, Bytes)> {
+        let inner = &self.session.inner;
+        let mut req = client
+            .request(self.method.clone(), url)
+            .headers(headers.clone());
+        if let Some(b) = &self.body {
+            req = req.body(b.clone());
+        }
+        if let Some(t) = self.timeout.or(inner.timeout) {
+            req = req.timeout(t);
+        }
+        let mut resp = req.send().await.map_err(|e| map_reqwest_error(url, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let limit = inner.max_body_size;
+        if let Some(len) = resp.content_length() {
+            if len as usize > limit {
+                return Err(Error::InvalidResponse(format!(
+                    "{url}: response body of {len} bytes exceeds the limit of {limit} bytes"
+                )));
+            }
+        }
+        let mut body = bytes::BytesMut::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Err(Error::InvalidResponse(format!(
+                            "{url}: response body exceeds the limit of {limit} bytes"
+                        )));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Err(Error::ConnectTimeout { url: url.into() }),
+                Err(e) => {
+                    return Err(Error::UnknownConnectionError {
+                        url: url.into(),
+                        message: format!("error reading the response body: {e}"),
+                    })
+                }
+            }
+        }
+        Ok((status, headers, body.freeze()))
+    }
+
+    fn log_request(&self, url: &str, headers: &HeaderMap) {
+        if !tracing::enabled!(target: "keystoneauth::session", tracing::Level::DEBUG) {
+            return;
+        }
+        let mut line = String::from("REQ: curl -g -i");
+        match &self.session.inner.config.verify {
+            Verify::Insecure => line.push_str(" --insecure"),
+            Verify::CaBundle(p) => line.push_str(&format!(" --cacert \"{}\"", p.display())),
+            Verify::System => {}
+        }
+        line.push_str(&format!(" -X {} {}", self.method, url));
+        let mut hs: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    redact::header_for_log(k.as_str(), v.as_bytes()),
+                )
+            })
+            .collect();
+        hs.sort();
+        for (k, v) in hs {
+            line.push_str(&format!(" -H \"{k}: {v}\""));
+        }
+        if let Some(b) = &self.body {
+            if self.log_body {
+                let shown = redact::mask_json(b).unwrap_or_else(|| match std::str::from_utf8(b) {
+                    Ok(s) if s.contains('=') => redact::mask_form(s),
+                    Ok(_) | Err(_) => "<binary_data>".into(),
+                });
+                line.push_str(&format!(" -d '{shown}'"));
+            } else {
+                line.push_str(" -d '<omitted>'");
+            }
+        }
+        tracing::debug!(target: "keystoneauth::session", "{line}");
+    }
+}
+
+fn log_response(resp: &Response) {
+    if !tracing::enabled!(target: "keystoneauth::session", tracing::Level::DEBUG) {
+        return;
+    }
+    let mut hs: Vec<(String, String)> = resp
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                redact::header_for_log(k.as_str(), v.as_bytes()),
+            )
+        })
+        .collect();
+    hs.sort();
+    let mut line = format!("RESP: [{}]", resp.status.as_u16());
+    for (k, v) in hs {
+        line.push_str(&format!(" {k}: {v}"));
+    }
+    tracing::debug!(target: "keystoneauth::session", "{line}");
+    let ct = resp
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let body = if ct.starts_with("application/json") {
+        redact::mask_json(&resp.body).unwrap_or_else(|| "<invalid JSON>".into())
+    } else if ct.starts_with("text/plain") {
+        String::from_utf8_lossy(&resp.body)
+            .chars()
+            .take(4096)
+            .collect()
+    } else {
+        format!("Omitted, Content-Type is set to {ct}. Only application/json, text/plain responses have their bodies logged.")
+    };
+    tracing::debug!(target: "keystoneauth::session", "RESP BODY: {body}");
+    if let Some(id) = resp.request_id() {
+        tracing::debug!(target: "keystoneauth::session", "{} used request id {id}", resp.url);
+    }
+}
