@@ -3,4 +3,5 @@
 //! and v2.0 token APIs, discovery, MFA receipts, and hosts fake catalog services.
 #![warn(missing_docs)]
 
+pub mod emulator;
 pub mod fixtures;

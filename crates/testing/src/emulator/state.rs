@@ -1,0 +1,147 @@
+//! In-memory state: the directory, issued tokens and receipts.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use rand::RngCore as _;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::specs::{AppCredSpec, DomainSpec, ProjectSpec, RoleTarget, UserSpec};
+use crate::fixtures::new_id;
+
+/// A resolved grant: ids only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    Project(String),
+    Domain(String),
+    System,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TokenRecord {
+    pub user_id: String,
+    pub methods: Vec<String>,
+    pub expires: OffsetDateTime,
+    pub audit_id: String,
+    pub audit_chain_id: Option<String>,
+    pub body: Value,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ReceiptRecord {
+    pub user_id: String,
+    pub methods: Vec<String>,
+    pub expires: OffsetDateTime,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub domains: Vec<DomainSpec>,
+    pub projects: Vec<ProjectSpec>,
+    pub users: Vec<UserSpec>,
+    /// role name → role id
+    pub roles: Vec<(String, String)>,
+    /// (user id, target, role id)
+    pub grants: Vec<(String, Target, String)>,
+    /// (spec, resolved user id, resolved project id)
+    pub app_creds: Vec<(AppCredSpec, String, String)>,
+    /// user id → rules
+    pub mfa: HashMap<String, Vec<Vec<String>>>,
+    pub tokens: HashMap<String, TokenRecord>,
+    pub receipts: HashMap<String, ReceiptRecord>,
+}
+
+/// `gAAAAAB` + URL-safe base64 random bytes: looks like a Fernet token.
+pub(crate) fn fernet_like(len: usize) -> String {
+    let mut b = vec![0u8; len];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!(
+        "gAAAAAB{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    )
+}
+
+impl State {
+    pub fn domain(&self, id_or_name: &str) -> Option<&DomainSpec> {
+        self.domains
+            .iter()
+            .find(|d| d.id == id_or_name)
+            .or_else(|| self.domains.iter().find(|d| d.name == id_or_name))
+    }
+
+    pub fn domain_by_id(&self, id: &str) -> Option<&DomainSpec> {
+        self.domains.iter().find(|d| d.id == id)
+    }
+
+    pub fn domain_by_name(&self, name: &str) -> Option<&DomainSpec> {
+        self.domains.iter().find(|d| d.name == name)
+    }
+
+    pub fn user_by_id(&self, id: &str) -> Option<&UserSpec> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    pub fn user_by_name(&self, name: &str, domain_id: &str) -> Option<&UserSpec> {
+        self.users
+            .iter()
+            .find(|u| u.name == name && u.domain_id == domain_id)
+    }
+
+    /// Name or id, any domain (builder references).
+    pub fn user_ref(&self, r: &str) -> Option<&UserSpec> {
+        self.user_by_id(r)
+            .or_else(|| self.users.iter().find(|u| u.name == r))
+    }
+
+    pub fn project_by_id(&self, id: &str) -> Option<&ProjectSpec> {
+        self.projects.iter().find(|p| p.id == id)
+    }
+
+    pub fn project_ref(&self, r: &str) -> Option<&ProjectSpec> {
+        self.project_by_id(r)
+            .or_else(|| self.projects.iter().find(|p| p.name == r))
+    }
+
+    pub fn role_id(&mut self, name: &str) -> String {
+        if let Some((_, id)) = self.roles.iter().find(|(n, _)| n == name) {
+            return id.clone();
+        }
+        let id = new_id();
+        self.roles.push((name.into(), id.clone()));
+        id
+    }
+
+    pub fn resolve_target(&self, t: &RoleTarget) -> Option<Target> {
+        Some(match t {
+            RoleTarget::Project(p) => Target::Project(self.project_ref(p)?.id.clone()),
+            RoleTarget::Domain(d) => Target::Domain(self.domain(d)?.id.clone()),
+            RoleTarget::System => Target::System,
+        })
+    }
+
+    /// `(role id, role name)` granted to a user on a target.
+    pub fn roles_for(&self, user_id: &str, target: &Target) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (u, t, rid) in &self.grants {
+            if u == user_id && t == target && !out.iter().any(|(id, _)| id == rid) {
+                let name = self
+                    .roles
+                    .iter()
+                    .find(|(_, id)| id == rid)
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_default();
+                out.push((rid.clone(), name));
+            }
+        }
+        out
+    }
+
+    /// A token that exists, is not revoked and has not expired.
+    pub fn valid_token(&self, id: &str) -> Option<&TokenRecord> {
+        self.tokens
+            .get(id)
+            .filter(|t| !t.revoked && t.expires > OffsetDateTime::now_utc())
+    }
+}
