@@ -54,9 +54,16 @@ pub struct Paths {
 }
 
 impl Paths {
-    pub fn new() -> Paths {
+    /// The paths of the shared instance (`target/ksa-harness/keystone`).
+    pub fn shared() -> Paths {
+        Paths::named("keystone")
+    }
+
+    /// The paths of an instance with its own state dir `target/ksa-harness/<name>`
+    /// (the venv is shared).
+    pub fn named(name: &str) -> Paths {
         let h = harness_dir();
-        let state = h.join("keystone");
+        let state = h.join(name);
         Paths {
             venv: h.join("venv"),
             pki: state.join("pki"),
@@ -91,14 +98,14 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
                     other => bail!("keystone up: unknown argument `{other}` (only --tls)"),
                 }
             }
-            up(tls)?;
+            up(&Paths::shared(), tls)?;
             Ok(ExitCode::SUCCESS)
         }
         Some("down") => {
-            down()?;
+            down(&Paths::shared())?;
             Ok(ExitCode::SUCCESS)
         }
-        Some("status") => Ok(if status()? {
+        Some("status") => Ok(if status(&Paths::shared())? {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
@@ -112,8 +119,6 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
 
 /// What [`up`] did.
 pub struct UpOutcome {
-    /// Whether this call started any listener (false = everything was already up).
-    pub started: bool,
     pub env_json: PathBuf,
 }
 
@@ -123,8 +128,12 @@ fn read_env(paths: &Paths) -> Option<Value> {
     serde_json::from_str(&text).ok()
 }
 
-fn read_pid(file: &Path) -> Option<u32> {
-    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+fn read_pid(file: impl AsRef<Path>) -> Option<u32> {
+    std::fs::read_to_string(file.as_ref())
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn http_alive(paths: &Paths, env: &Value) -> bool {
@@ -132,7 +141,7 @@ fn http_alive(paths: &Paths, env: &Value) -> bool {
         return false;
     };
     let pid_ok =
-        read_pid(&paths.pid_file("http")).is_some_and(|p| crate::util::pid_alive(p, "gunicorn"));
+        read_pid(paths.pid_file("http")).is_some_and(|p| crate::util::pid_alive(p, "gunicorn"));
     pid_ok
         && matches!(
             http_get_status(port as u16, "/v3", Duration::from_secs(5)),
@@ -145,7 +154,7 @@ fn tls_alive(paths: &Paths, env: &Value) -> bool {
         return false;
     };
     let pid_ok =
-        read_pid(&paths.pid_file("tls")).is_some_and(|p| crate::util::pid_alive(p, "gunicorn"));
+        read_pid(paths.pid_file("tls")).is_some_and(|p| crate::util::pid_alive(p, "gunicorn"));
     pid_ok && tls_probe(paths, &format!("{url}/v3")).is_ok()
 }
 
@@ -167,42 +176,40 @@ fn tls_probe(paths: &Paths, url: &str) -> Result<String> {
 }
 
 /// `keystone up [--tls]`.
-pub fn up(tls: bool) -> Result<UpOutcome> {
+pub fn up(paths: &Paths, tls: bool) -> Result<UpOutcome> {
+    let _lock = Lock::acquire(&paths.state.with_extension("lock"))?;
     let t0 = Instant::now();
-    let paths = Paths::new();
 
     // Already running?
-    if let Some(env) = read_env(&paths) {
-        if http_alive(&paths, &env) {
-            if !tls || tls_alive(&paths, &env) {
+    if let Some(env) = read_env(paths) {
+        if http_alive(paths, &env) {
+            if !tls || tls_alive(paths, &env) {
                 println!("keystone: already up (nothing to do)");
                 print_info(&env);
                 return Ok(UpOutcome {
-                    started: false,
-                    env_json: paths.env_json,
+                    env_json: paths.env_json.clone(),
                 });
             }
             // HTTP is up, the TLS listener is wanted but missing: add it.
             let http_port = env["port"].as_u64().context("env.json: port")? as u16;
             let t = Instant::now();
             let tls_port = port_from_env_or_free("KSA_KEYSTONE_TLS_PORT")?;
-            stop_listeners(&paths, &["tls"]);
-            spawn_gunicorn(&paths, "tls", tls_port)?;
-            wait_tls(&paths, tls_port)?;
-            let env = write_env_files(&paths, http_port, Some(tls_port), &admin_password(&paths))?;
+            stop_listeners(paths, &["tls"]);
+            spawn_gunicorn(paths, "tls", tls_port)?;
+            wait_tls(paths, tls_port)?;
+            let env = write_env_files(paths, http_port, Some(tls_port), &admin_password(paths))?;
             println!("keystone: TLS listener added in {}", secs(t.elapsed()));
             print_info(&env);
             return Ok(UpOutcome {
-                started: true,
-                env_json: paths.env_json,
+                env_json: paths.env_json.clone(),
             });
         }
     }
     // Anything left over from a dead or half-dead run goes.
-    stop_listeners(&paths, &["tls", "http"]);
+    stop_listeners(paths, &["tls", "http"]);
 
     let t = Instant::now();
-    let installed = ensure_venv(&paths)?;
+    let installed = ensure_venv(paths)?;
     let t_install = t.elapsed();
 
     let t = Instant::now();
@@ -218,21 +225,21 @@ pub fn up(tls: bool) -> Result<UpOutcome> {
     let password = std::env::var("KSA_KEYSTONE_ADMIN_PASSWORD")
         .unwrap_or_else(|_| DEFAULT_ADMIN_PASSWORD.to_string());
     std::fs::write(paths.state.join("admin-password"), &password)?;
-    make_pki(&paths)?;
+    make_pki(paths)?;
     let admin_token = random_hex(16);
     std::fs::write(paths.state.join("admin-token"), &admin_token)?;
-    write_keystone_conf(&paths, http_port, &admin_token)?;
+    write_keystone_conf(paths, http_port, &admin_token)?;
     let t_pki_conf = t.elapsed();
 
     let t = Instant::now();
-    keystone_manage(&paths, http_port, &password)?;
+    keystone_manage(paths, http_port, &password)?;
     let t_setup = t.elapsed();
 
     let t = Instant::now();
-    spawn_gunicorn(&paths, "http", http_port)?;
+    spawn_gunicorn(paths, "http", http_port)?;
     let tls_port = if tls {
         let p = port_from_env_or_free("KSA_KEYSTONE_TLS_PORT")?;
-        spawn_gunicorn(&paths, "tls", p)?;
+        spawn_gunicorn(paths, "tls", p)?;
         Some(p)
     } else {
         None
@@ -247,16 +254,16 @@ pub fn up(tls: bool) -> Result<UpOutcome> {
         bail!(
             "keystone did not answer GET /v3 on 127.0.0.1:{http_port} within {}s\n--- gunicorn-http.log\n{}\n--- keystone.log\n{}",
             READY_LIMIT.as_secs(),
-            tail_file(&paths.state.join("gunicorn-http.log"), 30),
-            tail_file(&paths.state.join("keystone.log"), 30)
+            tail_file(paths.state.join("gunicorn-http.log"), 30),
+            tail_file(paths.state.join("keystone.log"), 30)
         );
     }
     if let Some(p) = tls_port {
-        wait_tls(&paths, p)?;
+        wait_tls(paths, p)?;
     }
     let t_start = t.elapsed();
 
-    let env = write_env_files(&paths, http_port, tls_port, &password)?;
+    let env = write_env_files(paths, http_port, tls_port, &password)?;
     println!(
         "keystone: up in {} (install {}{}, pki+conf {}, keystone-manage {}, start {})",
         secs(t0.elapsed()),
@@ -268,8 +275,7 @@ pub fn up(tls: bool) -> Result<UpOutcome> {
     );
     print_info(&env);
     Ok(UpOutcome {
-        started: true,
-        env_json: paths.env_json,
+        env_json: paths.env_json.clone(),
     })
 }
 
@@ -287,7 +293,7 @@ fn wait_tls(paths: &Paths, port: u16) -> Result<()> {
         bail!(
             "the TLS listener did not answer {url} within {}s: {last}\n--- gunicorn-tls.log\n{}",
             READY_LIMIT.as_secs(),
-            tail_file(&paths.state.join("gunicorn-tls.log"), 30)
+            tail_file(paths.state.join("gunicorn-tls.log"), 30)
         );
     }
     // The peer certificate must reach the WSGI environ.
@@ -655,7 +661,7 @@ fn keystone_manage(paths: &Paths, port: u16, password: &str) -> Result<()> {
     if !st.success() {
         bail!(
             "keystone-manage steps failed ({st}):\n{}",
-            tail_file(&paths.state.join("manage.log"), 40)
+            tail_file(paths.state.join("manage.log"), 40)
         );
     }
     Ok(())
@@ -718,7 +724,7 @@ fn spawn_gunicorn(paths: &Paths, listener: &str, port: u16) -> Result<()> {
         bail!(
             "gunicorn ({listener}) wrote no pid file within {}s\n{}",
             READY_LIMIT.as_secs(),
-            tail_file(&paths.state.join(format!("gunicorn-{listener}.log")), 30)
+            tail_file(paths.state.join(format!("gunicorn-{listener}.log")), 30)
         );
     }
     Ok(())
@@ -734,8 +740,8 @@ fn write_env_files(
     let root = format!("http://127.0.0.1:{http_port}");
     let tls_root = tls_port.map(|p| format!("https://127.0.0.1:{p}"));
     let pki = |n: &str| paths.pki_file(n).display().to_string();
-    let http_pid = read_pid(&paths.pid_file("http"));
-    let tls_pid = tls_port.and_then(|_| read_pid(&paths.pid_file("tls")));
+    let http_pid = read_pid(paths.pid_file("http"));
+    let tls_pid = tls_port.and_then(|_| read_pid(paths.pid_file("tls")));
     let tokenless_issuer = rfc4514(TOKENLESS_CA_SUBJ);
     let admin_token = std::fs::read_to_string(paths.state.join("admin-token")).unwrap_or_default();
     let env = json!({
@@ -881,10 +887,10 @@ fn stop_listeners(paths: &Paths, listeners: &[&'static str]) -> Vec<(&'static st
 }
 
 /// `keystone down`.
-pub fn down() -> Result<()> {
+pub fn down(paths: &Paths) -> Result<()> {
+    let _lock = Lock::acquire(&paths.state.with_extension("lock"))?;
     let t = Instant::now();
-    let paths = Paths::new();
-    let stopped = stop_listeners(&paths, &["tls", "http"]);
+    let stopped = stop_listeners(paths, &["tls", "http"]);
     for (listener, pid) in &stopped {
         println!("keystone: stopped {listener} listener (pid {pid})");
     }
@@ -897,13 +903,12 @@ pub fn down() -> Result<()> {
 }
 
 /// `keystone status`: prints the state; returns whether Keystone answers.
-pub fn status() -> Result<bool> {
-    let paths = Paths::new();
-    let Some(env) = read_env(&paths) else {
+pub fn status(paths: &Paths) -> Result<bool> {
+    let Some(env) = read_env(paths) else {
         println!("keystone: not running (no {})", paths.env_json.display());
         return Ok(false);
     };
-    if !http_alive(&paths, &env) {
+    if !http_alive(paths, &env) {
         println!(
             "keystone: not running (last state in {})",
             paths.state.display()
@@ -911,7 +916,7 @@ pub fn status() -> Result<bool> {
         return Ok(false);
     }
     let tls = if env["tls_root_url"].is_string() {
-        if tls_alive(&paths, &env) {
+        if tls_alive(paths, &env) {
             "TLS listener up"
         } else {
             "TLS listener DOWN"
@@ -922,4 +927,56 @@ pub fn status() -> Result<bool> {
     println!("keystone: up ({tls})");
     print_info(&env);
     Ok(true)
+}
+
+/// A lock file (created with O_EXCL, holding our PID) so that two `up`/`down`
+/// runs on the same state dir do not interleave. A lock whose PID is dead is
+/// taken over.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn acquire(path: &Path) -> Result<Lock> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let start = Instant::now();
+        let mut told = false;
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    write!(f, "{}", std::process::id())?;
+                    return Ok(Lock(path.to_path_buf()));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = read_pid(path);
+                    let alive = holder.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                    if !alive && start.elapsed() > Duration::from_secs(1) {
+                        // dead holder (or one that never wrote its PID): take over
+                        let _ = std::fs::remove_file(path);
+                        continue;
+                    }
+                    if start.elapsed() > Duration::from_secs(300) {
+                        bail!("{} is held by pid {holder:?} for 300 s", path.display());
+                    }
+                    if !told && alive {
+                        println!("keystone: waiting for pid {holder:?} ({})", path.display());
+                        told = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => return Err(e).with_context(|| format!("create {}", path.display())),
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }

@@ -2,8 +2,8 @@
 //!
 //! keystone up --tls, then `cargo test --workspace` (or `cargo test ARGS...` when
 //! arguments are given) with `KSA_KEYSTONE_ENV` set, then keystone down (also when
-//! the tests fail) unless Keystone was already running before; exits with cargo's
-//! status.
+//! the tests fail); exits with cargo's status. The instance has its own state dir
+//! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
 
 use crate::keystone;
 use crate::util::{secs, workspace_root};
@@ -13,7 +13,10 @@ use std::time::Instant;
 
 pub fn main(args: &[String]) -> Result<ExitCode> {
     let t0 = Instant::now();
-    let up = keystone::up(true)?;
+    // Its own state dir, so that a shared instance someone uses by hand (or
+    // another `cargo xtask test`) is neither reused nor stopped.
+    let paths = keystone::Paths::named(&format!("keystone-test-{}", std::process::id()));
+    let up = keystone::up(&paths, true)?;
     let t_up = t0.elapsed();
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
@@ -33,14 +36,16 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     let status = cmd.status().context("run cargo test");
     let t_test = t1.elapsed();
 
-    if up.started {
-        if let Err(e) = keystone::down() {
-            eprintln!("xtask: keystone down failed: {e:#}");
-        }
-    } else {
-        println!("xtask: Keystone was already running before `cargo xtask test`; leaving it up");
-    }
+    let stopped = keystone::down(&paths);
     let status = status?;
+    match stopped {
+        // Keep the logs of a failed run; a passed run leaves nothing behind.
+        Ok(()) if status.success() => {
+            let _ = std::fs::remove_dir_all(&paths.state);
+        }
+        Ok(()) => println!("xtask: Keystone logs kept in {}", paths.state.display()),
+        Err(e) => eprintln!("xtask: keystone down failed: {e:#}"),
+    }
     println!(
         "xtask: test finished ({status}) in {} (keystone up {}, cargo test {})",
         secs(t0.elapsed()),

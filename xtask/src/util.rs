@@ -41,7 +41,8 @@ pub fn tail(text: &str, lines: usize) -> String {
 }
 
 /// The last `lines` lines of a file, or a note that it cannot be read.
-pub fn tail_file(path: &Path, lines: usize) -> String {
+pub fn tail_file(path: impl AsRef<Path>, lines: usize) -> String {
+    let path = path.as_ref();
     match std::fs::read_to_string(path) {
         Ok(t) => tail(&t, lines),
         Err(e) => format!("({}: {e})", path.display()),
