@@ -5,6 +5,7 @@
 //! [`COMMANDS`] and a match arm in [`main`].
 
 mod keystone;
+mod peers;
 mod test;
 mod util;
 
@@ -21,6 +22,15 @@ const COMMANDS: &[(&str, &str)] = &[
     (
         "keystone status",
         "print where it runs; exit status 1 when it is not running",
+    ),
+    (
+        "peers up",
+        "start the OIDC OP, SAML2 IdP, KDC and their Apache front ends; register them in Keystone",
+    ),
+    ("peers down", "stop them (by recorded PID)"),
+    (
+        "peers status",
+        "print which peers run; exit status 1 when one is not running",
     ),
     (
         "test [CARGO TEST ARGS...]",
@@ -40,6 +50,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result: Result<ExitCode> = match args.first().map(String::as_str) {
         Some("keystone") => keystone::main(&args[1..]),
+        Some("peers") => peers::main(&args[1..]),
         Some("test") => test::main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{}", usage());
