@@ -1,0 +1,56 @@
+//! `ksa-emulator [--port N]`: runs the identity emulator with the default users until Ctrl-C.
+
+use keystoneauth_testing::emulator::{totp_now, Emulator, DEMO_TOTP_SECRET};
+
+#[tokio::main]
+async fn main() {
+    let mut port = 0u16;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--port" => match args.next().and_then(|p| p.parse().ok()) {
+                Some(p) => port = p,
+                None => {
+                    eprintln!("--port needs a number");
+                    std::process::exit(2);
+                }
+            },
+            "-h" | "--help" => {
+                println!("usage: ksa-emulator [--port N]");
+                return;
+            }
+            other => {
+                eprintln!("unknown argument {other}; usage: ksa-emulator [--port N]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let emu = match Emulator::builder().default_users().port(port).start().await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cannot start the emulator: {e}");
+            std::process::exit(1);
+        }
+    };
+    let secret: String = DEMO_TOTP_SECRET
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    println!("identity emulator at {}", emu.url());
+    println!("  OS_AUTH_URL={}", emu.auth_url_v3());
+    println!("  v2.0:       {}", emu.auth_url_v2());
+    println!(
+        "  admin / secretadmin    (domain Default, project admin; also domain and system admin)"
+    );
+    println!("  demo / demopass        (project demo, TOTP secret hex {secret})");
+    println!(
+        "  mfauser / mfa-pw       (project demo, MFA rule [password, totp], same TOTP secret)"
+    );
+    println!("  current TOTP passcode: {}", totp_now(DEMO_TOTP_SECRET));
+    println!("  external method header: X-Remote-User");
+    println!("Ctrl-C to stop.");
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("cannot wait for Ctrl-C: {e}");
+    }
+    drop(emu);
+}
