@@ -5,8 +5,8 @@
 //! the tests fail); exits with cargo's status. The instance has its own state dir
 //! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
 
-use crate::keystone;
 use crate::util::{secs, workspace_root};
+use crate::{keystone, peers};
 use anyhow::{Context, Result};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -17,6 +17,18 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     // another `cargo xtask test`) is neither reused nor stopped.
     let paths = keystone::Paths::named(&format!("keystone-test-{}", std::process::id()));
     let up = keystone::up(&paths, true)?;
+    // The federation / Kerberos peers (OIDC OP, SAML IdP, KDC + Apache front ends), also
+    // with their own state dir, registered in this Keystone.
+    let peers_root = paths
+        .state
+        .with_file_name(format!("peers-test-{}", std::process::id()));
+    let peers_env = match peers::up(&peers_root, &up.env_json) {
+        Ok(env) => env,
+        Err(e) => {
+            let _ = keystone::down(&paths);
+            return Err(e);
+        }
+    };
     let t_up = t0.elapsed();
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
@@ -28,6 +40,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         cmd.args(args);
     }
     cmd.env("KSA_KEYSTONE_ENV", &up.env_json);
+    cmd.env("KSA_PEERS_ENV", &peers_env);
     println!(
         "xtask: running {cmd:?} with KSA_KEYSTONE_ENV={}",
         up.env_json.display()
@@ -36,6 +49,11 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     let status = cmd.status().context("run cargo test");
     let t_test = t1.elapsed();
 
+    if let Err(e) = peers::down(&peers_root) {
+        eprintln!("xtask: peers down failed: {e:#}");
+    } else if matches!(status, Ok(s) if s.success()) {
+        let _ = std::fs::remove_dir_all(&peers_root);
+    }
     let stopped = keystone::down(&paths);
     let status = status?;
     match stopped {

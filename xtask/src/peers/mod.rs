@@ -63,29 +63,32 @@ impl Ctx {
     }
 }
 
-fn root() -> PathBuf {
+/// The default state dir: `<workspace>/target/ksa-harness/peers`.
+pub fn default_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask is one level below the workspace root")
         .join("target/ksa-harness/peers")
 }
 
-fn keystone_env_path() -> PathBuf {
+/// `$KSA_KEYSTONE_ENV`, else the shared harness instance's env.json.
+fn default_keystone_env() -> PathBuf {
     match std::env::var_os("KSA_KEYSTONE_ENV") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => root().with_file_name("keystone").join("env.json"),
+        _ => default_root().with_file_name("keystone").join("env.json"),
     }
 }
 
-pub fn env_json_path() -> PathBuf {
-    root().join("env.json")
+/// The env.json `up` writes under state dir `root`.
+pub fn env_json_path(root: &Path) -> PathBuf {
+    root.join("env.json")
 }
 
 pub fn main(args: &[String]) -> Result<ExitCode> {
     match args.first().map(String::as_str) {
-        Some("up") => up().map(|_| ExitCode::SUCCESS),
-        Some("down") => down().map(|_| ExitCode::SUCCESS),
-        Some("status") => Ok(if status()? {
+        Some("up") => up(&default_root(), &default_keystone_env()).map(|_| ExitCode::SUCCESS),
+        Some("down") => down(&default_root()).map(|_| ExitCode::SUCCESS),
+        Some("status") => Ok(if status(&default_root())? {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
@@ -97,21 +100,19 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     }
 }
 
-/// Stops every peer by its recorded PID (Apache first, the KDC last).
-pub fn down() -> Result<()> {
-    let r = root();
+/// Stops every peer recorded under `r` by its PID (Apache first, the KDC last).
+pub fn down(r: &Path) -> Result<()> {
     for (dir, label) in COMPONENTS.iter().rev() {
         if let Some(pid) = proc::stop(&r.join(dir).join("pid"), Duration::from_secs(15)) {
             println!("peers: stopped {label} (pid {pid})");
         }
     }
-    let _ = std::fs::remove_file(env_json_path());
+    let _ = std::fs::remove_file(env_json_path(r));
     Ok(())
 }
 
 /// Prints each peer's state; `Ok(false)` when one is not running.
-pub fn status() -> Result<bool> {
-    let r = root();
+pub fn status(r: &Path) -> Result<bool> {
     let mut all = true;
     for (dir, label) in COMPONENTS {
         match proc::read_pid_file(&r.join(dir).join("pid")) {
@@ -124,11 +125,12 @@ pub fn status() -> Result<bool> {
             }
         }
     }
-    if env_json_path().is_file() {
-        println!("peers: env {}", env_json_path().display());
+    let env = env_json_path(r);
+    if env.is_file() {
+        println!("peers: env {}", env.display());
     } else {
         all = false;
-        println!("peers: no {}", env_json_path().display());
+        println!("peers: no {}", env.display());
     }
     Ok(all)
 }
@@ -140,15 +142,16 @@ fn random_seed() -> Result<String> {
     Ok(hex::encode(b))
 }
 
-/// Starts every peer, registers them in Keystone, checks each chain, writes env.json.
-/// On failure, whatever was started is stopped again and the error names the log.
-pub fn up() -> Result<Value> {
-    down()?;
-    let result = start_all();
+/// Starts every peer with state under `root` for the Keystone described by `keystone_env`
+/// (its env.json), registers them there, checks each chain and writes `root/env.json`
+/// (returned). On failure, whatever was started is stopped again and the error names the log.
+pub fn up(root: &Path, keystone_env: &Path) -> Result<PathBuf> {
+    down(root)?;
+    let result = start_all(root, keystone_env);
     if result.is_err() {
-        let _ = down();
+        let _ = down(root);
     }
-    result
+    result.map(|_| env_json_path(root))
 }
 
 struct Timer(Vec<(String, f64)>);
@@ -163,11 +166,10 @@ impl Timer {
     }
 }
 
-fn start_all() -> Result<Value> {
+fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
     let t0 = Instant::now();
-    let ks_env_path = keystone_env_path();
     let ks_env: Value =
-        serde_json::from_str(&std::fs::read_to_string(&ks_env_path).with_context(|| {
+        serde_json::from_str(&std::fs::read_to_string(ks_env_path).with_context(|| {
             format!(
                 "{}: run `cargo xtask keystone up` first",
                 ks_env_path.display()
@@ -190,7 +192,7 @@ fn start_all() -> Result<Value> {
     let keystone = provision::Keystone::login(&ks_env)?;
 
     let mut ctx = Ctx {
-        root: root(),
+        root: root.to_path_buf(),
         ports: Vec::new(),
         seed: random_seed()?,
     };
@@ -455,12 +457,15 @@ fn start_all() -> Result<Value> {
         },
         "timings_s": tm.0.iter().map(|(k, v)| (k.clone(), json!((v * 100.0).round() / 100.0))).collect::<serde_json::Map<_, _>>(),
     });
-    proc::write(&env_json_path(), serde_json::to_string_pretty(&env)? + "\n")?;
+    proc::write(
+        &env_json_path(root),
+        serde_json::to_string_pretty(&env)? + "\n",
+    )?;
     proc::write(
         &ctx.root.join("env.sh"),
         format!(
             "export KSA_PEERS_ENV={}\nexport KRB5_CONFIG={}\nexport KRB5CCNAME=FILE:{}\n",
-            env_json_path().display(),
+            env_json_path(root).display(),
             realm.krb5_config.display(),
             realm.ccache.display()
         ),
@@ -468,7 +473,7 @@ fn start_all() -> Result<Value> {
     println!(
         "peers: up in {:.1}s; env {} (export KSA_PEERS_ENV=...; source {}/env.sh)",
         t0.elapsed().as_secs_f64(),
-        env_json_path().display(),
+        env_json_path(root).display(),
         ctx.root.display()
     );
     Ok(env)
