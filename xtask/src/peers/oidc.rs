@@ -68,8 +68,30 @@ fn npm_install(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-pub fn start(ctx: &mut Ctx) -> Result<Op> {
+/// oidc-provider 9 needs Node.js 20 or later.
+fn check_node() -> Result<()> {
     proc::need_program("node", "install Node.js >= 20 (e.g. from nodesource)")?;
+    let mut c = Command::new("node");
+    c.arg("--version");
+    let v = proc::run(c, Duration::from_secs(20))?;
+    let major: u32 = v
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .with_context(|| format!("node --version: {v:?}"))?;
+    if major < 20 {
+        anyhow::bail!(
+            "node {} is too old for oidc-provider 9: need >= 20",
+            v.trim()
+        );
+    }
+    Ok(())
+}
+
+pub fn start(ctx: &mut Ctx) -> Result<Op> {
+    check_node()?;
     npm_install(ctx)?;
     let d = dir(ctx);
     let port = proc::free_port(&mut ctx.ports)?;
