@@ -1,1 +1,10 @@
-//! Placeholder.
+//! Extra plugins for keystoneauth-rs: OAuth 1.0a (`oauth1` feature) and Kerberos (`kerberos`
+//! feature, GSSAPI through MIT krb5).
+#![warn(missing_docs, rust_2018_idioms)]
+
+#[cfg(feature = "oauth1")]
+pub mod oauth1;
+
+/// Referenced by the facade so this crate's plugin registrations are linked in.
+#[doc(hidden)]
+pub fn __link() {}
