@@ -1,0 +1,176 @@
+//! TLS: a certificate for another name is an SslError; the right name with the CA works.
+
+mod common;
+
+use std::time::Duration;
+
+use common::bounded;
+use keystoneauth_core::session::Verify;
+use keystoneauth_core::{Error, Session};
+use openssl::asn1::Asn1Time;
+use openssl::bn::{BigNum, MsbOption};
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::rsa::Rsa;
+use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
+use openssl::x509::{X509NameBuilder, X509};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A throw-away self-signed certificate (PEM) and PKCS#8 key (PEM) for `name`.
+fn self_signed(name: &str) -> (Vec<u8>, Vec<u8>) {
+    let rsa = Rsa::generate(2048).unwrap();
+    let key = PKey::from_rsa(rsa).unwrap();
+    let mut subject = X509NameBuilder::new().unwrap();
+    subject.append_entry_by_text("CN", name).unwrap();
+    let subject = subject.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    let mut serial = BigNum::new().unwrap();
+    serial.rand(64, MsbOption::MAYBE_ZERO, false).unwrap();
+    b.set_serial_number(&serial.to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&subject).unwrap();
+    b.set_issuer_name(&subject).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(2).unwrap())
+        .unwrap();
+    b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+        .unwrap();
+    let san = SubjectAlternativeName::new()
+        .dns(name)
+        .build(&b.x509v3_context(None, None))
+        .unwrap();
+    b.append_extension(san).unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    let cert = b.build();
+    (
+        cert.to_pem().unwrap(),
+        key.private_key_to_pem_pkcs8().unwrap(),
+    )
+}
+
+/// Serve HTTPS on 127.0.0.1 with this certificate; every request gets `200 ok`.
+async fn tls_server(cert: &[u8], key: &[u8]) -> u16 {
+    let identity = native_tls::Identity::from_pkcs8(cert, key).unwrap();
+    let acceptor =
+        tokio_native_tls::TlsAcceptor::from(native_tls::TlsAcceptor::new(identity).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        for _ in 0..20 {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(Ok(mut tls)) =
+                    tokio::time::timeout(Duration::from_secs(5), acceptor.accept(sock)).await
+                else {
+                    return;
+                };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk).await {
+                        Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                        _ => return,
+                    }
+                }
+                let _ = tls
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    )
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+use tokio_native_tls::native_tls;
+
+fn write_temp(name: &str, data: &[u8]) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!(
+        "ksa-core-test-{}-{}-{name}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+#[tokio::test]
+async fn certificate_for_another_name_is_ssl_error() {
+    let (cert, key) = self_signed("other.example");
+    let port = tls_server(&cert, &key).await;
+    let ca = write_temp("other.pem", &cert);
+    let session = Session::builder()
+        .verify(Verify::CaBundle(ca.clone()))
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}/");
+    let err = bounded(session.get(&url).send()).await.unwrap_err();
+    assert!(matches!(err, Error::SslError { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("SSL exception connecting to {url}")),
+        "{err}"
+    );
+    // An SslError is not retried as a connection failure.
+    assert!(!err.is_retriable_connection_failure());
+
+    // Untrusted (system roots) is an SslError too.
+    let err = bounded(plain_get(&url)).await.unwrap_err();
+    assert!(matches!(err, Error::SslError { .. }), "{err:?}");
+
+    // Insecure accepts it.
+    let insecure = Session::builder().verify(Verify::Insecure).build().unwrap();
+    let resp = bounded(insecure.get(&url).send()).await.unwrap();
+    assert_eq!(resp.text(), "ok");
+    let _ = std::fs::remove_file(ca);
+}
+
+async fn plain_get(url: &str) -> keystoneauth_core::Result<keystoneauth_core::Response> {
+    Session::builder().build().unwrap().get(url).send().await
+}
+
+#[tokio::test]
+async fn matching_certificate_with_its_ca_bundle_works() {
+    let (cert, key) = self_signed("localhost");
+    let port = tls_server(&cert, &key).await;
+    let ca = write_temp("localhost.pem", &cert);
+    let session = Session::builder()
+        .verify(Verify::CaBundle(ca.clone()))
+        .build()
+        .unwrap();
+    let resp = bounded(session.get(format!("https://localhost:{port}/")).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text(), "ok");
+    let _ = std::fs::remove_file(ca);
+}
+
+#[tokio::test]
+async fn bad_ca_bundles_are_tls_config_errors() {
+    let missing = std::env::temp_dir().join("ksa-core-test-no-such-ca.pem");
+    let err = Session::builder()
+        .verify(Verify::CaBundle(missing))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::TlsConfig(_)), "{err:?}");
+    let junk = write_temp("junk.pem", b"not a certificate");
+    let err = Session::builder()
+        .verify(Verify::CaBundle(junk.clone()))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::TlsConfig(_)), "{err:?}");
+    let _ = std::fs::remove_file(junk);
+}
