@@ -326,7 +326,7 @@ fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
         .to_string();
         let r = http::request_env(
             "POST",
-            &format!("{}/v3/auth/tokens?nocatalog", gssapi.url),
+            &format!("{}/krb/v3/auth/tokens?nocatalog", gssapi.url),
             &[("Content-Type", "application/json")],
             Some(&body),
             &neg,
@@ -446,8 +446,12 @@ fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
             "keystone_user_name": krb::USER,
             "keystone_user_id": prov.kerberos_user_id,
             "keystone_user_domain_id": "default",
-            "auth_url": format!("{}/v3", gssapi.url),
-            "auth_url_localhost": format!("http://localhost:{}/v3", gssapi.port),
+            // the `kerberos` method (keystoneauth v3 Kerberos): Negotiate on POST auth/tokens
+            "auth_url": format!("{}/krb/v3", gssapi.url),
+            "auth_url_localhost": format!("http://localhost:{}/krb/v3", gssapi.port),
+            // MappedKerberos: Negotiate on the federation URL only
+            "mapped_auth_url": format!("{}/v3", gssapi.url),
+            "mapped_auth_url_localhost": format!("http://localhost:{}/v3", gssapi.port),
             "identity_provider": KRB_IDP,
             "protocol": KRB_PROTOCOL,
             "mapping": KRB_MAPPING,
