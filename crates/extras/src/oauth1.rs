@@ -202,10 +202,11 @@ pub mod sign {
     /// A random nonce and the current timestamp.
     pub fn nonce_and_timestamp() -> (String, String) {
         use rand::Rng;
-        let nonce: String = rand::thread_rng()
-            .sample_iter(&rand::distributions::Alphanumeric)
-            .take(30)
-            .map(char::from)
+        // Keystone's validator accepts only lower-case hex characters (its tokens are uuid hex)
+        // and oauthlib wants 20 to 30 of them.
+        let mut rng = rand::thread_rng();
+        let nonce: String = (0..30)
+            .map(|_| char::from(b"0123456789abcdef"[rng.gen_range(0..16)]))
             .collect();
         let ts = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
