@@ -1,0 +1,238 @@
+//! Adapter options (keystoneauth1's adapter loader): `service_type`, `service_name`,
+//! `valid_interfaces` / `interface`, `region_name`, `endpoint_override`, `version` /
+//! `min_version` / `max_version`, `connect_retries`, `status_code_retries`.
+
+use keystoneauth_core::registry::{Opt, OptKind, OptionValues};
+use keystoneauth_core::{Adapter, Error, Interface, Result, Session};
+
+/// How to build an [`Adapter`], as options say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdapterOptions {
+    /// Service type.
+    pub service_type: Option<String>,
+    /// Service name.
+    pub service_name: Option<String>,
+    /// Interfaces in order of preference.
+    pub interfaces: Vec<Interface>,
+    /// Region.
+    pub region_name: Option<String>,
+    /// Use this URL instead of the catalog's.
+    pub endpoint_override: Option<String>,
+    /// Major version.
+    pub version: Option<String>,
+    /// Minimum version.
+    pub min_version: Option<String>,
+    /// Maximum version.
+    pub max_version: Option<String>,
+    /// Connect retries.
+    pub connect_retries: Option<u32>,
+    /// Status-code retries.
+    pub status_code_retries: Option<u32>,
+}
+
+/// The adapter options as [`Opt`]s (keystoneauth1's conf names).
+pub fn adapter_opts() -> Vec<Opt> {
+    vec![
+        Opt::new(
+            "service-type",
+            "The default service_type for endpoint URL discovery.",
+        ),
+        Opt::new(
+            "service-name",
+            "The default service_name for endpoint URL discovery.",
+        ),
+        Opt::new(
+            "valid-interfaces",
+            "List of interfaces, in order of preference, for endpoint URL.",
+        )
+        .kind(OptKind::List),
+        Opt::new(
+            "region-name",
+            "The default region_name for endpoint URL discovery.",
+        ),
+        Opt::new(
+            "endpoint-override",
+            "Always use this endpoint URL for requests for this client.",
+        ),
+        Opt::new(
+            "version",
+            "Minimum Major API version within a given Major API version.",
+        ),
+        Opt::new("min-version", "The minimum major version of a given API."),
+        Opt::new("max-version", "The maximum major version of a given API."),
+        Opt::new(
+            "connect-retries",
+            "The maximum number of retries for connection errors.",
+        )
+        .kind(OptKind::Int),
+        Opt::new(
+            "status-code-retries",
+            "The maximum number of retries for retriable HTTP status codes.",
+        )
+        .kind(OptKind::Int),
+        Opt::new(
+            "interface",
+            "The default interface for endpoint URL discovery (deprecated).",
+        ),
+    ]
+}
+
+fn parse_u32(key: &str, v: &str) -> Result<u32> {
+    v.trim()
+        .parse()
+        .map_err(|_| Error::OptionError(format!("{key} must be a non-negative integer, got {v:?}")))
+}
+
+/// Parse an interface list (`public`, `internal,public`, `publicURL`): each must be public,
+/// internal or admin.
+pub fn parse_interfaces(list: &[String]) -> Result<Vec<Interface>> {
+    list.iter()
+        .map(|s| match Interface::parse(s) {
+            Interface::Other(_) => Err(Error::OptionError(format!(
+                "'{s}' is not a valid value for valid_interfaces. Valid values are public, \
+                 internal or admin"
+            ))),
+            i => Ok(i),
+        })
+        .collect()
+}
+
+impl AdapterOptions {
+    /// Read and check the options (interface and valid_interfaces are mutually exclusive, and
+    /// so are version and min/max_version).
+    pub fn from_values(values: &OptionValues) -> Result<AdapterOptions> {
+        let valid = values.get_list("valid_interfaces");
+        let single = values.get_list("interface");
+        let interfaces = match (valid, single) {
+            (Some(_), Some(_)) => {
+                return Err(Error::OptionError(
+                    "interface and valid_interfaces are mutually exclusive. Please use \
+                     valid_interfaces."
+                        .into(),
+                ))
+            }
+            (Some(l), None) | (None, Some(l)) => parse_interfaces(&l)?,
+            (None, None) => Vec::new(),
+        };
+        let out = AdapterOptions {
+            service_type: values.get("service_type"),
+            service_name: values.get("service_name"),
+            interfaces,
+            region_name: values.get("region_name"),
+            endpoint_override: values.get("endpoint_override"),
+            version: values.get("version"),
+            min_version: values.get("min_version"),
+            max_version: values.get("max_version"),
+            connect_retries: values
+                .get("connect_retries")
+                .map(|v| parse_u32("connect_retries", &v))
+                .transpose()?,
+            status_code_retries: values
+                .get("status_code_retries")
+                .map(|v| parse_u32("status_code_retries", &v))
+                .transpose()?,
+        };
+        out.check()?;
+        Ok(out)
+    }
+
+    /// Check that `version` is not combined with `min_version`/`max_version`.
+    pub fn check(&self) -> Result<()> {
+        if self.version.is_some() && (self.min_version.is_some() || self.max_version.is_some()) {
+            return Err(Error::OptionError(
+                "version is mutually exclusive with min_version and max_version".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Build the adapter on a session (`service_type` is required).
+    pub fn build(&self, session: Session) -> Result<Adapter> {
+        self.check()?;
+        let st = self
+            .service_type
+            .clone()
+            .ok_or_else(|| Error::OptionError("service_type is required for an adapter".into()))?;
+        let mut a = Adapter::new(session, st);
+        for i in &self.interfaces {
+            a = a.interface(i.clone());
+        }
+        if let Some(r) = &self.region_name {
+            a = a.region(r.clone());
+        }
+        if let Some(n) = &self.service_name {
+            a = a.service_name(n.clone());
+        }
+        if let Some(e) = &self.endpoint_override {
+            a = a.endpoint_override(e.clone());
+        }
+        if let Some(v) = &self.version {
+            a = a.version(v)?;
+        }
+        if let Some(v) = &self.min_version {
+            a = a.min_version(v)?;
+        }
+        if let Some(v) = &self.max_version {
+            a = a.max_version(v)?;
+        }
+        if let Some(n) = self.connect_retries {
+            a = a.connect_retries(n);
+        }
+        if let Some(n) = self.status_code_retries {
+            a = a.status_code_retries(n);
+        }
+        Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exclusive_options() {
+        let e = AdapterOptions::from_values(
+            &OptionValues::new()
+                .with("version", "2")
+                .with("min_version", "2.1"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("mutually exclusive"), "{e}");
+        let e = AdapterOptions::from_values(
+            &OptionValues::new()
+                .with("interface", "public")
+                .with("valid_interfaces", "internal"),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("interface and valid_interfaces"),
+            "{e}"
+        );
+        let e =
+            AdapterOptions::from_values(&OptionValues::new().with("valid_interfaces", "private"))
+                .unwrap_err();
+        assert!(
+            e.to_string().contains("'private' is not a valid value"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn reads_values() {
+        let o = AdapterOptions::from_values(
+            &OptionValues::new()
+                .with("service_type", "compute")
+                .with("valid_interfaces", "internal,publicURL")
+                .with("region_name", "R1")
+                .with("min_version", "2.1")
+                .with("connect_retries", "3"),
+        )
+        .unwrap();
+        assert_eq!(o.interfaces, vec![Interface::Internal, Interface::Public]);
+        assert_eq!(o.connect_retries, Some(3));
+        let s = Session::builder().build().unwrap();
+        let a = o.build(s).unwrap();
+        assert_eq!(a.filter().region_name.as_deref(), Some("R1"));
+        assert!(a.filter().version.min.is_some());
+    }
+}

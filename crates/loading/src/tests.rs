@@ -1,0 +1,591 @@
+//! Loading tests with plugins registered here (the real ones are tested through the facade).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use keystoneauth_core::registry::{Opt, OptKind, OptionValues, PluginLoader};
+use keystoneauth_core::{AuthPlugin, Error, Interface, Result, Session, Verify};
+
+use crate::{CloudConfig, LoadOptions, Source};
+
+#[derive(Debug)]
+struct Dummy;
+
+#[keystoneauth_core::async_trait]
+impl AuthPlugin for Dummy {
+    async fn auth_headers(
+        &self,
+        _s: &Session,
+    ) -> Result<Option<keystoneauth_core::http::HeaderMap>> {
+        Ok(None)
+    }
+}
+
+fn create(_v: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
+    Ok(Arc::new(Dummy))
+}
+
+fn scope_opts() -> Vec<Opt> {
+    vec![
+        Opt::new("auth-url", "Authentication URL").required(),
+        Opt::new("domain-id", "Domain ID to scope to"),
+        Opt::new("domain-name", "Domain name to scope to"),
+        Opt::new("project-id", "Project ID").deprecated(&["tenant-id"]),
+        Opt::new("project-name", "Project name").deprecated(&["tenant-name"]),
+        Opt::new("project-domain-id", "Project domain ID"),
+        Opt::new("project-domain-name", "Project domain name"),
+    ]
+}
+
+fn password_opts() -> Vec<Opt> {
+    let mut o = scope_opts();
+    o.extend([
+        Opt::new("user-id", "User ID"),
+        Opt::new("username", "Username").deprecated(&["user-name"]),
+        Opt::new("user-domain-id", "User's domain id"),
+        Opt::new("user-domain-name", "User's domain name"),
+        Opt::new("password", "User's password")
+            .secret()
+            .prompt("Password: "),
+    ]);
+    o
+}
+
+fn totp_opts() -> Vec<Opt> {
+    let mut o = scope_opts();
+    o.extend([
+        Opt::new("user-id", "User ID"),
+        Opt::new("passcode", "TOTP passcode")
+            .secret()
+            .required()
+            .prompt("TOTP passcode: "),
+    ]);
+    o
+}
+
+fn multi_opts() -> Vec<Opt> {
+    let mut o = scope_opts();
+    o.push(
+        Opt::new("auth_methods", "Methods to authenticate with.")
+            .required()
+            .kind(OptKind::List),
+    );
+    o
+}
+
+fn appcred_opts() -> Vec<Opt> {
+    vec![
+        Opt::new("auth-url", "Authentication URL").required(),
+        Opt::new("application_credential_secret", "secret")
+            .secret()
+            .required(),
+        Opt::new("application_credential_id", "id"),
+    ]
+}
+
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "t-password", description: "test", options: password_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "password", description: "test default", options: password_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "t-totp", description: "test", options: totp_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "t-multi", description: "test", options: multi_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "t-appcred", description: "test", options: appcred_opts, create }
+}
+
+fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn flags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new(clouds: &str) -> Files {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("clouds.yaml"), clouds).unwrap();
+        Files { dir }
+    }
+    fn secure(self, text: &str) -> Files {
+        std::fs::write(self.dir.path().join("secure.yaml"), text).unwrap();
+        self
+    }
+    fn list(&self) -> Option<Vec<PathBuf>> {
+        Some(vec![self.dir.path().join("clouds.yaml")])
+    }
+}
+
+const CLOUDS: &str = "\
+clouds:
+  c1:
+    auth_type: t-password
+    auth:
+      auth_url: http://yaml/v3
+      username: yaml-user
+      user_domain_id: default
+      project-name: yaml-project
+      project_domain_id: default
+    region_name: YamlRegion
+    interface: internal
+    verify: false
+    compute_api_version: '2.1'
+    block_storage_endpoint_override: http://cinder/v3
+  nopass:
+    auth:
+      auth_url: http://yaml/v3
+      username: u
+  domainy:
+    auth_type: t-password
+    auth:
+      auth_url: http://yaml/v3
+      username: u
+      password: p
+      project_name: p
+      domain_id: d1
+";
+
+#[test]
+fn precedence_flags_env_yaml() {
+    let files = Files::new(CLOUDS);
+    let base = LoadOptions {
+        cloud: Some("c1".into()),
+        config_files: files.list(),
+        env: env(&[("OS_USERNAME", "env-user"), ("OS_PASSWORD", "env-pass")]),
+        ..Default::default()
+    };
+    let c = CloudConfig::load(base.clone()).unwrap();
+    assert_eq!(c.auth_type, "t-password");
+    assert_eq!(c.auth.get("username").as_deref(), Some("env-user"));
+    assert_eq!(c.auth_sources["username"], Source::Env);
+    assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://yaml/v3"));
+    assert_eq!(c.auth_sources["auth_url"], Source::CloudsYaml);
+    assert_eq!(c.auth.get("project_name").as_deref(), Some("yaml-project"));
+    assert_eq!(c.region_name.as_deref(), Some("YamlRegion"));
+    assert_eq!(c.interfaces, vec![Interface::Internal]);
+    assert_eq!(c.session.verify, Verify::Insecure);
+
+    let c = CloudConfig::load(LoadOptions {
+        flags: flags(&[
+            ("--os-username", "flag-user"),
+            ("--os-region-name", "FlagRegion"),
+        ]),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.auth.get("username").as_deref(), Some("flag-user"));
+    assert_eq!(c.auth_sources["username"], Source::Flag);
+    assert_eq!(c.region_name.as_deref(), Some("FlagRegion"));
+
+    // Explicit options win over everything.
+    let c = CloudConfig::load(LoadOptions {
+        options: OptionValues::new().with("username", "explicit"),
+        flags: flags(&[("--os-username", "flag-user")]),
+        ..base
+    })
+    .unwrap();
+    assert_eq!(c.auth.get("username").as_deref(), Some("explicit"));
+}
+
+#[test]
+fn os_cloud_from_env_and_flag() {
+    let files = Files::new(CLOUDS);
+    let c = CloudConfig::load(LoadOptions {
+        config_files: files.list(),
+        env: env(&[("OS_CLOUD", "c1"), ("OS_PASSWORD", "x")]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.cloud.as_deref(), Some("c1"));
+    assert_eq!(c.config_file, files.list().unwrap().pop());
+    let e = CloudConfig::load(LoadOptions {
+        config_files: files.list(),
+        env: env(&[("OS_CLOUD", "c1")]),
+        flags: flags(&[("--os-cloud", "missing")]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains("cloud missing was not found"), "{msg}");
+    assert!(msg.contains("clouds found: c1, domainy, nopass"), "{msg}");
+}
+
+#[test]
+fn secure_yaml_merges() {
+    let files = Files::new(CLOUDS)
+        .secure("clouds:\n  c1:\n    auth:\n      password: s3cret\n      username: secure-user\n");
+    let c = CloudConfig::load(LoadOptions {
+        cloud: Some("c1".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth.get("password").as_deref(), Some("s3cret"));
+    assert_eq!(c.auth.get("username").as_deref(), Some("secure-user"));
+    assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://yaml/v3"));
+    assert!(c.secure_file.is_some());
+}
+
+#[test]
+fn default_auth_type_is_password() {
+    let files = Files::new(CLOUDS);
+    let c = CloudConfig::load(LoadOptions {
+        cloud: Some("nopass".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth_type, "password");
+}
+
+#[test]
+fn aliases_deprecated_names_dashes_underscores() {
+    let c = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-password".into()),
+        env: env(&[
+            ("OS_AUTH_URL", "http://env/v3"),
+            ("OS_USER_NAME", "deprecated-env"),
+            ("OS_TENANT_NAME", "tenant"),
+            ("OS_PROJECT_DOMAIN_ID", "default"),
+        ]),
+        flags: flags(&[("--os-user_domain_id", "dom")]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth.get("username").as_deref(), Some("deprecated-env"));
+    assert_eq!(c.auth.get("project_name").as_deref(), Some("tenant"));
+    assert_eq!(c.auth.get("user_domain_id").as_deref(), Some("dom"));
+
+    // The current name beats the deprecated one in the same source.
+    let c = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-password".into()),
+        env: env(&[
+            ("OS_AUTH_URL", "http://env/v3"),
+            ("OS_USER_NAME", "old"),
+            ("OS_USERNAME", "new"),
+        ]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth.get("username").as_deref(), Some("new"));
+
+    // OS_AUTH_PLUGIN is the old OS_AUTH_TYPE; underscore flags for underscore options.
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[("OS_AUTH_PLUGIN", "t-appcred"), ("OS_AUTH_URL", "http://a")]),
+        flags: flags(&[
+            ("--os-application-credential-secret", "s"),
+            ("--os-application_credential_id", "i"),
+        ]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth_type, "t-appcred");
+    assert_eq!(
+        c.auth.get("application_credential_secret").as_deref(),
+        Some("s")
+    );
+    assert_eq!(
+        c.auth.get("application_credential_id").as_deref(),
+        Some("i")
+    );
+}
+
+#[test]
+fn auth_methods_list_adds_method_options() {
+    let c = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-multi".into()),
+        env: env(&[
+            ("OS_AUTH_URL", "http://a"),
+            ("OS_AUTH_METHODS", "t-password, t-totp"),
+            ("OS_USERNAME", "u"),
+            ("OS_PASSWORD", "p"),
+            ("OS_PASSCODE", "123456"),
+        ]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        c.auth.get_list("auth_methods").unwrap(),
+        vec!["t-password", "t-totp"]
+    );
+    assert_eq!(c.auth.get("password").as_deref(), Some("p"));
+    assert_eq!(c.auth.get("passcode").as_deref(), Some("123456"));
+
+    // A required option of a method is reported.
+    let e = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-multi".into()),
+        env: env(&[("OS_AUTH_URL", "http://a"), ("OS_AUTH_METHODS", "t-totp")]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("passcode (env OS_PASSCODE)"), "{e}");
+
+    // An unknown method.
+    let e = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-multi".into()),
+        env: env(&[("OS_AUTH_URL", "http://a"), ("OS_AUTH_METHODS", "nope")]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::NoMatchingPlugin { .. }), "{e:?}");
+
+    // From clouds.yaml as a YAML list.
+    let files = Files::new(
+        "clouds:\n  m:\n    auth_type: t-multi\n    auth:\n      auth_url: http://a\n      auth_methods: [t-password]\n",
+    );
+    let c = CloudConfig::load(LoadOptions {
+        cloud: Some("m".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        flags: flags(&[("--os-password", "p")]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth.get("password").as_deref(), Some("p"));
+}
+
+#[test]
+fn missing_and_unknown() {
+    let e = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-appcred".into()),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    match &e {
+        Error::MissingRequiredOptions(m) => {
+            let names: Vec<_> = m
+                .iter()
+                .map(|o| (o.name.as_str(), o.env.as_str()))
+                .collect();
+            assert_eq!(
+                names,
+                vec![
+                    ("auth-url", "OS_AUTH_URL"),
+                    (
+                        "application_credential_secret",
+                        "OS_APPLICATION_CREDENTIAL_SECRET"
+                    )
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = CloudConfig::load(LoadOptions {
+        auth_type: Some("nosuch".into()),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("nosuch could not be found"), "{msg}");
+    assert!(msg.contains("t-password"), "{msg}");
+
+    let e = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-appcred".into()),
+        env: env(&[]),
+        flags: flags(&[("--os-auth-url", "http://a"), ("--os-pasword", "x")]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("unknown option --os-pasword for auth type t-appcred"),
+        "{msg}"
+    );
+    assert!(msg.contains("--os-application_credential_secret"), "{msg}");
+}
+
+#[test]
+fn malformed_yaml_location() {
+    let files = Files::new("clouds:\n  c1:\n    auth: {auth_url: x\n    region_name: R\n");
+    let e = CloudConfig::load(LoadOptions {
+        cloud: Some("c1".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::Config(_)));
+    let msg = e.to_string();
+    let path = files.list().unwrap()[0].display().to_string();
+    assert!(msg.starts_with(&format!("{path}:")), "{msg}");
+    let rest: Vec<&str> = msg[path.len() + 1..].splitn(3, ':').collect();
+    let line: usize = rest[0].parse().unwrap();
+    let col: usize = rest[1].parse().unwrap();
+    assert!(line >= 3 && col >= 1, "{msg}");
+
+    let files = Files::new("- just\n- a list\n");
+    let e = CloudConfig::load(LoadOptions {
+        cloud: Some("c1".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("top level must be a mapping"), "{e}");
+}
+
+#[test]
+fn prompt_fills_prompted_options() {
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let a2 = asked.clone();
+    let c = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-totp".into()),
+        env: env(&[("OS_AUTH_URL", "http://a")]),
+        prompt: Some(Arc::new(move |o: &Opt| {
+            a2.lock().unwrap().push(o.prompt.unwrap().to_owned());
+            Ok(Some("654321".to_owned()))
+        })),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth.get("passcode").as_deref(), Some("654321"));
+    assert_eq!(c.auth_sources["passcode"], Source::Prompt);
+    assert_eq!(*asked.lock().unwrap(), vec!["TOTP passcode: "]);
+
+    // Not asked when a required option without a prompt is missing.
+    let asked = Arc::new(std::sync::Mutex::new(0));
+    let a2 = asked.clone();
+    let e = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-totp".into()),
+        env: env(&[]),
+        prompt: Some(Arc::new(move |_: &Opt| {
+            *a2.lock().unwrap() += 1;
+            Ok(None)
+        })),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::MissingRequiredOptions(_)));
+    assert_eq!(*asked.lock().unwrap(), 0);
+}
+
+#[test]
+fn domain_id_shorthand() {
+    let files = Files::new(CLOUDS);
+    let c = CloudConfig::load(LoadOptions {
+        cloud: Some("domainy".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth.get("user_domain_id").as_deref(), Some("d1"));
+    assert_eq!(c.auth.get("project_domain_id").as_deref(), Some("d1"));
+    assert_eq!(c.auth.get("domain_id"), None);
+}
+
+#[test]
+fn services_and_adapters() {
+    let files = Files::new(CLOUDS);
+    let c = CloudConfig::load(LoadOptions {
+        cloud: Some("c1".into()),
+        config_files: files.list(),
+        env: env(&[
+            ("OS_PASSWORD", "p"),
+            ("OS_IDENTITY_API_VERSION", "3"),
+            ("OS_CONNECT_RETRIES", "2"),
+        ]),
+        flags: flags(&[("--os-compute-api-version", "2.60")]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.identity_api_version.as_deref(), Some("3"));
+    assert_eq!(c.service("compute").api_version.as_deref(), Some("2.60"));
+    assert_eq!(
+        c.service("volumev3").endpoint_override.as_deref(),
+        Some("http://cinder/v3")
+    );
+    let o = c.adapter_options("identity").unwrap();
+    assert_eq!(o.version.as_deref(), Some("3"));
+    assert_eq!(o.region_name.as_deref(), Some("YamlRegion"));
+    assert_eq!(o.interfaces, vec![Interface::Internal]);
+    assert_eq!(o.connect_retries, Some(2));
+    let s = c.session_builder().unwrap().build().unwrap();
+    let a = c.adapter(&s, "block-storage").unwrap();
+    assert_eq!(a.filter().service_type.as_deref(), Some("block-storage"));
+
+    let e = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-appcred".into()),
+        env: env(&[("OS_INTERFACE", "private")]),
+        options: OptionValues::new()
+            .with("auth_url", "x")
+            .with("application_credential_secret", "s"),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("'private' is not a valid value"),
+        "{e}"
+    );
+}
+
+#[test]
+fn session_options_from_flags() {
+    let c = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-appcred".into()),
+        env: env(&[("OS_CACERT", "/env/ca.pem"), ("OS_AUTH_URL", "http://a")]),
+        flags: flags(&[
+            ("--timeout", "30"),
+            ("--os-application-credential-secret", "s"),
+            ("--collect-timing", "true"),
+        ]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.session.verify, Verify::CaBundle("/env/ca.pem".into()));
+    assert_eq!(c.session.timeout, Some(std::time::Duration::from_secs(30)));
+    assert!(c.session.collect_timing);
+    let c = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-appcred".into()),
+        env: env(&[("OS_CACERT", "/env/ca.pem"), ("OS_AUTH_URL", "http://a")]),
+        flags: flags(&[
+            ("--insecure", "true"),
+            ("--os-application-credential-secret", "s"),
+        ]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.session.verify, Verify::Insecure);
+}
+
+#[test]
+fn from_options_and_build() {
+    let c = CloudConfig::from_options(
+        "t-appcred",
+        OptionValues::new()
+            .with("auth_url", "http://a")
+            .with("application_credential_secret", "s")
+            .with("region_name", "R"),
+    )
+    .unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("R"));
+    assert!(c.build_plugin().is_ok());
+    assert!(c.build_session().is_ok());
+    // Debug never shows values.
+    let dbg = format!("{c:?}");
+    assert!(!dbg.contains("\"s\""), "{dbg}");
+}
