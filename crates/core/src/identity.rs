@@ -15,6 +15,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,8 @@ struct Cached {
 pub struct TokenCache {
     current: RwLock<Option<Cached>>,
     refresh: tokio::sync::Mutex<()>,
+    /// Counts successful fetches, so callers that waited for a flight take its result.
+    generation: AtomicU64,
     refresh_window: Duration,
     reauthenticate: bool,
 }
@@ -103,6 +106,7 @@ impl TokenCache {
         TokenCache {
             current: RwLock::new(None),
             refresh: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
             refresh_window,
             reauthenticate,
         }
@@ -153,10 +157,18 @@ impl TokenCache {
         if let Some(a) = self.usable() {
             return Ok(a);
         }
+        let seen = self.generation.load(Ordering::SeqCst);
         let _flight = self.refresh.lock().await;
         // Someone else may have refreshed while we waited.
         if let Some(a) = self.usable() {
             return Ok(a);
+        }
+        // A flight finished while we waited: its token is the answer to our call too, even if
+        // the server gave one that is already inside the refresh window (one request per wave).
+        if self.generation.load(Ordering::SeqCst) != seen {
+            if let Some(a) = self.peek() {
+                return Ok(a);
+            }
         }
         match fetch().await {
             Ok(access) => {
@@ -166,6 +178,7 @@ impl TokenCache {
                     access: access.clone(),
                     retry_after: None,
                 });
+                self.generation.fetch_add(1, Ordering::SeqCst);
                 Ok(access)
             }
             Err(e) => {

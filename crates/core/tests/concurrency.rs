@@ -1,0 +1,233 @@
+//! The token cache: single-flight refresh for many tasks, failed refreshes, reauthenticate=false.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use keystoneauth_core::{
+    async_trait, AccessInfo, AuthPlugin, Authenticator, Error, IdentityPlugin, Result, Session,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// POSTs to `{url}/v3/auth/tokens` and parses the answer.
+#[derive(Debug)]
+struct PostAuth {
+    url: String,
+}
+
+#[async_trait]
+impl Authenticator for PostAuth {
+    async fn authenticate(&self, session: &Session) -> Result<AccessInfo> {
+        let resp = session
+            .post(format!("{}/v3/auth/tokens", self.url))
+            .authenticated(false)
+            .json(&json!({"auth": {"identity": {"methods": ["password"],
+                "password": {"user": {"name": "u", "password": "p"}}}}}))
+            .send()
+            .await?;
+        let token = resp
+            .header("X-Subject-Token")
+            .map(|t| SecretString::from(t.to_owned()));
+        AccessInfo::from_body(resp.bytes(), token)
+    }
+    fn auth_url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// A token endpoint answering `tok-N` (N counts requests) that expires in `expires_in`.
+async fn token_server(expires_in: time::Duration) -> (MockServer, Arc<AtomicUsize>) {
+    let server = MockServer::start().await;
+    let n = Arc::new(AtomicUsize::new(0));
+    let counter = n.clone();
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(move |_: &Request| {
+            let i = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            ResponseTemplate::new(201)
+                .insert_header("X-Subject-Token", format!("tok-{i}").as_str())
+                .set_body_json(v3_body(expires_in, "p1", json!([])))
+                // Slow enough that all tasks pile up behind the first request.
+                .set_delay(Duration::from_millis(100))
+        })
+        .mount(&server)
+        .await;
+    (server, n)
+}
+
+async fn wave(plugin: &Arc<IdentityPlugin<PostAuth>>, session: &Session, n: usize) -> Vec<String> {
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (p, s) = (plugin.clone(), session.clone());
+        tasks.push(tokio::spawn(async move {
+            p.token(&s)
+                .await
+                .map(|t| t.unwrap().expose_secret().to_owned())
+        }));
+    }
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.push(t.await.unwrap().unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_tasks_one_token_request_with_a_fresh_token() {
+    let (server, count) = token_server(time::Duration::hours(1)).await;
+    let plugin = Arc::new(IdentityPlugin::new(PostAuth { url: server.uri() }));
+    let session = Session::builder().build().unwrap();
+    let tokens = bounded(wave(&plugin, &session, 1000)).await;
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(tokens.iter().all(|t| t == "tok-1"));
+    // Still fresh: a second wave sends nothing.
+    let tokens = bounded(wave(&plugin, &session, 1000)).await;
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(tokens.iter().all(|t| t == "tok-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_tasks_one_token_request_per_stale_wave() {
+    // Every token the server gives is inside the 120 s refresh window: stale as soon as a new
+    // caller looks at it, but one flight still serves all the callers waiting for it.
+    let (server, count) = token_server(time::Duration::seconds(60)).await;
+    let plugin = Arc::new(IdentityPlugin::new(PostAuth { url: server.uri() }));
+    let session = Session::builder().build().unwrap();
+    let tokens = bounded(wave(&plugin, &session, 1000)).await;
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(tokens.iter().all(|t| t == "tok-1"), "{:?}", &tokens[..5]);
+    let tokens = bounded(wave(&plugin, &session, 1000)).await;
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert!(tokens.iter().all(|t| t == "tok-2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_tokens_from_the_server_are_fetched_once_per_wave() {
+    let (server, count) = token_server(time::Duration::seconds(-10)).await;
+    let plugin = Arc::new(IdentityPlugin::new(PostAuth { url: server.uri() }));
+    let session = Session::builder().build().unwrap();
+    let tokens = bounded(wave(&plugin, &session, 1000)).await;
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(tokens.iter().all(|t| t == "tok-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_token_is_refreshed_after_time_passes() {
+    let (server, count) = token_server(time::Duration::seconds(3)).await;
+    let plugin = Arc::new(
+        IdentityPlugin::new(PostAuth { url: server.uri() })
+            .with_refresh(Duration::from_secs(1), true),
+    );
+    let session = Session::builder().build().unwrap();
+    let tokens = bounded(wave(&plugin, &session, 200)).await;
+    assert!(tokens.iter().all(|t| t == "tok-1"));
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let tokens = bounded(wave(&plugin, &session, 200)).await;
+    assert!(tokens.iter().all(|t| t == "tok-2"));
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+fn state(token: &str, expires_in: time::Duration) -> String {
+    json!({"auth_token": token, "body": v3_body(expires_in, "p1", json!([]))}).to_string()
+}
+
+async fn failing_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"message": "db down", "code": 500}})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_refresh_keeps_a_still_valid_token() {
+    let server = failing_server().await;
+    let plugin = Arc::new(IdentityPlugin::new(PostAuth { url: server.uri() }));
+    // Valid for 60 s: inside the 120 s refresh window.
+    plugin
+        .set_auth_state(Some(&state("old-token", time::Duration::seconds(60))))
+        .unwrap();
+    let session = Session::builder().build().unwrap();
+    let tokens = bounded(wave(&plugin, &session, 100)).await;
+    assert!(tokens.iter().all(|t| t == "old-token"));
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 1, "one failed refresh, then a pause");
+}
+
+#[tokio::test]
+async fn failed_refresh_without_a_valid_token_is_the_error() {
+    let server = failing_server().await;
+    let session = Session::builder().build().unwrap();
+    // No token at all.
+    let plugin = IdentityPlugin::new(PostAuth { url: server.uri() });
+    let err = bounded(plugin.token(&session)).await.unwrap_err();
+    assert!(matches!(err, Error::HttpServerError(_)), "{err:?}");
+    assert!(err.to_string().contains("db down"));
+    // An expired token is not used either.
+    plugin
+        .set_auth_state(Some(&state("expired", time::Duration::seconds(-5))))
+        .unwrap();
+    let err = bounded(plugin.token(&session)).await.unwrap_err();
+    assert!(matches!(err, Error::HttpServerError(_)), "{err:?}");
+    // Through a session request: the error, and nothing sent to the service.
+    let service = MockServer::start().await;
+    let s = Session::new(Arc::new(plugin)).unwrap();
+    let err = bounded(s.get(format!("{}/x", service.uri())).send())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::HttpServerError(_)), "{err:?}");
+    assert!(service.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reauthenticate_false_never_refreshes() {
+    let (server, count) = token_server(time::Duration::hours(1)).await;
+    let plugin = IdentityPlugin::new(PostAuth { url: server.uri() })
+        .with_refresh(Duration::from_secs(120), false);
+    plugin
+        .set_auth_state(Some(&state("kept", time::Duration::seconds(-60))))
+        .unwrap();
+    let session = Session::builder().build().unwrap();
+    for _ in 0..5 {
+        let t = bounded(plugin.token(&session)).await.unwrap().unwrap();
+        assert_eq!(t.expose_secret(), "kept");
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+    // Invalidate: the next call authenticates, once.
+    assert!(plugin.invalidate());
+    for _ in 0..3 {
+        let t = bounded(plugin.token(&session)).await.unwrap().unwrap();
+        assert_eq!(t.expose_secret(), "tok-1");
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn auth_state_round_trips_through_the_plugin() {
+    let (server, count) = token_server(time::Duration::hours(1)).await;
+    let session = Session::builder().build().unwrap();
+    let a = IdentityPlugin::new(PostAuth { url: server.uri() });
+    assert!(a.auth_state().is_none());
+    let tok = bounded(a.token(&session)).await.unwrap().unwrap();
+    let saved = a.auth_state().unwrap();
+    let b = IdentityPlugin::new(PostAuth { url: server.uri() });
+    b.set_auth_state(Some(&saved)).unwrap();
+    let tok_b = bounded(b.token(&session)).await.unwrap().unwrap();
+    assert_eq!(tok.expose_secret(), tok_b.expose_secret());
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    b.set_auth_state(None).unwrap();
+    assert!(b.auth_state().is_none());
+    assert!(b.set_auth_state(Some("{not json")).is_err());
+}
