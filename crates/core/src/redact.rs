@@ -64,17 +64,26 @@ fn is_sensitive_key(key: &str) -> bool {
     SENSITIVE_KEYS.iter().any(|s| k.contains(s))
 }
 
+/// Replace a string or number (a numeric passcode, PIN, …) with `***`; false for anything else.
+fn mask_scalar(v: &mut Value) -> bool {
+    match v {
+        Value::String(_) | Value::Number(_) => {
+            *v = Value::String("***".into());
+            true
+        }
+        _ => false,
+    }
+}
+
 fn mask(value: &mut Value, parent_sensitive: bool) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
                 let sensitive = is_sensitive_key(k);
-                match v {
-                    Value::String(s) if sensitive || (parent_sensitive && k == "id") => {
-                        *s = "***".into();
-                    }
-                    _ => mask(v, sensitive),
+                if (sensitive || (parent_sensitive && k == "id")) && mask_scalar(v) {
+                    continue;
                 }
+                mask(v, sensitive);
             }
             if let Some(catalog) = map.get_mut("catalog") {
                 if catalog.is_array() {
@@ -85,7 +94,12 @@ fn mask(value: &mut Value, parent_sensitive: bool) {
                 *catalog = Value::String("<removed>".into());
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| mask(v, false)),
+        // Under a sensitive key (`"secrets": [...]`), list items are secrets too.
+        Value::Array(items) => items.iter_mut().for_each(|v| {
+            if !(parent_sensitive && mask_scalar(v)) {
+                mask(v, parent_sensitive);
+            }
+        }),
         _ => {}
     }
 }

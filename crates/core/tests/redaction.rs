@@ -1,0 +1,235 @@
+//! Secrets never reach logs or Debug output; token headers are logged as `{SHA256}<hex>`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use keystoneauth_core::redact::hash_secret;
+use keystoneauth_core::registry::OptionValues;
+use keystoneauth_core::{AccessInfoPlugin, ConnectionParams, Error, ServiceTokenAuth, Session};
+use secrecy::SecretString;
+use serde_json::json;
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const USER_TOKEN: &str = "user-secret-token-AAA";
+const SERVICE_TOKEN: &str = "service-secret-token-BBB";
+const BASIC: &str = "Basic c2VjcmV0LWJhc2ljLUNDQw==";
+const REQ_RECEIPT: &str = "receipt-secret-DDD";
+const PASSWORD: &str = "pw-secret-EEE";
+const AC_SECRET: &str = "ac-secret-FFF";
+const PASSCODE: &str = "passcode-GGG";
+const TOKEN_ID: &str = "tokid-HHH";
+const SUBJECT: &str = "subject-secret-JJJ";
+const RESP_RECEIPT: &str = "resp-receipt-KKK";
+const FORM_SECRET: &str = "form-secret-LLL";
+const COOKIE: &str = "cookie-secret-MMM";
+const RESP_PASSWORD: &str = "resp-pw-NNN";
+const NUMERIC_PASSCODE: &str = "987654321";
+const LISTED_SECRET: &str = "listed-secret-OOO";
+
+const ALL_SECRETS: &[&str] = &[
+    USER_TOKEN,
+    SERVICE_TOKEN,
+    BASIC,
+    "c2VjcmV0LWJhc2ljLUNDQw",
+    REQ_RECEIPT,
+    PASSWORD,
+    AC_SECRET,
+    PASSCODE,
+    TOKEN_ID,
+    SUBJECT,
+    RESP_RECEIPT,
+    FORM_SECRET,
+    COOKIE,
+    RESP_PASSWORD,
+    NUMERIC_PASSCODE,
+    LISTED_SECRET,
+];
+
+fn plugin(token: &str) -> Arc<AccessInfoPlugin> {
+    let body = v3_body(time::Duration::hours(1), "p1", json!([]));
+    Arc::new(AccessInfoPlugin::new(access_info(&body, token), None))
+}
+
+#[tokio::test]
+async fn secrets_never_reach_the_debug_log() {
+    let (logs, _guard) = capture_logs();
+    let server = MockServer::start().await;
+    Mock::given(path("/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Subject-Token", SUBJECT)
+                .insert_header("Openstack-Auth-Receipt", RESP_RECEIPT)
+                .insert_header("Set-Cookie", format!("session={COOKIE}").as_str())
+                .insert_header("x-openstack-request-id", "req-visible")
+                .set_body_json(json!({"token": {
+                    "id": TOKEN_ID,
+                    "methods": ["password", "token"],
+                    "user": {"id": "u1", "name": "visible-user", "password": RESP_PASSWORD},
+                    "catalog": [{"type": "compute", "endpoints": []}],
+                }})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/form"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!("password={FORM_SECRET}"),
+            "application/x-www-form-urlencoded",
+        ))
+        .mount(&server)
+        .await;
+
+    let auth = Arc::new(ServiceTokenAuth::new(
+        plugin(USER_TOKEN),
+        plugin(SERVICE_TOKEN),
+    ));
+    let session = Session::new(auth).unwrap();
+    let body = json!({"auth": {"identity": {
+        "methods": ["password", "application_credential", "totp", "token"],
+        "password": {"user": {"name": "visible-name", "password": PASSWORD}},
+        "application_credential": {"id": "ac-id", "secret": AC_SECRET},
+        "totp": {"user": {"id": "u1", "passcode": PASSCODE}},
+        "token": {"id": TOKEN_ID},
+        "otp": {"passcode": NUMERIC_PASSCODE.parse::<u64>().unwrap()},
+        "secrets": [LISTED_SECRET],
+    }}});
+    bounded(
+        session
+            .post(format!("{}/v3/auth/tokens", server.uri()))
+            .header("Authorization", BASIC)
+            .header("Openstack-Auth-Receipt", REQ_RECEIPT)
+            .json(&body)
+            .send(),
+    )
+    .await
+    .unwrap();
+    bounded(
+        session
+            .post(format!("{}/form", server.uri()))
+            .form(&[("username", "visible-form-user"), ("password", FORM_SECRET)])
+            .send(),
+    )
+    .await
+    .unwrap();
+
+    let log = logs.text();
+    // The log did record the exchange...
+    assert!(log.contains("REQ: curl"), "{log}");
+    assert!(log.contains("RESP: [201]"), "{log}");
+    assert!(log.contains("visible-name"), "{log}");
+    assert!(log.contains("visible-user"), "{log}");
+    assert!(log.contains("visible-form-user"), "{log}");
+    assert!(log.contains("req-visible"), "{log}");
+    assert!(log.contains("<removed>"), "catalog removed: {log}");
+    // ...with token headers hashed...
+    for t in [USER_TOKEN, SERVICE_TOKEN, SUBJECT, REQ_RECEIPT, BASIC] {
+        assert!(log.contains(&hash_secret(t)), "no hash of {t}: {log}");
+    }
+    assert!(
+        log.contains(&format!(
+            "X-Auth-Token: {{SHA256}}{}",
+            &hash_secret(USER_TOKEN)["{SHA256}".len()..]
+        )) || log.contains(&format!("x-auth-token: {}", hash_secret(USER_TOKEN)))
+    );
+    // ...and no secret anywhere.
+    for s in ALL_SECRETS {
+        assert!(!log.contains(s), "{s} leaked into the log:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn log_body_false_omits_the_body() {
+    let (logs, _guard) = capture_logs();
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    bounded(
+        Session::builder()
+            .build()
+            .unwrap()
+            .post(format!("{}/x", server.uri()))
+            .json(&json!({"note": "visible-only-if-logged"}))
+            .log_body(false)
+            .send(),
+    )
+    .await
+    .unwrap();
+    let log = logs.text();
+    assert!(log.contains("-d '<omitted>'"), "{log}");
+    assert!(!log.contains("visible-only-if-logged"), "{log}");
+}
+
+#[tokio::test]
+async fn debug_output_never_contains_secrets() {
+    // MissingAuthMethods (from the captured receipt response).
+    let cap = capture("receipt_401_password_only.json");
+    let receipt = cap["response"]["headers"]["Openstack-Auth-Receipt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("Openstack-Auth-Receipt", receipt.parse().unwrap());
+    headers.insert("content-type", "application/json".parse().unwrap());
+    let resp = keystoneauth_core::Response::from_parts(
+        401,
+        headers,
+        "http://k/v3/auth/tokens".into(),
+        serde_json::to_vec(&cap["response"]["body"]).unwrap().into(),
+    );
+    let err = resp.to_error(&http::Method::POST);
+    assert!(matches!(err, Error::MissingAuthMethods(_)));
+    for shown in [format!("{err:?}"), format!("{err:#?}"), err.to_string()] {
+        assert!(!shown.contains(&receipt), "{shown}");
+    }
+    if let Error::MissingAuthMethods(m) = &err {
+        assert!(!format!("{m:?}").contains(&receipt));
+        assert!(format!("{m:?}").contains("totp"));
+    }
+
+    // AccessInfo (real capture) and the plugins holding it.
+    let cap = capture("token_password_project_scoped.json");
+    let token = cap["response"]["headers"]["X-Subject-Token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let access = keystoneauth_core::AccessInfo::from_body(
+        &serde_json::to_vec(&cap["response"]["body"]).unwrap(),
+        Some(SecretString::from(token.clone())),
+    )
+    .unwrap();
+    let p = Arc::new(AccessInfoPlugin::new(access.clone(), None));
+    let session = Session::new(p.clone()).unwrap();
+    for shown in [
+        format!("{access:?}"),
+        format!("{access:#?}"),
+        format!("{p:?}"),
+        format!("{session:?}"),
+    ] {
+        assert!(!shown.contains(&token), "{shown}");
+    }
+    assert!(format!("{access:?}").contains("ccb01b398e974bd1bb40199350a8fa39"));
+
+    // ConnectionParams.
+    let params = ConnectionParams {
+        client_cert_pem: Some(b"-----BEGIN CERTIFICATE-----cert".to_vec()),
+        client_key_pem: Some(SecretString::from(
+            "-----BEGIN PRIVATE KEY-----key-secret-PPP".to_owned(),
+        )),
+    };
+    assert!(!format!("{params:?}").contains("key-secret-PPP"));
+
+    // OptionValues.
+    let opts = OptionValues::new()
+        .with("password", "opt-secret-QQQ")
+        .with("auth-url", "http://k/v3");
+    let shown = format!("{opts:?}");
+    assert!(!shown.contains("opt-secret-QQQ"), "{shown}");
+    assert!(
+        shown.contains("password") && shown.contains("auth_url"),
+        "{shown}"
+    );
+}
