@@ -611,12 +611,23 @@ async fn delete_one(http: &reqwest::Client, base: &str, token: &str, c: &Created
             .send()
             .await;
     }
-    let resp = http
-        .delete(format!("{base}{}", c.path))
-        .header("X-Auth-Token", token)
-        .send()
-        .await
-        .map_err(|e| Error(format!("DELETE {}: {e}", c.path)))?;
+    // Keystone on sqlite answers 500 ("database is locked") when writers pile up: a few
+    // bounded retries.
+    let mut attempt = 0u64;
+    let resp = loop {
+        attempt += 1;
+        let resp = http
+            .delete(format!("{base}{}", c.path))
+            .header("X-Auth-Token", token)
+            .send()
+            .await
+            .map_err(|e| Error(format!("DELETE {}: {e}", c.path)))?;
+        if resp.status().is_server_error() && attempt < 4 {
+            tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+            continue;
+        }
+        break resp;
+    };
     match resp.status() {
         s if s.is_success() || s == StatusCode::NOT_FOUND => Ok(()),
         s => Err(Error(format!(
