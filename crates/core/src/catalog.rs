@@ -237,7 +237,15 @@ impl ServiceCatalog {
         by_type.retain(|(_, eps)| !eps.is_empty());
         if by_type.len() > 1 {
             if let Some(t) = &filter.service_type {
-                for candidate in service_types::all_types(t) {
+                // The requested type itself first (`volumev3` asked, `volumev3` listed), then
+                // the official type and its aliases in preference order.
+                let requested = t.replace('_', "-").to_ascii_lowercase();
+                let candidates = std::iter::once(requested.clone()).chain(
+                    service_types::all_types(t)
+                        .into_iter()
+                        .filter(move |c| *c != requested),
+                );
+                for candidate in candidates {
                     if let Some(pos) = by_type
                         .iter()
                         .position(|(ct, _)| ct.replace('_', "-").eq_ignore_ascii_case(&candidate))
