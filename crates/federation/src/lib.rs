@@ -1,1 +1,38 @@
-//! Placeholder.
+//! Federation plugins for keystoneauth-rs: OpenID Connect (`oidc`), SAML2 ECP (`saml2`) and
+//! Keystone-to-Keystone (`k2k`), as keystoneauth1's `v3oidc*`, `v3samlpassword` and
+//! `Keystone2Keystone`.
+//!
+//! A flow ([`UnscopedAuth`]) gets an unscoped federated token; [`Federated`] caches it, reuses
+//! it while it is not within 120 s of expiry, and rescopes it with a v3 `token` method request
+//! to the [`Scope`] you ask for.
+//!
+//! ```no_run
+//! # #[cfg(feature = "oidc")]
+//! # async fn demo() -> keystoneauth_core::Result<()> {
+//! use std::sync::Arc;
+//! use keystoneauth_core::Session;
+//! use keystoneauth_federation::{oidc::OidcPassword, Federated, Scope};
+//! let flow = OidcPassword::new("https://ks:5000/v3", "myidp", "openid", "cid", "alice", "pw")
+//!     .client_secret("csecret")
+//!     .discovery_endpoint("https://op.example/.well-known/openid-configuration");
+//! let session = Session::new(Arc::new(Federated::new(flow, Scope::project_name("demo", "default"))))?;
+//! let _token = session.token().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The crate registers the loaders `v3oidcaccesstoken`, `v3oidcauthcode`,
+//! `v3oidcclientcredentials`, `v3oidcpassword`, `v3oidcdeviceauthz` and `v3samlpassword`.
+#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+
+mod base;
+#[cfg(feature = "k2k")]
+pub mod k2k;
+mod loader;
+#[cfg(feature = "oidc")]
+pub mod oidc;
+#[cfg(feature = "saml2")]
+pub mod saml2;
+
+pub use base::{
+    federated_token_url, CacheIdElements, Federated, FederatedAuth, Scope, UnscopedAuth,
+};
