@@ -1,0 +1,339 @@
+//! Version discovery on captured Keystone documents and through a Session.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use keystoneauth_core::discover::Discover;
+use keystoneauth_core::version::{Version, VersionRange};
+use keystoneauth_core::{AccessInfoPlugin, EndpointFilter, Error, Session};
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn raw(name: &str) -> Vec<u8> {
+    std::fs::read(data_path(name)).unwrap()
+}
+
+fn range(v: Option<&str>, min: Option<&str>, max: Option<&str>) -> VersionRange {
+    VersionRange::from_args(v, min, max).unwrap()
+}
+
+#[test]
+fn captured_documents_parse() {
+    for (name, url) in [
+        ("discovery_root.body.json", "http://127.0.0.1:35357/"),
+        ("discovery_v3.body.json", "http://127.0.0.1:35357/v3"),
+        ("discovery_v3_slash.body.json", "http://127.0.0.1:35357/v3/"),
+    ] {
+        let d = Discover::parse(url, &raw(name)).unwrap();
+        assert_eq!(d.versions().len(), 1, "{name}");
+        let v = &d.versions()[0];
+        assert_eq!(v.version, Version::new(3, 14), "{name}");
+        assert_eq!(v.url, "http://127.0.0.1:35357/v3/", "{name}");
+        assert_eq!(v.status, "CURRENT");
+        assert_eq!(v.raw_status, "stable");
+    }
+    // Served from another address, the self link keeps the discovery host.
+    let d = Discover::parse(
+        "https://keystone.example.com/identity",
+        &raw("discovery_root.body.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        d.versions()[0].url,
+        "https://keystone.example.com/identity/v3/"
+    );
+}
+
+#[test]
+fn versioned_data_for_ranges() {
+    let d = Discover::parse("http://127.0.0.1:35357/", &raw("discovery_root.body.json")).unwrap();
+    let find = |r: VersionRange| {
+        d.versioned_data_for(None, &r)
+            .map(|v| v.version.to_string())
+    };
+    assert_eq!(find(range(Some("3"), None, None)).as_deref(), Some("3.14"));
+    assert_eq!(
+        find(range(None, Some("3.10"), None)).as_deref(),
+        Some("3.14")
+    );
+    assert_eq!(
+        find(range(None, Some("latest"), None)).as_deref(),
+        Some("3.14")
+    );
+    assert_eq!(find(range(None, Some("3.15"), None)), None);
+    assert_eq!(find(range(Some("2"), None, None)), None);
+    assert_eq!(find(range(None, None, Some("2.0"))), None);
+    assert_eq!(find(VersionRange::default()).as_deref(), Some("3.14"));
+    assert!(d
+        .versioned_data_for(Some("http://127.0.0.1:35357/v3"), &VersionRange::default())
+        .is_some());
+
+    let compute = compute_root("http://nova.internal:8774");
+    let d = Discover::parse("http://n/compute", &serde_json::to_vec(&compute).unwrap()).unwrap();
+    let find = |r: VersionRange| {
+        d.versioned_data_for(None, &r)
+            .map(|v| v.version.to_string())
+    };
+    assert_eq!(find(range(Some("2"), None, None)).as_deref(), Some("2.1"));
+    assert_eq!(find(range(None, None, Some("2.0"))).as_deref(), Some("2.0"));
+    assert_eq!(
+        find(range(None, Some("2.0"), Some("2.0"))).as_deref(),
+        Some("2.0")
+    );
+    assert_eq!(
+        find(range(None, Some("2.1"), Some("2.latest"))).as_deref(),
+        Some("2.1")
+    );
+    assert_eq!(find(range(None, Some("3"), None)), None);
+    let v21 = d
+        .versioned_data_for(None, &range(Some("2.1"), None, None))
+        .unwrap();
+    assert_eq!(v21.min_microversion, Some(Version::new(2, 1)));
+    assert_eq!(v21.max_microversion, Some(Version::new(2, 90)));
+    assert_eq!(v21.url, "http://n/compute/v2.1/");
+    // EXPERIMENTAL entries are not offered.
+    assert!(d.versions().iter().all(|v| v.version != Version::new(3, 0)));
+}
+
+fn compute_root(link_host: &str) -> Value {
+    json!({"versions": [
+        {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "",
+         "links": [{"rel": "self", "href": format!("{link_host}/v2/")}]},
+        {"id": "v2.1", "status": "CURRENT", "version": "2.90", "min_version": "2.1",
+         "links": [{"rel": "self", "href": format!("{link_host}/v2.1/")}]},
+        {"id": "v3.0", "status": "EXPERIMENTAL",
+         "links": [{"rel": "self", "href": format!("{link_host}/v3/")}]}
+    ]})
+}
+
+#[test]
+fn malformed_documents_are_discovery_failures() {
+    for body in [
+        &b"[]"[..],
+        b"{}",
+        b"not json",
+        b"",
+        br#"{"versions": 3}"#,
+        br#"{"version": "v3"}"#,
+        br#"{"versions": {"values": {"id": "v3"}}}"#,
+    ] {
+        let r = Discover::parse("http://x/", body);
+        assert!(
+            matches!(r, Err(Error::DiscoveryFailure { .. })),
+            "{:?}: {r:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // Entries without id/links/self link, or with bad ids, are skipped, not fatal.
+    let d = Discover::parse(
+        "http://x/",
+        br#"{"versions": [{"status": "CURRENT"}, {"id": "vX", "status": "CURRENT", "links": []},
+            {"id": "v2", "status": "CURRENT"}, {"id": "v3", "status": "CURRENT", "links": [{"rel": "self"}]}]}"#,
+    )
+    .unwrap();
+    assert!(d.versions().is_empty());
+}
+
+async fn setup() -> (MockServer, Session) {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let catalog = json!([
+        service(
+            "identity",
+            "keystone",
+            &[("public", "R1", &format!("{uri}/identity"))]
+        ),
+        service(
+            "compute",
+            "nova",
+            &[("public", "R1", &format!("{uri}/compute/v2.1/proj-1"))]
+        ),
+        service(
+            "volumev3",
+            "cinder",
+            &[("public", "R1", &format!("{uri}/volume/v3/proj-1"))]
+        ),
+    ]);
+    let access = access_info(&v3_body(time::Duration::hours(1), "proj-1", catalog), "tok");
+    let session = Session::new(Arc::new(AccessInfoPlugin::new(access, None))).unwrap();
+    (server, session)
+}
+
+async fn discovery_gets(server: &MockServer, p: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == p)
+        .count()
+}
+
+#[tokio::test]
+async fn discovery_pops_and_restores_the_project_id() {
+    let (server, session) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/compute/"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(compute_root("http://nova.internal:8774")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/compute/v2.1/proj-1/servers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"servers": []})))
+        .mount(&server)
+        .await;
+    let filter = EndpointFilter::service("compute").min_version("2").unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{}/compute/v2.1/proj-1", server.uri()));
+    assert_eq!(
+        d.catalog_url,
+        format!("{}/compute/v2.1/proj-1", server.uri())
+    );
+    assert_eq!(d.api_version, Some(Version::new(2, 1)));
+    assert_eq!(d.max_microversion, Some(Version::new(2, 90)));
+    assert_eq!(d.status.as_deref(), Some("CURRENT"));
+    // The document was asked for without a token.
+    let reqs = server.received_requests().await.unwrap();
+    assert!(reqs[0].headers.get("x-auth-token").is_none());
+    assert_eq!(reqs[0].headers.get("accept").unwrap(), "application/json");
+    // A request through the same filter: discovery is cached.
+    let resp = bounded(session.get("/servers").endpoint_filter(filter).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(discovery_gets(&server, "/compute/").await, 1);
+}
+
+#[tokio::test]
+async fn exact_catalog_match_does_no_http() {
+    let (server, session) = setup().await;
+    let filter = EndpointFilter::service("compute").version("2.1").unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{}/compute/v2.1/proj-1", server.uri()));
+    assert_eq!(d.api_version, Some(Version::new(2, 1)));
+    let filter = EndpointFilter::service("block-storage")
+        .version("3")
+        .unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{}/volume/v3/proj-1", server.uri()));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn discover_versions_reads_the_versioned_document() {
+    let (server, session) = setup().await;
+    Mock::given(path("/compute/v2.1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"version": {
+            "id": "v2.1", "status": "CURRENT", "version": "2.95", "min_version": "2.1",
+            "links": [{"rel": "self", "href": "http://nova.internal:8774/v2.1/"}]}})))
+        .mount(&server)
+        .await;
+    let mut filter = EndpointFilter::service("compute").version("2.1").unwrap();
+    filter.discover_versions = true;
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{}/compute/v2.1/proj-1", server.uri()));
+    assert_eq!(d.max_microversion, Some(Version::new(2, 95)));
+    assert_eq!(discovery_gets(&server, "/compute/v2.1/").await, 1);
+}
+
+#[tokio::test]
+async fn identity_root_document_from_the_capture() {
+    let (server, session) = setup().await;
+    Mock::given(path("/identity"))
+        .respond_with(
+            ResponseTemplate::new(300)
+                .set_body_raw(raw("discovery_root.body.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let filter = EndpointFilter::service("identity").version("3").unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{}/identity/v3/", server.uri()));
+    assert_eq!(d.api_version, Some(Version::new(3, 14)));
+    // Asking for a version the server does not have is a DiscoveryFailure.
+    let filter = EndpointFilter::service("identity")
+        .min_version("4")
+        .unwrap();
+    let err = bounded(session.endpoint_data(&filter)).await.unwrap_err();
+    assert!(matches!(err, Error::DiscoveryFailure { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "Minimum version 4.0 was not found");
+}
+
+#[tokio::test]
+async fn no_document_anywhere() {
+    let (server, session) = setup().await;
+    Mock::given(path("/identity"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+        .mount(&server)
+        .await;
+    // Version hack on: fall back to the catalog URL.
+    let filter = EndpointFilter::service("identity").version("3").unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{}/identity", server.uri()));
+    // Version hack off: DiscoveryFailure naming the URL and the range.
+    let mut filter = EndpointFilter::service("identity").version("3").unwrap();
+    filter.no_version_hack = true;
+    let err = bounded(session.endpoint_data(&filter)).await.unwrap_err();
+    let Error::DiscoveryFailure { message, url } = &err else {
+        panic!("{err:?}");
+    };
+    assert!(
+        message.starts_with("Unable to find a version discovery document"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Required version range (3.0 - 3.latest)"),
+        "{message}"
+    );
+    assert_eq!(
+        url.as_deref(),
+        Some(format!("{}/identity", server.uri()).as_str())
+    );
+}
+
+#[tokio::test]
+async fn discovery_retries_with_a_token_on_401() {
+    let (server, session) = setup().await;
+    Mock::given(path("/identity"))
+        .and(wiremock::matchers::header("x-auth-token", "tok"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(raw("discovery_root.body.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/identity"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let d = bounded(Discover::fetch(
+        &session,
+        &format!("{}/identity", server.uri()),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(d.versions()[0].version, Version::new(3, 14));
+    assert_eq!(discovery_gets(&server, "/identity").await, 2);
+}
