@@ -341,61 +341,7 @@ impl CloudConfig {
     /// bad interface, bad session option → `OptionError`; unreadable or malformed clouds.yaml,
     /// unknown cloud → `Config`.
     pub fn load(opts: LoadOptions) -> Result<CloudConfig> {
-        let env = match &opts.env {
-            Some(m) => Env::from_map(m),
-            None => Env::from_process(),
-        };
-        let mut flag_names: BTreeMap<String, String> = BTreeMap::new();
-        let mut flags = BTreeMap::new();
-        for (f, v) in &opts.flags {
-            let k = flag_key(f);
-            flag_names.insert(k.clone(), f.clone());
-            flags.insert(k, v.clone());
-        }
-        let options = values_to_map(&opts.options);
-        let env_map = env.os_keys();
-
-        let cloud_name = options
-            .get("cloud")
-            .cloned()
-            .or_else(|| opts.cloud.clone())
-            .or_else(|| flags.get("cloud").cloned())
-            .or_else(|| env_map.get("cloud").cloned())
-            .filter(|c| !c.is_empty());
-        let mut clouds = CloudsFile::default();
-        let flat = match &cloud_name {
-            Some(name) => {
-                clouds = CloudsFile::load(
-                    &env,
-                    opts.config_files.as_deref(),
-                    opts.secure_files.as_deref(),
-                )?;
-                clouds.cloud(name)?
-            }
-            None => FlatCloud::default(),
-        };
-        let layers = Layers {
-            options: Layer {
-                source: Source::Options,
-                map: options,
-            },
-            flags: Layer {
-                source: Source::Flag,
-                map: flags,
-            },
-            env: Layer {
-                source: Source::Env,
-                map: env_map,
-            },
-            cloud_auth: Layer {
-                source: Source::CloudsYaml,
-                map: flat.auth,
-            },
-            cloud: Layer {
-                source: Source::CloudsYaml,
-                map: flat.settings,
-            },
-        };
+        let (layers, cloud_name, clouds, flag_names) = build_layers(&opts)?;
 
         let auth_type = layers
             .options
@@ -597,6 +543,81 @@ impl CloudConfig {
     pub fn adapter(&self, session: &Session, service_type: &str) -> Result<Adapter> {
         self.adapter_options(service_type)?.build(session.clone())
     }
+}
+
+type Built = (Layers, Option<String>, CloudsFile, BTreeMap<String, String>);
+
+/// The sources as layers, the cloud's name, the files read, and each flag key's spelling.
+fn build_layers(opts: &LoadOptions) -> Result<Built> {
+    let env = match &opts.env {
+        Some(m) => Env::from_map(m),
+        None => Env::from_process(),
+    };
+    let mut flag_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut flags = BTreeMap::new();
+    for (f, v) in &opts.flags {
+        let k = flag_key(f);
+        flag_names.insert(k.clone(), f.clone());
+        flags.insert(k, v.clone());
+    }
+    let options = values_to_map(&opts.options);
+    let env_map = env.os_keys();
+
+    let cloud_name = options
+        .get("cloud")
+        .cloned()
+        .or_else(|| opts.cloud.clone())
+        .or_else(|| flags.get("cloud").cloned())
+        .or_else(|| env_map.get("cloud").cloned())
+        .filter(|c| !c.is_empty());
+    let mut clouds = CloudsFile::default();
+    let flat = match &cloud_name {
+        Some(name) => {
+            clouds = CloudsFile::load(
+                &env,
+                opts.config_files.as_deref(),
+                opts.secure_files.as_deref(),
+            )?;
+            clouds.cloud(name)?
+        }
+        None => FlatCloud::default(),
+    };
+    let layers = Layers {
+        options: Layer {
+            source: Source::Options,
+            map: options,
+        },
+        flags: Layer {
+            source: Source::Flag,
+            map: flags,
+        },
+        env: Layer {
+            source: Source::Env,
+            map: env_map,
+        },
+        cloud_auth: Layer {
+            source: Source::CloudsYaml,
+            map: flat.auth,
+        },
+        cloud: Layer {
+            source: Source::CloudsYaml,
+            map: flat.settings,
+        },
+    };
+    Ok((layers, cloud_name, clouds, flag_names))
+}
+
+/// The session options alone (no plugin is loaded and flags are not checked): for
+/// unauthenticated requests such as version discovery.
+pub fn load_session_options(opts: &LoadOptions) -> Result<SessionOptions> {
+    let (layers, ..) = build_layers(opts)?;
+    let mut general = OptionValues::new();
+    for k in GENERAL_KEYS {
+        if let Some(v) = layers.general(&[k]) {
+            general.set(k, v);
+        }
+    }
+    SessionOptions::from_values(&general)
 }
 
 /// openstacksdk's `domain_id` / `domain_name` shorthand: with a project scope they are the

@@ -39,7 +39,10 @@ pub mod env;
 pub mod session_opts;
 
 pub use adapter_opts::{adapter_opts, AdapterOptions};
-pub use config::{CloudConfig, LoadOptions, PromptFn, ServiceOptions, Source, DEFAULT_AUTH_TYPE};
+pub use config::{
+    load_session_options, CloudConfig, LoadOptions, PromptFn, ServiceOptions, Source,
+    DEFAULT_AUTH_TYPE,
+};
 pub use env::Env;
 pub use session_opts::{session_opts, SessionOptions};
 

@@ -1,0 +1,117 @@
+//! `--auth-cache`: the plugin's token state in `$XDG_CACHE_HOME/keystoneauth-rs/<cache id>`
+//! (default `~/.cache/keystoneauth-rs`), mode 0600, reused while valid.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use keystoneauth::AuthPlugin;
+
+/// The cache directory.
+pub fn cache_dir(xdg_cache_home: Option<String>, home: Option<String>) -> Option<PathBuf> {
+    let base = xdg_cache_home
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            home.filter(|s| !s.is_empty())
+                .map(|h| Path::new(&h).join(".cache"))
+        })?;
+    Some(base.join("keystoneauth-rs"))
+}
+
+/// The file name for a cache id: hex of the (base64) id's bytes.
+pub fn file_name(cache_id: &str) -> String {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(cache_id)
+        .unwrap_or_else(|_| cache_id.as_bytes().to_vec());
+    hex::encode(bytes)
+}
+
+/// A cache entry for one plugin.
+#[derive(Debug)]
+pub struct AuthCache {
+    path: PathBuf,
+    /// The state that was loaded (to skip writing it back unchanged).
+    loaded: Option<String>,
+}
+
+impl AuthCache {
+    /// Open the entry for this plugin and install its state; `None` when the plugin has no
+    /// cache id or there is no cache directory.
+    pub fn open(plugin: &dyn AuthPlugin, dir: Option<PathBuf>) -> Option<AuthCache> {
+        let id = plugin.cache_id()?;
+        let path = dir?.join(file_name(&id));
+        let mut loaded = None;
+        if let Ok(state) = std::fs::read_to_string(&path) {
+            match plugin.set_auth_state(Some(&state)) {
+                Ok(()) => {
+                    tracing::debug!(path = %path.display(), "using the cached token");
+                    loaded = Some(state);
+                }
+                Err(e) => {
+                    tracing::debug!(path = %path.display(), "dropping a cached state: {e}");
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        Some(AuthCache { path, loaded })
+    }
+
+    /// Save the plugin's current state (0600, written to a temporary file then renamed).
+    pub fn save(&self, plugin: &dyn AuthPlugin) -> std::io::Result<()> {
+        let Some(state) = plugin.auth_state() else {
+            return Ok(());
+        };
+        if self.loaded.as_deref() == Some(state.as_str()) {
+            return Ok(());
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+        let tmp = self
+            .path
+            .with_extension(format!("tmp{}", std::process::id()));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(state.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, &self.path)
+    }
+
+    /// Remove the entry (the token was refused).
+    pub fn remove(&self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_dirs() {
+        assert_eq!(file_name("AAEC"), "000102");
+        assert_eq!(file_name("not base64!"), hex::encode("not base64!"));
+        assert_eq!(
+            cache_dir(Some("/x".into()), Some("/h".into())),
+            Some(PathBuf::from("/x/keystoneauth-rs"))
+        );
+        assert_eq!(
+            cache_dir(Some(String::new()), Some("/h".into())),
+            Some(PathBuf::from("/h/.cache/keystoneauth-rs"))
+        );
+        assert_eq!(cache_dir(None, None), None);
+    }
+}

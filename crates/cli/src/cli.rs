@@ -1,0 +1,343 @@
+//! The command line.
+
+use clap::{Parser, Subcommand};
+use clap_complete::Shell;
+
+use crate::output::Format;
+
+/// Flags this parser defines itself; every other `--os-*` flag is taken out before parsing and
+/// handed to loading, which checks it against the chosen plugin's options.
+pub const KNOWN_FLAGS: &[&str] = &[
+    "--os-cloud",
+    "--os-auth-type",
+    "--os-auth-plugin",
+    "--os-region-name",
+    "--os-interface",
+    "--os-cacert",
+    "--os-cert",
+    "--os-key",
+    "--insecure",
+    "--timeout",
+];
+
+const AFTER_HELP: &str = "\
+Authentication options: any --os-<option> of the chosen auth plugin (see `ksa plugins show \
+<name>`), e.g. --os-auth-url, --os-username, --os-password, --os-project-name,
+--os-user-domain-id. Each also reads its OS_* variable (OS_AUTH_URL, …); --os-cloud / OS_CLOUD \
+select a cloud in clouds.yaml. Flags win over variables, variables over clouds.yaml.";
+
+/// OpenStack authentication from the command line (keystoneauth-rs).
+#[derive(Debug, Parser)]
+#[command(name = "ksa", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Cloud name in clouds.yaml [env: OS_CLOUD]
+    #[arg(long = "os-cloud", global = true, value_name = "NAME")]
+    pub os_cloud: Option<String>,
+    /// Auth plugin (`ksa plugins` lists them) [env: OS_AUTH_TYPE]
+    #[arg(
+        long = "os-auth-type",
+        alias = "os-auth-plugin",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub os_auth_type: Option<String>,
+    /// Region [env: OS_REGION_NAME]
+    #[arg(long = "os-region-name", global = true, value_name = "REGION")]
+    pub os_region_name: Option<String>,
+    /// Interface: public, internal or admin [env: OS_INTERFACE]
+    #[arg(long = "os-interface", global = true, value_name = "INTERFACE")]
+    pub os_interface: Option<String>,
+    /// CA bundle to verify the server's certificate [env: OS_CACERT]
+    #[arg(long = "os-cacert", global = true, value_name = "PEM")]
+    pub os_cacert: Option<String>,
+    /// Client certificate [env: OS_CERT]
+    #[arg(long = "os-cert", global = true, value_name = "PEM")]
+    pub os_cert: Option<String>,
+    /// Client key [env: OS_KEY]
+    #[arg(long = "os-key", global = true, value_name = "PEM")]
+    pub os_key: Option<String>,
+    /// Do not verify the server's certificate
+    #[arg(long, global = true)]
+    pub insecure: bool,
+    /// Request timeout in seconds
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Log HTTP requests and responses (secrets redacted) to stderr
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Keep the token in the user's cache directory and reuse it while it is valid
+    #[arg(long = "auth-cache", global = true)]
+    pub auth_cache: bool,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Issue, revoke and validate tokens
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCmd,
+    },
+    /// The service catalog of the token
+    Catalog {
+        #[command(subcommand)]
+        cmd: CatalogCmd,
+    },
+    /// The URL of a service's endpoint (after version discovery when --version is given)
+    Endpoint {
+        /// Service type (compute, identity, block-storage, …)
+        service_type: String,
+        /// Interface(s), comma separated: public, internal, admin
+        #[arg(long)]
+        interface: Option<String>,
+        /// Region
+        #[arg(long)]
+        region: Option<String>,
+        /// API major version (`2`, `3`, `2.1`)
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Call a service: the body goes to stdout, the status to stderr
+    Request {
+        /// HTTP method
+        method: String,
+        /// Service type
+        service_type: String,
+        /// Path relative to the service's endpoint
+        path: String,
+        /// Request body: text, @file, or - for stdin
+        #[arg(long, short = 'd', value_name = "DATA")]
+        data: Option<String>,
+        /// Microversion header for the service
+        #[arg(long, value_name = "VERSION")]
+        microversion: Option<String>,
+        /// Extra header, NAME:VALUE (repeatable)
+        #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
+        headers: Vec<String>,
+    },
+    /// Versions and microversion ranges a service advertises (no authentication)
+    Discover {
+        /// The service's URL
+        url: String,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The auth plugins this build has, and their options
+    Plugins {
+        #[command(subcommand)]
+        cmd: Option<PluginsCmd>,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print a shell completion script
+    Completion {
+        /// bash, zsh, fish, elvish or powershell
+        shell: Shell,
+    },
+}
+
+/// `ksa token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Get a token (fields as `openstack token issue` prints them)
+    Issue {
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Revoke a token
+    Revoke {
+        /// The token
+        token: String,
+    },
+    /// Check a token and show what it is
+    Validate {
+        /// The token
+        token: String,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// `ksa catalog …`
+#[derive(Debug, Subcommand)]
+pub enum CatalogCmd {
+    /// List the services
+    List {
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show one service by type or name
+    Show {
+        /// Service type or name
+        service: String,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// `ksa plugins …`
+#[derive(Debug, Subcommand)]
+pub enum PluginsCmd {
+    /// A plugin's options, with their flags, variables and defaults
+    Show {
+        /// Plugin name
+        name: String,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+impl Cli {
+    /// The flags for loading: the parsed well-known ones, then the other `--os-*` flags.
+    pub fn load_flags(&self, extra: Vec<(String, String)>) -> Vec<(String, String)> {
+        let mut flags = Vec::new();
+        let mut push = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                flags.push((k.to_owned(), v.clone()));
+            }
+        };
+        push("--os-cloud", &self.os_cloud);
+        push("--os-auth-type", &self.os_auth_type);
+        push("--os-region-name", &self.os_region_name);
+        push("--os-interface", &self.os_interface);
+        push("--os-cacert", &self.os_cacert);
+        push("--os-cert", &self.os_cert);
+        push("--os-key", &self.os_key);
+        push("--timeout", &self.timeout.map(|t| t.to_string()));
+        if self.insecure {
+            flags.push(("--insecure".into(), "true".into()));
+        }
+        flags.extend(extra);
+        flags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use keystoneauth::loading::args::extract_os_args;
+
+    fn parse(argv: &[&str]) -> (Cli, Vec<(String, String)>) {
+        let args: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        let (extra, rest) = extract_os_args(&args, KNOWN_FLAGS).unwrap();
+        let cli = Cli::try_parse_from(rest).unwrap();
+        let flags = cli.load_flags(extra);
+        (cli, flags)
+    }
+
+    #[test]
+    fn command_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn os_flags_anywhere() {
+        let (cli, flags) = parse(&[
+            "ksa",
+            "--os-username",
+            "u",
+            "token",
+            "issue",
+            "-f",
+            "json",
+            "--os-cloud",
+            "c",
+            "--os-password=p",
+            "--insecure",
+            "--os-user-domain-id",
+            "default",
+        ]);
+        assert!(matches!(
+            cli.cmd,
+            Cmd::Token {
+                cmd: TokenCmd::Issue {
+                    format: Format::Json
+                }
+            }
+        ));
+        assert_eq!(cli.os_cloud.as_deref(), Some("c"));
+        assert!(cli.insecure);
+        let f: Vec<(&str, &str)> = flags
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            f,
+            vec![
+                ("--os-cloud", "c"),
+                ("--insecure", "true"),
+                ("--os-username", "u"),
+                ("--os-password", "p"),
+                ("--os-user-domain-id", "default"),
+            ]
+        );
+    }
+
+    #[test]
+    fn request_args() {
+        let (cli, _) = parse(&[
+            "ksa",
+            "request",
+            "POST",
+            "compute",
+            "/servers",
+            "--data",
+            "@body.json",
+            "-H",
+            "X-A: b",
+            "--microversion",
+            "2.60",
+            "--os-auth-type=v3token",
+        ]);
+        match cli.cmd {
+            Cmd::Request {
+                method,
+                service_type,
+                path,
+                data,
+                microversion,
+                headers,
+            } => {
+                assert_eq!(method, "POST");
+                assert_eq!(service_type, "compute");
+                assert_eq!(path, "/servers");
+                assert_eq!(data.as_deref(), Some("@body.json"));
+                assert_eq!(microversion.as_deref(), Some("2.60"));
+                assert_eq!(headers, vec!["X-A: b"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(cli.os_auth_type.as_deref(), Some("v3token"));
+    }
+
+    #[test]
+    fn formats_and_usage_errors() {
+        let (cli, _) = parse(&["ksa", "plugins", "show", "v3password", "-f", "value"]);
+        assert!(matches!(
+            cli.cmd,
+            Cmd::Plugins {
+                cmd: Some(PluginsCmd::Show {
+                    format: Format::Value,
+                    ..
+                }),
+                ..
+            }
+        ));
+        let e = Cli::try_parse_from(["ksa", "token", "issue", "-f", "yaml"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "frobnicate"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let (cli, _) = parse(&["ksa", "--os-auth-plugin", "none", "catalog", "list"]);
+        assert_eq!(cli.os_auth_type.as_deref(), Some("none"));
+    }
+}
