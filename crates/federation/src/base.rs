@@ -15,136 +15,16 @@ use keystoneauth_core::{
     AccessInfo, AuthPlugin, Authenticator, ConnectionParams, EndpointData, EndpointFilter, Error,
     IdentityPlugin, Result, Session,
 };
-use serde_json::{json, Value};
+use keystoneauth_identity_v3::{Auth, ScopeParams, TokenMethod};
+use serde_json::Value;
 
 /// Cache-id elements: `(key, value)` pairs, absent values skipped (see
 /// [`cache_id_from_elements`]).
 pub type CacheIdElements = Vec<(String, Option<String>)>;
 
-/// What a rescoped token is scoped to. Empty means "keep the unscoped token".
-///
-/// ```
-/// use keystoneauth_federation::Scope;
-/// let s = Scope::project_name("demo", "default");
-/// assert!(!s.is_empty());
-/// assert!(Scope::default().is_empty());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scope {
-    /// Project id.
-    pub project_id: Option<String>,
-    /// Project name (needs a project domain).
-    pub project_name: Option<String>,
-    /// Domain id of the project named by `project_name`.
-    pub project_domain_id: Option<String>,
-    /// Domain name of the project named by `project_name`.
-    pub project_domain_name: Option<String>,
-    /// Domain id (domain scope).
-    pub domain_id: Option<String>,
-    /// Domain name (domain scope).
-    pub domain_name: Option<String>,
-    /// Trust id.
-    pub trust_id: Option<String>,
-    /// System scope; only `all` is supported by Keystone.
-    pub system_scope: Option<String>,
-}
-
-impl Scope {
-    /// Scope to a project by id.
-    pub fn project_id(id: impl Into<String>) -> Self {
-        Scope {
-            project_id: Some(id.into()),
-            ..Default::default()
-        }
-    }
-
-    /// Scope to a project by name within a domain given by id.
-    pub fn project_name(name: impl Into<String>, domain_id: impl Into<String>) -> Self {
-        Scope {
-            project_name: Some(name.into()),
-            project_domain_id: Some(domain_id.into()),
-            ..Default::default()
-        }
-    }
-
-    /// Scope to a domain by id.
-    pub fn domain_id(id: impl Into<String>) -> Self {
-        Scope {
-            domain_id: Some(id.into()),
-            ..Default::default()
-        }
-    }
-
-    /// Scope to the whole system (`all`).
-    pub fn system_all() -> Self {
-        Scope {
-            system_scope: Some("all".into()),
-            ..Default::default()
-        }
-    }
-
-    /// True if no scope parameter is set (keystoneauth1's `not has_scope_parameters`).
-    pub fn is_empty(&self) -> bool {
-        [
-            &self.project_id,
-            &self.project_name,
-            &self.project_domain_id,
-            &self.project_domain_name,
-            &self.domain_id,
-            &self.domain_name,
-            &self.trust_id,
-            &self.system_scope,
-        ]
-        .iter()
-        .all(|v| v.as_deref().is_none_or(str::is_empty))
-    }
-
-    /// The `scope` object of a v3 auth request, or `None` when there is nothing to scope to.
-    pub fn to_json(&self) -> Result<Option<Value>> {
-        fn s(v: &Option<String>) -> Option<&str> {
-            v.as_deref().filter(|v| !v.is_empty())
-        }
-        let targets = [
-            s(&self.domain_id).or(s(&self.domain_name)).is_some(),
-            s(&self.project_id).or(s(&self.project_name)).is_some(),
-            s(&self.trust_id).is_some(),
-            s(&self.system_scope).is_some(),
-        ];
-        if targets.iter().filter(|t| **t).count() > 1 {
-            return Err(Error::AuthorizationFailure(
-                "Authentication cannot be scoped to multiple targets. Pick one of: project, \
-                 domain, trust, system or unscoped"
-                    .into(),
-            ));
-        }
-        let scope = if let Some(id) = s(&self.domain_id) {
-            json!({"domain": {"id": id}})
-        } else if let Some(name) = s(&self.domain_name) {
-            json!({"domain": {"name": name}})
-        } else if let Some(id) = s(&self.project_id) {
-            json!({"project": {"id": id}})
-        } else if let Some(name) = s(&self.project_name) {
-            let mut p = json!({"name": name});
-            if let Some(d) = s(&self.project_domain_id) {
-                p["domain"] = json!({"id": d});
-            } else if let Some(d) = s(&self.project_domain_name) {
-                p["domain"] = json!({"name": d});
-            }
-            json!({"project": p})
-        } else if let Some(t) = s(&self.trust_id) {
-            json!({"OS-TRUST:trust": {"id": t}})
-        } else if let Some(sys) = s(&self.system_scope) {
-            if sys != "all" {
-                return Err(Error::AuthorizationFailure(
-                    "Invalid system scope, only \"all\" is supported".into(),
-                ));
-            }
-            json!({"system": {"all": true}})
-        } else {
-            return Ok(None);
-        };
-        Ok(Some(scope))
-    }
+/// keystoneauth1's `has_scope_parameters`: any scope argument, the project domain included.
+fn has_scope_parameters(p: &ScopeParams) -> bool {
+    p.has_scope() || p.project_domain_id.is_some() || p.project_domain_name.is_some() || p.unscoped
 }
 
 /// `{auth_url}[/v3]/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth`.
@@ -205,38 +85,25 @@ pub trait UnscopedAuth: Send + Sync + fmt::Debug {
     }
 }
 
-/// Rescope a token with a v3 `token` method request (keystoneauth1's `v3.Token(...)`).
+/// Rescope a token with a v3 `token` method request (keystoneauth1's `v3.Token(...)`; no
+/// `include_catalog` or `unscoped` is passed, so the rescoped token has its catalog).
 pub(crate) async fn rescope(
     session: &Session,
     auth_url: &str,
     token: &SecretString,
-    scope: &Scope,
+    scope: &ScopeParams,
 ) -> Result<AccessInfo> {
-    let mut body = json!({"auth": {"identity": {
-        "methods": ["token"],
-        "token": {"id": token.expose_secret()},
-    }}});
-    if let Some(s) = scope.to_json()? {
-        body["auth"]["scope"] = s;
-    }
-    let url = format!("{}/auth/tokens", v3_url(auth_url));
-    let resp = session
-        .post(url)
-        .header("Accept", "application/json")
-        .header("X-Auth-Token", token.expose_secret())
-        .json(&body)
-        .authenticated(false)
-        .log_body(false)
-        .send()
-        .await?;
-    access_from_response(&resp)
+    let auth = Auth::new(auth_url)
+        .with_method(TokenMethod::new(token.expose_secret()))
+        .scope_params(scope.clone());
+    auth.authenticate(session).await
 }
 
 /// The [`Authenticator`] of federated plugins: unscoped token reuse, rescoping, and the
 /// retry of a rescope refused with 401 after reusing an unscoped token.
 pub struct FederatedAuth<U> {
     source: U,
-    scope: Scope,
+    scope: ScopeParams,
     unscoped: RwLock<Option<Arc<AccessInfo>>>,
 }
 
@@ -286,7 +153,7 @@ impl<U: UnscopedAuth> Authenticator for FederatedAuth<U> {
             Some(a) if !a.will_expire_soon(DEFAULT_REFRESH_WINDOW) => (a, true),
             _ => (self.fresh_unscoped(session).await?, false),
         };
-        if self.scope.is_empty() {
+        if !has_scope_parameters(&self.scope) {
             return Ok((*unscoped).clone());
         }
         match self.rescope_with(session, &unscoped).await {
@@ -323,7 +190,7 @@ impl<U: UnscopedAuth> Authenticator for FederatedAuth<U> {
 /// let flow = OidcClientCredentials::new("https://keystone:5000/v3", "myidp", "openid", "cid")
 ///     .client_secret("s3cret")
 ///     .discovery_endpoint("https://op.example/.well-known/openid-configuration");
-/// let auth = Arc::new(Federated::new(flow, Scope::project_id("p1")));
+/// let auth = Arc::new(Federated::new(flow, Scope::ProjectId("p1".into())));
 /// let session = Session::new(auth)?;
 /// let token = session.token().await?;
 /// # Ok(()) }
@@ -341,12 +208,13 @@ impl<U: fmt::Debug> fmt::Debug for Federated<U> {
 }
 
 impl<U: UnscopedAuth> Federated<U> {
-    /// A plugin for this flow; an empty scope keeps the unscoped token.
-    pub fn new(source: U, scope: Scope) -> Self {
+    /// A plugin for this flow, rescoped to `scope` ([`Scope`](crate::Scope) or
+    /// [`ScopeParams`]); `ScopeParams::default()` keeps the unscoped token.
+    pub fn new(source: U, scope: impl Into<ScopeParams>) -> Self {
         Federated {
             inner: IdentityPlugin::new(FederatedAuth {
                 source,
-                scope,
+                scope: scope.into(),
                 unscoped: RwLock::new(None),
             }),
         }
@@ -364,7 +232,7 @@ impl<U: UnscopedAuth> Federated<U> {
     }
 
     /// The scope.
-    pub fn scope(&self) -> &Scope {
+    pub fn scope(&self) -> &ScopeParams {
         &self.inner.authenticator().scope
     }
 

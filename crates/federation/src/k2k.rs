@@ -36,7 +36,7 @@ struct SpUrls {
 /// use keystoneauth_federation::{k2k::Keystone2Keystone, Federated, Scope};
 /// let remote = Arc::new(Federated::new(
 ///     Keystone2Keystone::new(local, "sp1"),
-///     Scope::project_id("remote-project"),
+///     Scope::ProjectId("remote-project".into()),
 /// ));
 /// let session = Session::new(remote)?;
 /// let _token = session.token().await?;

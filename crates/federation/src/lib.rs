@@ -15,7 +15,7 @@
 //! let flow = OidcPassword::new("https://ks:5000/v3", "myidp", "openid", "cid", "alice", "pw")
 //!     .client_secret("csecret")
 //!     .discovery_endpoint("https://op.example/.well-known/openid-configuration");
-//! let session = Session::new(Arc::new(Federated::new(flow, Scope::project_name("demo", "default"))))?;
+//! let session = Session::new(Arc::new(Federated::new(flow, Scope::project_in_domain_id("demo", "default"))))?;
 //! let _token = session.token().await?;
 //! # Ok(()) }
 //! ```
@@ -33,6 +33,5 @@ pub mod oidc;
 #[cfg(feature = "saml2")]
 pub mod saml2;
 
-pub use base::{
-    federated_token_url, CacheIdElements, Federated, FederatedAuth, Scope, UnscopedAuth,
-};
+pub use base::{federated_token_url, CacheIdElements, Federated, FederatedAuth, UnscopedAuth};
+pub use keystoneauth_identity_v3::{DomainRef, Scope, ScopeParams};

@@ -5,22 +5,12 @@
 use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{Error, Result};
 
-use crate::base::Scope;
+use keystoneauth_identity_v3::ScopeParams;
 
 pub(crate) fn base_opts(extra: &[Opt]) -> Vec<Opt> {
-    let mut v = vec![
-        Opt::new("auth-url", "Authentication URL").required(),
-        Opt::new("system-scope", "Scope for system operations"),
-        Opt::new("domain-id", "Domain ID to scope to"),
-        Opt::new("domain-name", "Domain name to scope to"),
-        Opt::new("project-id", "Project ID to scope to"),
-        Opt::new("project-name", "Project name to scope to"),
-        Opt::new("project-domain-id", "Domain ID containing project"),
-        Opt::new("project-domain-name", "Domain name containing project"),
-        Opt::new("trust-id", "ID of the trust to use as a trustee use"),
-        Opt::new("identity-provider", "Identity Provider's name").required(),
-        Opt::new("protocol", "Protocol for federated plugin").required(),
-    ];
+    let mut v = keystoneauth_identity_v3::loaders::v3_base_options();
+    v.push(Opt::new("identity-provider", "Identity Provider's name").required());
+    v.push(Opt::new("protocol", "Protocol for federated plugin").required());
     v.extend_from_slice(extra);
     v
 }
@@ -32,17 +22,8 @@ pub(crate) fn required(values: &OptionValues, key: &str) -> Result<String> {
 }
 
 /// The v3 scope options, with keystoneauth1's project-name check.
-pub(crate) fn scope(values: &OptionValues) -> Result<Scope> {
-    let s = Scope {
-        project_id: values.get("project_id"),
-        project_name: values.get("project_name"),
-        project_domain_id: values.get("project_domain_id"),
-        project_domain_name: values.get("project_domain_name"),
-        domain_id: values.get("domain_id"),
-        domain_name: values.get("domain_name"),
-        trust_id: values.get("trust_id"),
-        system_scope: values.get("system_scope"),
-    };
+pub(crate) fn scope(values: &OptionValues) -> Result<ScopeParams> {
+    let s = ScopeParams::from_options(values);
     if s.project_name.is_some() && s.project_domain_id.is_none() && s.project_domain_name.is_none()
     {
         return Err(Error::OptionError(

@@ -614,7 +614,7 @@ impl UnscopedAuth for OidcAuthorizationCode {
 /// use keystoneauth_federation::{Federated, Scope, oidc::OidcAccessToken};
 /// let auth = Federated::new(
 ///     OidcAccessToken::new("https://ks/v3", "idp", "openid", "eyJ..."),
-///     Scope::project_id("p1"),
+///     Scope::ProjectId("p1".into()),
 /// );
 /// assert!(auth.unscoped_cache_id().is_some());
 /// ```

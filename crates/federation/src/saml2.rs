@@ -47,7 +47,7 @@ const MAX_DEPTH: usize = 128;
 /// let auth = Federated::new(
 ///     Saml2Password::new("https://ks/v3", "samlidp", "saml2",
 ///                        "https://idp/saml2/idp/SSOService.php", "alice", "pw"),
-///     Scope::project_id("p1"),
+///     Scope::ProjectId("p1".into()),
 /// );
 /// # let _ = auth;
 /// ```

@@ -18,7 +18,7 @@ use keystoneauth_federation::oidc::{
     OidcDeviceAuthorization, OidcPassword, OtpSource,
 };
 use keystoneauth_federation::saml2::Saml2Password;
-use keystoneauth_federation::{Federated, Scope, UnscopedAuth};
+use keystoneauth_federation::{Federated, Scope, ScopeParams, UnscopedAuth};
 use keystoneauth_testing::fixtures::V3Token;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -120,7 +120,7 @@ async fn oidc_password_with_secret_uses_basic_auth_and_rescopes() {
     )
     .client_secret("csec")
     .access_token_endpoint(format!("{}/token", server.uri()));
-    let plugin = Federated::new(flow, Scope::project_id("P"));
+    let plugin = Federated::new(flow, Scope::ProjectId("P".into()));
     let s = session();
     assert_eq!(token_of(&plugin, &s).await.unwrap(), "SCOPED");
     assert_eq!(plugin.project_id(&s).await.unwrap().as_deref(), Some("P"));
@@ -159,7 +159,7 @@ async fn oidc_password_public_client_sends_client_id_and_otp_from_callback() {
             a.fetch_add(1, Ordering::SeqCst);
             Ok(SecretString::from("123456"))
         })));
-    let plugin = Federated::new(flow, Scope::default());
+    let plugin = Federated::new(flow, ScopeParams::default());
     assert_eq!(token_of(&plugin, &session()).await.unwrap(), "UNSCOPED");
     assert_eq!(asked.load(Ordering::SeqCst), 1);
 }
@@ -170,7 +170,7 @@ async fn oidc_password_otp_key_without_a_source_fails_before_any_request() {
     let flow = OidcPassword::new(server.uri(), "idp", "openid", "cid", "u", "p")
         .access_token_endpoint(format!("{}/token", server.uri()))
         .idp_otp_key("totp");
-    let err = Federated::new(flow, Scope::default())
+    let err = Federated::new(flow, ScopeParams::default())
         .token(&session())
         .await
         .unwrap_err();
@@ -208,7 +208,7 @@ async fn oidc_client_credentials_discovery_is_fetched_once_and_invalidate_drops_
     let flow = OidcClientCredentials::new(server.uri(), "idp", "openid", "cc")
         .client_secret("ccsec")
         .discovery_endpoint(format!("{}/.well-known/openid-configuration", server.uri()));
-    let plugin = Federated::new(flow, Scope::project_id("P"));
+    let plugin = Federated::new(flow, Scope::ProjectId("P".into()));
     let s = session();
     assert_eq!(token_of(&plugin, &s).await.unwrap(), "SCOPED");
     assert!(plugin.unscoped_auth_state().is_some());
@@ -233,7 +233,7 @@ async fn oidc_grant_not_in_discovery_is_not_supported() {
         .await;
     let flow = OidcPassword::new(server.uri(), "idp", "openid", "cid", "u", "p")
         .discovery_endpoint(format!("{}/disc", server.uri()));
-    let err = Federated::new(flow, Scope::default())
+    let err = Federated::new(flow, ScopeParams::default())
         .token(&session())
         .await
         .unwrap_err();
@@ -264,7 +264,7 @@ async fn oidc_explicit_token_endpoint_wins_over_discovery() {
         .discovery_endpoint(format!("{}/disc", server.uri()))
         .access_token_endpoint(format!("{}/token", server.uri()));
     assert_eq!(
-        token_of(&Federated::new(flow, Scope::default()), &session())
+        token_of(&Federated::new(flow, ScopeParams::default()), &session())
             .await
             .unwrap(),
         "UNSCOPED"
@@ -291,7 +291,7 @@ async fn oidc_endpoint_and_discovery_errors() {
         .await;
     let s = session();
     let none = OidcClientCredentials::new(server.uri(), "idp", "openid", "cid");
-    let e = Federated::new(none, Scope::default())
+    let e = Federated::new(none, ScopeParams::default())
         .token(&s)
         .await
         .unwrap_err();
@@ -302,7 +302,7 @@ async fn oidc_endpoint_and_discovery_errors() {
 
     let bad = OidcClientCredentials::new(server.uri(), "idp", "openid", "cid")
         .discovery_endpoint(format!("{}/bad", server.uri()));
-    let e = Federated::new(bad, Scope::default())
+    let e = Federated::new(bad, ScopeParams::default())
         .token(&s)
         .await
         .unwrap_err();
@@ -313,7 +313,7 @@ async fn oidc_endpoint_and_discovery_errors() {
 
     let missing = OidcClientCredentials::new(server.uri(), "idp", "openid", "cid")
         .discovery_endpoint(format!("{}/nodisc", server.uri()));
-    let e = Federated::new(missing, Scope::default())
+    let e = Federated::new(missing, ScopeParams::default())
         .token(&s)
         .await
         .unwrap_err();
@@ -321,7 +321,7 @@ async fn oidc_endpoint_and_discovery_errors() {
 
     let nodev = OidcDeviceAuthorization::new(server.uri(), "idp", "openid", "cid")
         .discovery_endpoint(format!("{}/nodevice", server.uri()));
-    let e = Federated::new(nodev, Scope::default())
+    let e = Federated::new(nodev, ScopeParams::default())
         .token(&s)
         .await
         .unwrap_err();
@@ -356,7 +356,7 @@ async fn oidc_authorization_code_payload_and_id_token_type() {
         .redirect_uri("https://app/cb")
         .access_token_type("id_token")
         .access_token_endpoint(format!("{}/token", server.uri()));
-    let plugin = Federated::new(flow, Scope::project_id("P"));
+    let plugin = Federated::new(flow, Scope::ProjectId("P".into()));
     assert_eq!(token_of(&plugin, &session()).await.unwrap(), "SCOPED");
 }
 
@@ -365,7 +365,7 @@ async fn oidc_access_token_goes_straight_to_keystone() {
     let server = MockServer::start().await;
     mount_keystone(&server, "MYTOKEN", 1).await;
     let flow = OidcAccessToken::new(server.uri(), "idp", "openid", "MYTOKEN");
-    let plugin = Federated::new(flow, Scope::default());
+    let plugin = Federated::new(flow, ScopeParams::default());
     let expected = cache_id_from_elements([
         ("auth_url", Some(server.uri())),
         ("identity_provider", Some("idp".to_owned())),
@@ -416,7 +416,7 @@ async fn oidc_provider_errors_are_typed() {
     for (p, _, (error, description, status)) in cases {
         let flow = OidcPassword::new(server.uri(), "idp", "openid", "cid", "u", "p")
             .access_token_endpoint(format!("{}{p}", server.uri()));
-        let e = Federated::new(flow, Scope::default())
+        let e = Federated::new(flow, ScopeParams::default())
             .token(&session())
             .await
             .unwrap_err();
@@ -443,7 +443,7 @@ async fn keystone_refusing_the_bearer_is_unauthorized() {
         .mount(&server)
         .await;
     let flow = OidcAccessToken::new(format!("{}/v3/", server.uri()), "idp", "openid", "forged");
-    let e = Federated::new(flow, Scope::default())
+    let e = Federated::new(flow, ScopeParams::default())
         .token(&session())
         .await
         .unwrap_err();
@@ -480,7 +480,7 @@ async fn unscoped_token_is_reused_for_the_next_rescope() {
         .expect(2)
         .mount(&server)
         .await;
-    let plugin = Federated::new(counting_idp_flow(&server), Scope::project_id("P"));
+    let plugin = Federated::new(counting_idp_flow(&server), Scope::ProjectId("P".into()));
     let s = session();
     token_of(&plugin, &s).await.unwrap();
     // Drop only the scoped token: the unscoped one is reused.
@@ -512,7 +512,7 @@ async fn expiring_unscoped_token_is_not_reused() {
         .expect(2)
         .mount(&server)
         .await;
-    let plugin = Federated::new(counting_idp_flow(&server), Scope::project_id("P"));
+    let plugin = Federated::new(counting_idp_flow(&server), Scope::ProjectId("P".into()));
     let s = session();
     token_of(&plugin, &s).await.unwrap();
     plugin.set_auth_state(None).unwrap();
@@ -544,7 +544,7 @@ async fn rescope_401_after_reuse_gets_a_fresh_unscoped_token_once() {
         .expect(1)
         .mount(&server)
         .await;
-    let plugin = Federated::new(counting_idp_flow(&server), Scope::project_id("P"));
+    let plugin = Federated::new(counting_idp_flow(&server), Scope::ProjectId("P".into()));
     let s = session();
     token_of(&plugin, &s).await.unwrap();
     plugin.set_auth_state(None).unwrap();
@@ -561,7 +561,7 @@ async fn rescope_401_with_a_fresh_unscoped_token_is_not_retried() {
         .expect(1)
         .mount(&server)
         .await;
-    let plugin = Federated::new(counting_idp_flow(&server), Scope::project_id("P"));
+    let plugin = Federated::new(counting_idp_flow(&server), Scope::ProjectId("P".into()));
     let e = plugin.token(&session()).await.unwrap_err();
     assert!(matches!(e, Error::Unauthorized(_)), "{e}");
 }
@@ -570,11 +570,11 @@ async fn rescope_401_with_a_fresh_unscoped_token_is_not_retried() {
 async fn unscoped_auth_state_round_trips_and_is_checked() {
     let server = MockServer::start().await;
     mount_idp(&server, 1).await;
-    let plugin = Federated::new(counting_idp_flow(&server), Scope::default());
+    let plugin = Federated::new(counting_idp_flow(&server), ScopeParams::default());
     let s = session();
     token_of(&plugin, &s).await.unwrap();
     let state = plugin.unscoped_auth_state().unwrap();
-    let again = Federated::new(counting_idp_flow(&server), Scope::default());
+    let again = Federated::new(counting_idp_flow(&server), ScopeParams::default());
     assert_eq!(
         again.unscoped_cache_id(),
         plugin.unscoped_cache_id(),
@@ -597,27 +597,6 @@ async fn unscoped_auth_state_round_trips_and_is_checked() {
     );
     again.set_unscoped_auth_state(None).unwrap();
     assert!(again.unscoped_auth_state().is_none());
-}
-
-#[test]
-fn scope_json_and_conflicts() {
-    assert_eq!(
-        Scope::project_name("p", "d").to_json().unwrap(),
-        Some(json!({"project": {"name": "p", "domain": {"id": "d"}}}))
-    );
-    assert_eq!(
-        Scope::system_all().to_json().unwrap(),
-        Some(json!({"system": {"all": true}}))
-    );
-    let both = Scope {
-        project_id: Some("p".into()),
-        domain_id: Some("d".into()),
-        ..Default::default()
-    };
-    assert!(
-        matches!(both.to_json(), Err(Error::AuthorizationFailure(m)) if m.contains("multiple targets"))
-    );
-    assert_eq!(Scope::default().to_json().unwrap(), None);
 }
 
 // ---------------------------------------------------------------- device authorization
@@ -690,7 +669,7 @@ async fn device_flow_pkce_pending_then_slow_down_then_token() {
         .discovery_endpoint(format!("{}/.well-known/openid-configuration", server.uri()))
         .code_challenge_method("S256")
         .prompt(move |c| sh.lock().unwrap().push(c.clone()));
-    let plugin = Federated::new(flow, Scope::project_id("P"));
+    let plugin = Federated::new(flow, Scope::ProjectId("P".into()));
     let start = tokio::time::Instant::now();
     assert_eq!(
         token_of(&plugin, &paused_session()).await.unwrap(),
@@ -765,7 +744,7 @@ async fn device_flow_times_out_at_expires_in() {
     let flow = OidcDeviceAuthorization::new(server.uri(), "idp", "openid", "cid")
         .discovery_endpoint(format!("{}/.well-known/openid-configuration", server.uri()));
     let start = tokio::time::Instant::now();
-    let e = Federated::new(flow, Scope::default())
+    let e = Federated::new(flow, ScopeParams::default())
         .token(&paused_session())
         .await
         .unwrap_err();
@@ -820,7 +799,7 @@ async fn device_flow_with_secret_and_denial() {
         .openid_scope("openid")
         .device_authorization_endpoint(format!("{}/device", server.uri()))
         .access_token_endpoint(format!("{}/token", server.uri()));
-    let e = Federated::new(flow, Scope::default())
+    let e = Federated::new(flow, ScopeParams::default())
         .token(&paused_session())
         .await
         .unwrap_err();
@@ -831,7 +810,7 @@ async fn device_flow_with_secret_and_denial() {
     let bad = OidcDeviceAuthorization::new(server.uri(), "idp", "openid", "cid")
         .code_challenge_method("S512")
         .device_authorization_endpoint(format!("{}/device", server.uri()));
-    let e = Federated::new(bad, Scope::default())
+    let e = Federated::new(bad, ScopeParams::default())
         .token(&paused_session())
         .await
         .unwrap_err();
@@ -943,7 +922,7 @@ async fn saml2_ecp_end_to_end_with_relay_state_cookie_and_rescope() {
         .expect(1)
         .mount(&server)
         .await;
-    let plugin = Federated::new(saml_flow(&server, "pw"), Scope::project_id("P"));
+    let plugin = Federated::new(saml_flow(&server, "pw"), Scope::ProjectId("P".into()));
     assert_eq!(token_of(&plugin, &session()).await.unwrap(), "SCOPED");
 }
 
@@ -967,7 +946,7 @@ async fn saml2_wrong_password_is_unauthorized_even_with_http_200() {
         .expect(0)
         .mount(&server)
         .await;
-    let e = Federated::new(saml_flow(&server, "bad"), Scope::default())
+    let e = Federated::new(saml_flow(&server, "bad"), ScopeParams::default())
         .token(&session())
         .await
         .unwrap_err();
@@ -993,7 +972,7 @@ async fn saml2_idp_http_401_is_unauthorized() {
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
-    let e = Federated::new(saml_flow(&server, "bad"), Scope::default())
+    let e = Federated::new(saml_flow(&server, "bad"), ScopeParams::default())
         .token(&session())
         .await
         .unwrap_err();
@@ -1024,7 +1003,7 @@ async fn saml2_consumer_mismatch_sends_a_soap_fault_to_the_sp() {
         .expect(1)
         .mount(&server)
         .await;
-    let e = Federated::new(saml_flow(&server, "pw"), Scope::default())
+    let e = Federated::new(saml_flow(&server, "pw"), ScopeParams::default())
         .token(&session())
         .await
         .unwrap_err();
@@ -1053,7 +1032,7 @@ async fn saml2_redirect_to_another_host_is_refused() {
         )
         .mount(&server)
         .await;
-    let e = Federated::new(saml_flow(&server, "pw"), Scope::default())
+    let e = Federated::new(saml_flow(&server, "pw"), ScopeParams::default())
         .token(&session())
         .await
         .unwrap_err();
@@ -1074,7 +1053,7 @@ async fn saml2_garbage_from_the_sp_is_invalid_response() {
         ))
         .mount(&server)
         .await;
-    let e = Federated::new(saml_flow(&server, "pw"), Scope::default())
+    let e = Federated::new(saml_flow(&server, "pw"), ScopeParams::default())
         .token(&session())
         .await
         .unwrap_err();
@@ -1146,7 +1125,7 @@ async fn k2k_gets_a_token_on_the_service_provider_and_rescopes_there() {
     ));
     let k2k = Keystone2Keystone::new(base, "sp1");
     assert_eq!(k2k.auth_url(), "", "unknown before authenticating");
-    let plugin = Federated::new(k2k, Scope::project_id("P"));
+    let plugin = Federated::new(k2k, Scope::ProjectId("P".into()));
     let s = session();
     assert_eq!(token_of(&plugin, &s).await.unwrap(), "SCOPED");
     assert_eq!(
@@ -1170,7 +1149,7 @@ async fn k2k_errors() {
     let s = session();
     let e = Federated::new(
         Keystone2Keystone::new(base.clone(), "nope"),
-        Scope::default(),
+        ScopeParams::default(),
     )
     .token(&s)
     .await
@@ -1179,7 +1158,7 @@ async fn k2k_errors() {
         matches!(e, Error::ServiceProviderNotFound(ref sp) if sp == "nope"),
         "{e}"
     );
-    let e = Federated::new(Keystone2Keystone::new(base, "sp1"), Scope::default())
+    let e = Federated::new(Keystone2Keystone::new(base, "sp1"), ScopeParams::default())
         .token(&s)
         .await
         .unwrap_err();

@@ -67,7 +67,7 @@ async fn secrets_are_never_logged() {
     let flow = OidcPassword::new(server.uri(), "idp", "openid", "cid", "u", "pw-s3cr3t")
         .client_secret("cs-s3cr3t")
         .access_token_endpoint(format!("{}/token", server.uri()));
-    let plugin = Federated::new(flow, Scope::project_id("P"));
+    let plugin = Federated::new(flow, Scope::ProjectId("P".into()));
     let s = Session::builder().build().unwrap();
     let t = plugin.token(&s).await.unwrap().unwrap();
     assert_eq!(t.expose_secret(), "SCOPED-s3cr3t");
