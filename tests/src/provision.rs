@@ -603,26 +603,28 @@ impl Admin {
 }
 
 async fn delete_one(http: &reqwest::Client, base: &str, token: &str, c: &Created) -> Result<()> {
-    if let Some(kind) = c.disable_first {
-        let _ = http
-            .patch(format!("{base}{}", c.path))
-            .header("X-Auth-Token", token)
-            .json(&json!({ kind: { "enabled": false } }))
-            .send()
-            .await;
-    }
     // Keystone on sqlite answers 500 ("database is locked") when writers pile up: a few
-    // bounded retries.
+    // bounded retries (of the disabling PATCH too, else the DELETE is refused with 403).
     let mut attempt = 0u64;
     let resp = loop {
         attempt += 1;
+        if let Some(kind) = c.disable_first {
+            let _ = http
+                .patch(format!("{base}{}", c.path))
+                .header("X-Auth-Token", token)
+                .json(&json!({ kind: { "enabled": false } }))
+                .send()
+                .await;
+        }
         let resp = http
             .delete(format!("{base}{}", c.path))
             .header("X-Auth-Token", token)
             .send()
             .await
             .map_err(|e| Error(format!("DELETE {}: {e}", c.path)))?;
-        if resp.status().is_server_error() && attempt < 4 {
+        let retry = resp.status().is_server_error()
+            || (c.disable_first.is_some() && resp.status() == StatusCode::FORBIDDEN);
+        if retry && attempt < 4 {
             tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
             continue;
         }

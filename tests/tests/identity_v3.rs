@@ -408,23 +408,38 @@ async fn project_user(admin: &Admin, role: &str) -> (Project, User) {
 async fn password_by_user_id_project_scope_with_catalog() {
     let f = fixture().await;
     let (project, user) = project_user(&f.admin, "member").await;
-    let a = flows::password_user_id_project(
+    flows::password_user_id_project(
         &f.session,
         f.ks.auth_url(),
         &creds(&user, "Default"),
         &project.id,
     )
     .await;
-    // Issued by our plugin, valid for Keystone.
+    f.admin.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn token_from_our_plugin_validates_with_keystone() {
+    let f = fixture().await;
+    let (project, user) = project_user(&f.admin, "member").await;
+    let plugin = Password::new(f.ks.auth_url(), &user.password)
+        .user_id(&user.id)
+        .scope(Scope::ProjectId(project.id.clone()))
+        .into_plugin();
+    let token = keystoneauth_core::AuthPlugin::token(&plugin, &f.session)
+        .await
+        .unwrap()
+        .unwrap();
     let v = f
         .admin
         .validate_token(keystoneauth_core::secrecy::ExposeSecret::expose_secret(
-            a.auth_token(),
+            &token,
         ))
         .await
         .unwrap();
     assert_eq!(v["user"]["id"], user.id.as_str());
     assert_eq!(v["project"]["id"], project.id.as_str());
+    assert_eq!(v["methods"], json!(["password"]));
     f.admin.cleanup().await.unwrap();
 }
 
@@ -674,38 +689,39 @@ async fn oauth2_client_credential_wrong_secret() {
 
 // ------------------------------------------------------------------ mTLS: OAuth2 and tokenless
 
+/// An admin call retried (bounded) on 5xx: Keystone on sqlite answers 500 "database is
+/// locked" when writers overlap, and the transaction was rolled back.
+async fn admin_request(
+    admin: &Admin,
+    method: Method,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        let (status, v) = admin.request(method.clone(), path, body).await.unwrap();
+        if status.is_server_error() && attempt < 4 {
+            tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+            continue;
+        }
+        return (status, v);
+    }
+}
+
 /// The user a client certificate's CN maps to (in `default`). The name is fixed by the
 /// certificate, so the user is shared between runs: found or created, never deleted.
 async fn ensure_cert_user(admin: &Admin, name: &str) -> String {
-    let (_, v) = admin
-        .request(
-            Method::GET,
-            &format!("/users?name={name}&domain_id=default"),
-            None,
-        )
-        .await
-        .unwrap();
+    let find = format!("/users?name={name}&domain_id=default");
+    let (_, v) = admin_request(admin, Method::GET, &find, None).await;
     if let Some(id) = v["users"][0]["id"].as_str() {
         return id.to_owned();
     }
-    let (status, v) = admin
-        .request(
-            Method::POST,
-            "/users",
-            Some(&json!({"user": {"name": name, "domain_id": "default", "enabled": true}})),
-        )
-        .await
-        .unwrap();
+    let user = json!({"user": {"name": name, "domain_id": "default", "enabled": true}});
+    let (status, v) = admin_request(admin, Method::POST, "/users", Some(&user)).await;
     if status == 409 {
         // Created meanwhile by a parallel run.
-        let (_, v) = admin
-            .request(
-                Method::GET,
-                &format!("/users?name={name}&domain_id=default"),
-                None,
-            )
-            .await
-            .unwrap();
+        let (_, v) = admin_request(admin, Method::GET, &find, None).await;
         return v["users"][0]["id"].as_str().unwrap().to_owned();
     }
     v["user"]["id"].as_str().expect("user id").to_owned()
@@ -713,12 +729,9 @@ async fn ensure_cert_user(admin: &Admin, name: &str) -> String {
 
 /// PUT, or PATCH when it exists: shared federation objects Keystone's config names.
 async fn put_or_patch(admin: &Admin, path: &str, body: serde_json::Value) {
-    let (status, v) = admin.request(Method::PUT, path, Some(&body)).await.unwrap();
+    let (status, v) = admin_request(admin, Method::PUT, path, Some(&body)).await;
     if status == 409 {
-        let (status, v) = admin
-            .request(Method::PATCH, path, Some(&body))
-            .await
-            .unwrap();
+        let (status, v) = admin_request(admin, Method::PATCH, path, Some(&body)).await;
         assert!(status.is_success(), "PATCH {path}: {status} {v}");
     } else {
         assert!(status.is_success(), "PUT {path}: {status} {v}");
@@ -757,14 +770,14 @@ async fn oauth2_mtls_client_credential_over_the_tls_listener() {
         .grant_project_role(&project.id, &user_id, &member)
         .await
         .unwrap();
-    f.admin
-        .call(
-            Method::PATCH,
-            &format!("/users/{user_id}"),
-            Some(&json!({"user": {"default_project_id": project.id}})),
-        )
-        .await
-        .unwrap();
+    let (status, v) = admin_request(
+        &f.admin,
+        Method::PATCH,
+        &format!("/users/{user_id}"),
+        Some(&json!({"user": {"default_project_id": project.id}})),
+    )
+    .await;
+    assert!(status.is_success(), "PATCH user: {status} {v}");
 
     let plugin = keystoneauth_identity_v3::OAuth2MtlsClientCredential::new(
         &tls_url,
@@ -828,15 +841,13 @@ async fn tokenless_auth_over_the_tls_listener() {
             "remote": [{"type": "SSL_CLIENT_S_DN_CN"}]}]}}),
     )
     .await;
-    let (status, v) = f
-        .admin
-        .request(
-            Method::PUT,
-            &format!("/OS-FEDERATION/identity_providers/{idp}"),
-            Some(&json!({"identity_provider": {"enabled": true}})),
-        )
-        .await
-        .unwrap();
+    let (status, v) = admin_request(
+        &f.admin,
+        Method::PUT,
+        &format!("/OS-FEDERATION/identity_providers/{idp}"),
+        Some(&json!({"identity_provider": {"enabled": true}})),
+    )
+    .await;
     assert!(status.is_success() || status == 409, "{status} {v}");
     put_or_patch(
         &f.admin,
