@@ -1,0 +1,447 @@
+//! Federation plugins against the real peers (`cargo xtask test`, or `cargo xtask keystone up`
+//! then `cargo xtask peers up`):
+//!
+//! * OIDC: npm `oidc-provider` (HTTPS) → Apache mod_auth_openidc → Keystone mapping. Password,
+//!   client credentials, an access token fetched from the OP first, and the device
+//!   authorization grant with PKCE S256 (the OP's verification page driven with plain HTTP
+//!   form posts) each end with a project-scoped Keystone token.
+//! * SAML2 ECP: SimpleSAMLphp (ECP IdP) → Apache mod_auth_mellon → Keystone; a wrong password
+//!   (HTTP 200 + SAML status Responder from the IdP) is `Error::Unauthorized`.
+//! * K2K: the harness Keystone as the SAML2 IdP (real ECP-wrapped, signed assertion); there is
+//!   no second Keystone + SAML SP among the peers, so the service provider side is a wiremock
+//!   SP that checks the assertion it receives.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use keystoneauth_core::secrecy::ExposeSecret;
+use keystoneauth_core::{AccessInfo, AuthPlugin, Error, Session, Verify};
+use keystoneauth_federation::k2k::Keystone2Keystone;
+use keystoneauth_federation::oidc::{
+    DeviceCode, OidcAccessToken, OidcClientCredentials, OidcDeviceAuthorization, OidcPassword,
+};
+use keystoneauth_federation::saml2::Saml2Password;
+use keystoneauth_federation::{Federated, Scope, ScopeParams};
+use keystoneauth_identity_v3::Password;
+use keystoneauth_tests::Keystone;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is one level below the workspace root")
+        .to_path_buf()
+}
+
+fn peers() -> Value {
+    let path = match std::env::var_os("KSA_PEERS_ENV") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => workspace().join("target/ksa-harness/peers/env.json"),
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "\n\nNo real OIDC / SAML2 peers for these tests: cannot read {} ({e}).\n\
+             Run `cargo xtask test`, or `cargo xtask keystone up` then `cargo xtask peers up`.\n",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).expect("peers env.json is JSON")
+}
+
+fn s(v: &Value, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("peers env.json has no {key}"))
+        .to_owned()
+}
+
+struct Oidc {
+    env: Value,
+    o: Value,
+}
+
+impl Oidc {
+    fn new() -> Self {
+        let env = peers();
+        let o = env["oidc"].clone();
+        Oidc { env, o }
+    }
+    fn get(&self, key: &str) -> String {
+        s(&self.o, key)
+    }
+    fn project(&self) -> Scope {
+        Scope::ProjectId(s(&self.env, "project_id"))
+    }
+    /// A session that trusts the OP's self-signed certificate.
+    fn session(&self) -> Session {
+        Session::builder()
+            .verify(Verify::CaBundle(self.get("ca_file").into()))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+    fn http(&self) -> reqwest::Client {
+        let pem = std::fs::read(self.get("ca_file")).unwrap();
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+}
+
+/// The plugin's token is scoped to the peers' project and was made from a federated user.
+async fn assert_scoped(plugin: &dyn AuthPlugin, session: &Session, project_id: &str) {
+    let access: Arc<AccessInfo> = plugin
+        .access(session)
+        .await
+        .unwrap_or_else(|e| panic!("authentication failed: {e}"))
+        .expect("access info");
+    assert_eq!(access.project_id(), Some(project_id));
+    assert!(access.is_federated(), "a federated user");
+    assert!(access.has_service_catalog());
+    assert!(!access.auth_token().expose_secret().is_empty());
+}
+
+#[tokio::test]
+async fn oidc_password_through_mod_auth_openidc() {
+    let p = Oidc::new();
+    let flow = OidcPassword::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+        p.get("client_id"),
+        p.get("username"),
+        p.get("password"),
+    )
+    .client_secret(p.get("client_secret"))
+    .discovery_endpoint(p.get("discovery_url"));
+    let plugin = Federated::new(flow, p.project());
+    let session = p.session();
+    assert_scoped(&plugin, &session, &s(&p.env, "project_id")).await;
+    assert!(plugin.unscoped_auth_state().is_some());
+
+    // A wrong password is the OP's invalid_grant.
+    let bad = OidcPassword::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+        p.get("client_id"),
+        p.get("username"),
+        "wrong-password",
+    )
+    .client_secret(p.get("client_secret"))
+    .discovery_endpoint(p.get("discovery_url"));
+    let e = Federated::new(bad, p.project())
+        .token(&session)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Oidc(keystoneauth_core::OidcError::Provider { ref error, .. }) if error == "invalid_grant"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn oidc_client_credentials_through_mod_auth_openidc() {
+    let p = Oidc::new();
+    let flow = OidcClientCredentials::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+        p.get("cc_client_id"),
+    )
+    .client_secret(p.get("cc_client_secret"))
+    .openid_scope("openid")
+    .access_token_endpoint(p.get("token_endpoint"));
+    let plugin = Federated::new(flow, p.project());
+    assert_scoped(&plugin, &p.session(), &s(&p.env, "project_id")).await;
+}
+
+#[tokio::test]
+async fn oidc_access_token_from_the_op() {
+    let p = Oidc::new();
+    let resp = p
+        .http()
+        .post(p.get("token_endpoint"))
+        .basic_auth(p.get("client_id"), Some(p.get("client_secret")))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", &p.get("username")),
+            ("password", &p.get("password")),
+            ("scope", "openid profile"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let v: Value = resp.json().await.unwrap();
+    let at = v["access_token"].as_str().expect("access_token").to_owned();
+    let flow = OidcAccessToken::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+        at,
+    );
+    let plugin = Federated::new(flow, p.project());
+    assert_scoped(&plugin, &p.session(), &s(&p.env, "project_id")).await;
+
+    let forged = OidcAccessToken::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+        "forged.jwt.value",
+    );
+    let e = Federated::new(forged, ScopeParams::default())
+        .token(&p.session())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Unauthorized(_)), "{e}");
+}
+
+/// Approve a device code on oidc-provider's pages: the code form (with its xsrf field), then
+/// the login and consent prompts, as plain form posts.
+async fn approve_device(p: &Oidc, code: &DeviceCode) -> Result<(), String> {
+    let http = p.http();
+    let field = |html: &str, name: &str| -> Option<String> {
+        let pat = format!("name=\"{name}\" value=\"");
+        let i = html.find(&pat)? + pat.len();
+        Some(html[i..].split('"').next()?.to_owned())
+    };
+    let page = http
+        .get(&code.verification_uri)
+        .query(&[("user_code", &code.user_code)])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = page.url().clone();
+    let html = page.text().await.map_err(|e| e.to_string())?;
+    let xsrf = field(&html, "xsrf").ok_or_else(|| format!("no xsrf field: {html}"))?;
+    let mut action = base.clone();
+    action.set_query(None);
+    let mut resp = http
+        .post(action)
+        .form(&[
+            ("xsrf", xsrf.as_str()),
+            ("user_code", code.user_code.as_str()),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    for _ in 0..20 {
+        if resp.status().is_redirection() {
+            let loc = resp
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .ok_or("redirect without location")?;
+            let next = resp.url().join(loc).map_err(|e| e.to_string())?;
+            resp = http.get(next).send().await.map_err(|e| e.to_string())?;
+            continue;
+        }
+        let url = resp.url().clone();
+        let html = resp.text().await.map_err(|e| e.to_string())?;
+        let Some(prompt) = field(&html, "prompt") else {
+            return Ok(());
+        };
+        let action = html
+            .split("<form")
+            .nth(1)
+            .and_then(|f| f.split("action=\"").nth(1))
+            .and_then(|a| a.split('"').next())
+            .ok_or_else(|| format!("no form action: {html}"))?;
+        let action = url.join(action).map_err(|e| e.to_string())?;
+        resp = http
+            .post(action)
+            .form(&[
+                ("prompt", prompt.as_str()),
+                ("login", &p.get("username")),
+                ("password", &p.get("password")),
+            ])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Err("the device pages did not finish in 20 steps".into())
+}
+
+#[tokio::test]
+async fn oidc_device_authorization_with_pkce() {
+    let p = Arc::new(Oidc::new());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DeviceCode>();
+    let flow = OidcDeviceAuthorization::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+        p.get("public_client_id"),
+    )
+    .discovery_endpoint(p.get("discovery_url"))
+    .code_challenge_method("S256")
+    .prompt(move |c| {
+        let _ = tx.send(c.clone());
+    });
+    let plugin = Arc::new(Federated::new(flow, p.project()));
+    let session = p.session();
+    let (pl, se) = (plugin.clone(), session.clone());
+    let auth = tokio::spawn(async move { pl.access(&se).await });
+    let code = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("the plugin shows a user code")
+        .expect("a device code");
+    assert!(code.verification_uri.starts_with(&p.get("issuer")));
+    approve_device(&p, &code).await.unwrap();
+    let access = tokio::time::timeout(Duration::from_secs(60), auth)
+        .await
+        .expect("the plugin gets the token within a minute of approval")
+        .unwrap()
+        .unwrap_or_else(|e| panic!("device flow failed: {e}"))
+        .unwrap();
+    assert_eq!(access.project_id(), Some(s(&p.env, "project_id").as_str()));
+    assert!(access.is_federated());
+}
+
+fn saml_flow(env: &Value, password: &str) -> Saml2Password {
+    let sm = &env["saml"];
+    Saml2Password::new(
+        s(sm, "auth_url"),
+        s(sm, "identity_provider"),
+        s(sm, "protocol"),
+        s(sm, "idp_ecp_url"),
+        s(sm, "username"),
+        password,
+    )
+}
+
+#[tokio::test]
+async fn saml2_ecp_through_simplesamlphp_and_mellon() {
+    let env = peers();
+    let session = Session::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let plugin = Federated::new(
+        saml_flow(&env, &s(&env["saml"], "password")),
+        Scope::ProjectId(s(&env, "project_id")),
+    );
+    assert_scoped(&plugin, &session, &s(&env, "project_id")).await;
+
+    let fresh = Session::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let e = Federated::new(saml_flow(&env, "wrong-password"), ScopeParams::default())
+        .token(&fresh)
+        .await
+        .unwrap_err();
+    match e {
+        Error::Unauthorized(h) => assert!(h.message.contains("Responder"), "{}", h.message),
+        other => panic!("want Unauthorized, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn k2k_with_the_harness_keystone_as_identity_provider() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    let ks = Keystone::from_env();
+    let admin = ks.admin().await;
+    let sp_server = MockServer::start().await;
+    let sp_id = keystoneauth_tests::unique_name("ksa-sp");
+    let sp_auth_url = format!(
+        "{}/v3/OS-FEDERATION/identity_providers/harness-idp/protocols/saml2/auth",
+        sp_server.uri()
+    );
+    let sp_url = format!("{}/Shibboleth.sso/SAML2/ECP", sp_server.uri());
+    let path_sp = format!("/OS-FEDERATION/service_providers/{sp_id}");
+    admin
+        .call(
+            Method::PUT,
+            &path_sp,
+            Some(&json!({"service_provider": {
+                "auth_url": sp_auth_url, "sp_url": sp_url, "enabled": true}})),
+        )
+        .await
+        .unwrap();
+    admin.delete_on_cleanup(path_sp);
+
+    // The SP accepts the ECP envelope only if it holds Keystone's signed assertion.
+    Mock::given(method("POST"))
+        .and(path("/Shibboleth.sso/SAML2/ECP"))
+        .and(header("Content-Type", "application/vnd.paos+xml"))
+        .and(|r: &Request| {
+            let b = String::from_utf8_lossy(&r.body);
+            b.contains("Envelope") && b.contains("Assertion") && b.contains("SignatureValue")
+        })
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", "/elsewhere"))
+        .expect(1)
+        .mount(&sp_server)
+        .await;
+    let mut unscoped = keystoneauth_testing::fixtures::V3Token::new();
+    unscoped.federation("harness-idp", "saml2", &[]);
+    Mock::given(method("GET"))
+        .and(path(
+            "/v3/OS-FEDERATION/identity_providers/harness-idp/protocols/saml2/auth",
+        ))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Subject-Token", "SP-UNSCOPED")
+                .set_body_json(unscoped.to_json()),
+        )
+        .expect(1)
+        .mount(&sp_server)
+        .await;
+    let mut scoped = keystoneauth_testing::fixtures::V3Token::new();
+    scoped.project_scope("SPP", "sp-project", "default", "Default");
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .and(header("X-Auth-Token", "SP-UNSCOPED"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Subject-Token", "SP-SCOPED")
+                .set_body_json(scoped.to_json()),
+        )
+        .expect(1)
+        .mount(&sp_server)
+        .await;
+
+    let env = &ks.env;
+    let base: Arc<dyn AuthPlugin> = Arc::new(
+        Password::new(ks.auth_url(), env.admin_password.clone())
+            .username(env.admin_username.clone())
+            .user_domain_id(env.admin_user_domain_id.clone())
+            .scope(Scope::project_in_domain_id(
+                env.admin_project_name.clone(),
+                env.admin_project_domain_id.clone(),
+            ))
+            .into_plugin(),
+    );
+    let session = Session::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let remote = Federated::new(
+        Keystone2Keystone::new(base.clone(), sp_id.clone()),
+        Scope::ProjectId("SPP".into()),
+    );
+    let token = remote.token(&session).await.unwrap().unwrap();
+    assert_eq!(token.expose_secret(), "SP-SCOPED");
+    assert_eq!(
+        AuthPlugin::auth_url(&remote).as_deref(),
+        Some(format!("{}/v3", sp_server.uri()).as_str())
+    );
+
+    let e = Federated::new(
+        Keystone2Keystone::new(base, "no-such-sp"),
+        ScopeParams::default(),
+    )
+    .token(&session)
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::ServiceProviderNotFound(_)), "{e}");
+    admin.cleanup().await.unwrap();
+}
