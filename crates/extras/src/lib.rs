@@ -2,6 +2,8 @@
 //! feature, GSSAPI through MIT krb5).
 #![warn(missing_docs, rust_2018_idioms)]
 
+#[cfg(feature = "kerberos")]
+pub mod kerberos;
 #[cfg(feature = "oauth1")]
 pub mod oauth1;
 
