@@ -24,6 +24,24 @@ def main():
         cli.CONF.clear()
         cli.main(argv=["keystone-manage", "--config-file", conf] + list(step))
         print("ksa_setup: done", step[0], file=sys.stderr, flush=True)
+    wal(conf)
+
+
+def wal(conf):
+    """Put the sqlite database in WAL mode (persistent): readers no longer block the
+    writer, so the four gunicorn workers stop failing with 'database is locked'."""
+    import configparser
+    import sqlite3
+
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read(conf)
+    url = cp.get("database", "connection", fallback="")
+    if not url.startswith("sqlite:///"):
+        return
+    path = url[len("sqlite:///"):].split("?", 1)[0]
+    with sqlite3.connect(path) as db:
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    print("ksa_setup: sqlite journal_mode", mode, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

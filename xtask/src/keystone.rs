@@ -554,7 +554,8 @@ max_token_size = 16384
 admin_token = {admin_token}
 
 [database]
-connection = sqlite:///{s}/keystone.db
+# wait up to 30 s for a lock instead of failing with 'database is locked'
+connection = sqlite:///{s}/keystone.db?timeout=30
 
 [identity]
 # bcrypt cost 4 instead of 12: ~250 ms less per password authentication
