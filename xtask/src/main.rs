@@ -4,6 +4,8 @@
 //! to add one (`peers`, `bench`, `fuzz`, `emulator`, ...), add a module, a line to
 //! [`COMMANDS`] and a match arm in [`main`].
 
+mod bench;
+mod fuzz;
 mod keystone;
 mod peers;
 mod test;
@@ -33,6 +35,14 @@ const COMMANDS: &[(&str, &str)] = &[
         "print which peers run; exit status 1 when one is not running",
     ),
     (
+        "bench [--full]",
+        "criterion benches, load figures and ksa vs curl/Python in one table",
+    ),
+    (
+        "fuzz [--seconds N] [--target T]",
+        "build the cargo-fuzz targets in fuzz/ and run each N s (default 20); fail on a crash",
+    ),
+    (
         "test [CARGO TEST ARGS...]",
         "keystone up --tls, `cargo test --workspace` (or `cargo test ARGS`), keystone down",
     ),
@@ -52,6 +62,8 @@ fn main() -> ExitCode {
         Some("keystone") => keystone::main(&args[1..]),
         Some("peers") => peers::main(&args[1..]),
         Some("test") => test::main(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{}", usage());
             Ok(ExitCode::SUCCESS)

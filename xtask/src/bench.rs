@@ -1,0 +1,638 @@
+//! `cargo xtask bench [--full]`: the criterion benches (crates/bench), the load figures
+//! (`ksa-bench stampede|refresh`) and the whole-process figures of `ksa token issue -f json`
+//! against a canned local Keystone, printed as ONE table with the targets.
+//!
+//! Default: short criterion measurement (1 s warm-up, 3 s measurement), 8 s refresh run,
+//! 11 process runs. `--full`: 3 s / 10 s criterion, 30 s refresh run, 21 process runs, and a
+//! clean release build of the facade (default features) in its own target dir, timed.
+//!
+//! The canned Keystone is Debian's nginx (`/usr/sbin/nginx`) when installed, else the
+//! `ksa-bench canned` Rust server. It answers `POST /v3/auth/tokens` with a captured
+//! project-scoped body (its expiry moved a day ahead) and `X-Subject-Token`, `GET /v3` and
+//! `GET /` with the captured discovery documents. The Python figure uses keystoneauth1 from
+//! PyPI in `target/ksa-harness/bench-venv`.
+
+use crate::util::{free_port, harness_dir, wait_until, workspace_root};
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const TOKEN_ID: &str = "gAAAAABrA_3ZrcfWdYnP-Rx92sAyFV9uJSmwa2JNy4C4qFEKrn3aPv04hMO03-1xXKdTXU0lxxuFORSlR6_Mu-U1ESBEOhhv1Id0STBjmiMFRKE8jDIKRMr01UkjX7J4U0ctqgGbevE-8Z15HX6_7IQJ8ZBb0qziVjtQCSx8VGUs_fWa7lSEbyc";
+
+struct Row {
+    name: String,
+    figure: String,
+    target: String,
+    met: Option<bool>,
+}
+
+fn row(name: &str, figure: String, target: &str, met: Option<bool>) -> Row {
+    Row {
+        name: name.into(),
+        figure,
+        target: target.into(),
+        met,
+    }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(workspace_root());
+    c
+}
+
+fn run_checked(cmd: &mut Command) -> Result<String> {
+    let shown = format!("{cmd:?}");
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !out.status.success() {
+        bail!("{shown} failed ({})", out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn main(args: &[String]) -> Result<ExitCode> {
+    let full = args.iter().any(|a| a == "--full");
+    if let Some(bad) = args.iter().find(|a| *a != "--full") {
+        bail!("unknown argument {bad}; usage: cargo xtask bench [--full]");
+    }
+    let dir = harness_dir().join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let mut rows: Vec<Row> = Vec::new();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("bench: load average before: {}", load.trim());
+
+    eprintln!("bench: building release binaries (keystoneauth-bench, ksa)");
+    run_checked(cargo().args(["build", "--release", "-p", "keystoneauth-bench", "--bins"]))?;
+    let ksa_built = cargo()
+        .args(["build", "--release", "-p", "keystoneauth-cli"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+
+    criterion(&dir, full, &mut rows)?;
+    load_figures(full, &mut rows)?;
+    process_figures(&dir, full, ksa_built, &mut rows)?;
+    build_figures(full, &mut rows)?;
+
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!();
+    println!(
+        "keystoneauth-rs benchmarks ({}; load average after: {})",
+        if full { "--full" } else { "short" },
+        load.trim()
+    );
+    let w0 = rows.iter().map(|r| r.name.len()).max().unwrap_or(10);
+    let w1 = rows.iter().map(|r| r.figure.len()).max().unwrap_or(10);
+    let w2 = rows.iter().map(|r| r.target.len()).max().unwrap_or(10);
+    println!(
+        "| {:w0$} | {:w1$} | {:w2$} | met |",
+        "what", "figure", "target"
+    );
+    println!(
+        "|{}|{}|{}|-----|",
+        "-".repeat(w0 + 2),
+        "-".repeat(w1 + 2),
+        "-".repeat(w2 + 2)
+    );
+    for r in &rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "-",
+        };
+        println!(
+            "| {:w0$} | {:w1$} | {:w2$} | {met:3} |",
+            r.name, r.figure, r.target
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Median of a criterion benchmark, in ns.
+fn criterion_median(home: &Path, group: &str, bench: &str) -> Result<f64> {
+    let path = home.join(group).join(bench).join("new/estimates.json");
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?,
+    )?;
+    v["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("no median in {}", path.display()))
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.1} µs", ns / 1e3)
+    }
+}
+
+fn criterion(dir: &Path, full: bool, rows: &mut Vec<Row>) -> Result<()> {
+    let home = dir.join("criterion");
+    let (warm, measure) = if full { ("3", "10") } else { ("1", "3") };
+    for bench in ["parse", "session_get"] {
+        eprintln!("bench: cargo bench --bench {bench}");
+        run_checked(
+            cargo()
+                .env("CRITERION_HOME", &home)
+                .args(["bench", "-p", "keystoneauth-bench", "--bench", bench, "--"])
+                .args(["--warm-up-time", warm, "--measurement-time", measure])
+                .args(["--noplot"]),
+        )?;
+    }
+    let value = criterion_median(&home, "parse", "serde_json_value")?;
+    let ours = criterion_median(&home, "parse", "access_info_and_1000_lookups")?;
+    let r = ours / value;
+    rows.push(row(
+        "(a) 1 MB v3 body → AccessInfo + 1,000 lookups vs serde_json::Value",
+        format!("{} vs {} = {r:.2}×", fmt_ns(ours), fmt_ns(value)),
+        "≤ 1.3×",
+        Some(r <= 1.3),
+    ));
+    let bare = criterion_median(&home, "get", "reqwest")?;
+    let ours = criterion_median(&home, "get", "session")?;
+    let cat = criterion_median(&home, "get", "session_catalog")?;
+    let r = ours / bare;
+    rows.push(row(
+        "(b) Session GET, cached token vs bare reqwest",
+        format!("{} vs {} = {r:.3}×", fmt_ns(ours), fmt_ns(bare)),
+        "≤ 1.05×",
+        Some(r <= 1.05),
+    ));
+    rows.push(row(
+        "(b') … with a catalog lookup (endpoint_filter)",
+        format!("{} = {:.3}×", fmt_ns(cat), cat / bare),
+        "report",
+        None,
+    ));
+    Ok(())
+}
+
+fn ksa_bench() -> PathBuf {
+    workspace_root().join("target/release/ksa-bench")
+}
+
+fn json_line(out: &str) -> Result<Value> {
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .context("no JSON line in the output")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+fn load_figures(full: bool, rows: &mut Vec<Row>) -> Result<()> {
+    eprintln!("bench: ksa-bench stampede --requests 10000");
+    let s = json_line(&run_checked(Command::new(ksa_bench()).args([
+        "stampede",
+        "--requests",
+        "10000",
+    ]))?)?;
+    let refreshes = s["token_requests_on_expired"].as_u64().unwrap_or(u64::MAX);
+    let failures = s["failures"].as_u64().unwrap_or(u64::MAX);
+    rows.push(row(
+        "(c) 10,000 concurrent requests, expired token: token requests",
+        format!("{refreshes} (failed requests: {failures})"),
+        "exactly 1, 0 failed",
+        Some(refreshes == 1 && failures == 0),
+    ));
+    let (e, v) = (
+        s["expired_ms"].as_f64().unwrap_or(0.0),
+        s["valid_ms"].as_f64().unwrap_or(f64::NAN),
+    );
+    rows.push(row(
+        "(c) … total time expired vs valid token",
+        format!("{e:.0} ms vs {v:.0} ms = {:.2}×", e / v),
+        "report",
+        None,
+    ));
+    let seconds = if full { "30" } else { "8" };
+    eprintln!("bench: ksa-bench refresh --seconds {seconds} --tasks 1000");
+    let r = json_line(&run_checked(Command::new(ksa_bench()).args([
+        "refresh",
+        "--seconds",
+        seconds,
+        "--tasks",
+        "1000",
+        "--ttl-ms",
+        "5000",
+        "--window-ms",
+        "2000",
+    ]))?)?;
+    let auths = r["token_requests"].as_u64().unwrap_or(u64::MAX);
+    let expected = r["expected_token_requests"].as_f64().unwrap_or(0.0);
+    let failed = r["failed"].as_u64().unwrap_or(u64::MAX);
+    let ok = r["ok"].as_u64().unwrap_or(0);
+    // Keystone's expiry has whole seconds here, so a token lives 4–5 s: allow one refresh
+    // period of slack above D/(L−W), plus the first token.
+    let hi = (seconds.parse::<f64>()? * 1000.0 / 2000.0).ceil() as u64 + 1;
+    let lo = expected.floor() as u64;
+    rows.push(row(
+        &format!("(d) refresh under load, 1,000 tasks × {seconds} s, token 5 s, window 2 s"),
+        format!(
+            "{auths} token requests (D/(L−W) = {expected:.1}), {ok} ok, {failed} failed{}",
+            r["first_error"]
+                .as_str()
+                .map(|e| format!(" (first: {e})"))
+                .unwrap_or_default()
+        ),
+        &format!("{lo}..={hi} token requests, 0 failed"),
+        Some((lo..=hi).contains(&auths) && failed == 0),
+    ));
+    Ok(())
+}
+
+/// The captured project-scoped token body with its expiry a day ahead, and its request.
+fn canned_files(dir: &Path) -> Result<()> {
+    let captures = workspace_root()
+        .parent()
+        .map(|p| p.join("shared/keystone/captures"))
+        .filter(|p| p.is_dir())
+        .unwrap_or_else(|| PathBuf::from("/work/shared/keystone/captures"));
+    let cap: Value = serde_json::from_str(&std::fs::read_to_string(
+        captures.join("token_password_project_scoped.json"),
+    )?)?;
+    let mut body = cap["response"]["body"].clone();
+    let expires = Command::new("date")
+        .args(["-u", "-d", "+1 day", "+%Y-%m-%dT%H:%M:%S.000000Z"])
+        .output()?;
+    body["token"]["expires_at"] = Value::String(String::from_utf8(expires.stdout)?.trim().into());
+    std::fs::write(dir.join("token.json"), serde_json::to_vec(&body)?)?;
+    std::fs::write(dir.join("token.id"), TOKEN_ID)?;
+    std::fs::write(
+        dir.join("request.json"),
+        serde_json::to_vec(&cap["request"]["body"])?,
+    )?;
+    for (from, to) in [
+        ("discovery_v3.body.json", "v3.json"),
+        ("discovery_root.body.json", "root.json"),
+    ] {
+        std::fs::copy(captures.join(from), dir.join(to))?;
+    }
+    Ok(())
+}
+
+fn nginx_string(path: &Path) -> Result<Option<String>> {
+    let s = std::fs::read_to_string(path)?;
+    if s.contains('$') {
+        return Ok(None); // nginx would expand it as a variable
+    }
+    Ok(Some(s.replace('\\', "\\\\").replace('\'', "\\'")))
+}
+
+struct Canned {
+    child: Child,
+    url: String,
+    kind: &'static str,
+}
+
+impl Drop for Canned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_canned(dir: &Path) -> Result<Canned> {
+    let port = free_port()?;
+    let nginx = Path::new("/usr/sbin/nginx");
+    let strings = (
+        nginx_string(&dir.join("token.json"))?,
+        nginx_string(&dir.join("v3.json"))?,
+        nginx_string(&dir.join("root.json"))?,
+    );
+    let (child, kind) = match (nginx.exists(), strings) {
+        (true, (Some(token), Some(v3), Some(root))) => {
+            let d = dir.display();
+            std::fs::create_dir_all(dir.join("nginx-tmp"))?;
+            let conf = format!(
+                r#"daemon off;
+worker_processes 1;
+error_log {d}/nginx-error.log;
+pid {d}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/nginx-tmp;
+  proxy_temp_path {d}/nginx-tmp;
+  fastcgi_temp_path {d}/nginx-tmp;
+  uwsgi_temp_path {d}/nginx-tmp;
+  scgi_temp_path {d}/nginx-tmp;
+  default_type application/json;
+  server {{
+    listen 127.0.0.1:{port};
+    location = /v3/auth/tokens {{
+      add_header X-Subject-Token "{TOKEN_ID}" always;
+      add_header Vary X-Auth-Token always;
+      if ($request_method = POST) {{ return 201 '{token}'; }}
+      return 405;
+    }}
+    location ~ ^/v3/?$ {{ return 200 '{v3}'; }}
+    location = / {{ return 300 '{root}'; }}
+  }}
+}}
+"#
+            );
+            let conf_path = dir.join("nginx.conf");
+            std::fs::write(&conf_path, conf)?;
+            let child = Command::new(nginx)
+                .arg("-c")
+                .arg(&conf_path)
+                .arg("-p")
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            (child, "nginx")
+        }
+        _ => {
+            let child = Command::new(ksa_bench())
+                .args(["canned", "--port", &port.to_string(), "--dir"])
+                .arg(dir)
+                .stdout(Stdio::null())
+                .spawn()?;
+            (child, "ksa-bench canned (Rust)")
+        }
+    };
+    let canned = Canned {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        kind,
+    };
+    if !wait_until(Duration::from_secs(10), || {
+        crate::util::http_get_status(port, "/v3", Duration::from_secs(1)).is_ok_and(|s| s == 200)
+    }) {
+        bail!("the canned Keystone ({kind}) did not answer on port {port}");
+    }
+    Ok(canned)
+}
+
+/// Wall time of one run (stdout and stderr discarded); fails if the command fails.
+fn time_once(cmd: &mut Command) -> Result<Duration> {
+    let t = Instant::now();
+    let st = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
+    let d = t.elapsed();
+    if !st.success() {
+        bail!("{cmd:?} failed ({st})");
+    }
+    Ok(d)
+}
+
+/// Median wall time (ms) over `n` runs after one warm-up.
+fn median_ms(n: usize, mut make: impl FnMut() -> Command) -> Result<f64> {
+    time_once(&mut make())?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(time_once(&mut make())?.as_secs_f64() * 1e3);
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Ok(v[n / 2])
+}
+
+/// Peak RSS (KiB) of the command, the largest of 3 runs under `/usr/bin/time -f %M`.
+fn peak_rss_kib(make: impl Fn() -> Command) -> Result<u64> {
+    let mut best = 0;
+    for _ in 0..3 {
+        let inner = make();
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .envs(
+                inner
+                    .get_envs()
+                    .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+            )
+            .stdout(Stdio::null())
+            .output()?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        let kib: u64 = err
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().parse().ok())
+            .context("no RSS from /usr/bin/time")?;
+        best = best.max(kib);
+    }
+    Ok(best)
+}
+
+fn python_venv() -> Result<PathBuf> {
+    let venv = harness_dir().join("bench-venv");
+    let py = venv.join("bin/python");
+    let ok = py.exists()
+        && Command::new(&py)
+            .args(["-c", "import keystoneauth1"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("bench: creating {} with keystoneauth1", venv.display());
+        run_checked(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run_checked(
+            Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "keystoneauth1"])
+                .stdout(Stdio::null()),
+        )?;
+    }
+    Ok(py)
+}
+
+const PY_SCRIPT: &str = r#"import json, os
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+auth = v3.Password(auth_url=os.environ['OS_AUTH_URL'], username=os.environ['OS_USERNAME'],
+                   password=os.environ['OS_PASSWORD'],
+                   user_domain_name=os.environ['OS_USER_DOMAIN_NAME'],
+                   project_name=os.environ['OS_PROJECT_NAME'],
+                   project_domain_name=os.environ['OS_PROJECT_DOMAIN_NAME'])
+ref = auth.get_access(session.Session(auth=auth))
+print(json.dumps({'expires': ref.expires.isoformat(), 'id': ref.auth_token,
+                  'project_id': ref.project_id, 'user_id': ref.user_id}, indent=2))
+"#;
+
+fn os_env(cmd: &mut Command, url: &str) {
+    cmd.env("OS_AUTH_URL", format!("{url}/v3"))
+        .env("OS_AUTH_TYPE", "v3password")
+        .env("OS_USERNAME", "admin")
+        .env("OS_PASSWORD", "secretadmin")
+        .env("OS_USER_DOMAIN_NAME", "Default")
+        .env("OS_PROJECT_NAME", "admin")
+        .env("OS_PROJECT_DOMAIN_NAME", "Default")
+        .env("OS_IDENTITY_API_VERSION", "3")
+        .env_remove("OS_CLOUD");
+}
+
+fn process_figures(dir: &Path, full: bool, ksa_built: bool, rows: &mut Vec<Row>) -> Result<()> {
+    let canned_dir = dir.join("canned");
+    std::fs::create_dir_all(&canned_dir)?;
+    canned_files(&canned_dir)?;
+    let canned = start_canned(&canned_dir)?;
+    let url = canned.url.clone();
+    let runs = if full { 21 } else { 11 };
+    eprintln!("bench: canned Keystone: {} at {url}", canned.kind);
+
+    let request = canned_dir.join("request.json");
+    let curl = || {
+        let mut c = Command::new("curl");
+        c.args(["-sS", "-o", "/dev/null", "-D", "-", "-X", "POST"])
+            .args(["-H", "Content-Type: application/json"])
+            .args(["-H", "Accept: application/json"])
+            .arg("--data-binary")
+            .arg(format!("@{}", request.display()))
+            .arg(format!("{url}/v3/auth/tokens"));
+        c
+    };
+    let curl_ms = median_ms(runs, curl)?;
+    let curl_rss = peak_rss_kib(curl)?;
+
+    let ksa_path = workspace_root().join("target/release/ksa");
+    let ksa = || {
+        let mut c = Command::new(&ksa_path);
+        c.args(["token", "issue", "-f", "json"]);
+        os_env(&mut c, &url);
+        c
+    };
+    // Does `ksa token issue -f json` work (and print the token) yet?
+    let ksa_state = if !ksa_built {
+        Err("ksa does not build".to_string())
+    } else {
+        match ksa().output() {
+            Ok(o)
+                if o.status.success() && String::from_utf8_lossy(&o.stdout).contains(TOKEN_ID) =>
+            {
+                Ok(())
+            }
+            Ok(o) => Err(format!(
+                "`ksa token issue -f json` does not work yet ({}: {})",
+                o.status,
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("no output")
+            )),
+            Err(e) => Err(format!("cannot run ksa: {e}")),
+        }
+    };
+    let canned_note = format!("[{}]", canned.kind);
+    rows.push(row(
+        &format!("curl POST /v3/auth/tokens (floor), median of {runs} {canned_note}"),
+        format!(
+            "{curl_ms:.2} ms, peak RSS {:.1} MiB",
+            curl_rss as f64 / 1024.0
+        ),
+        "report",
+        None,
+    ));
+    let ksa_ms = match &ksa_state {
+        Ok(()) => {
+            let ms = median_ms(runs, ksa)?;
+            let rss = peak_rss_kib(ksa)?;
+            rows.push(row(
+                "ksa token issue -f json vs curl",
+                format!("{ms:.2} ms = {:.2}×", ms / curl_ms),
+                "≤ 1.15×",
+                Some(ms / curl_ms <= 1.15),
+            ));
+            rows.push(row(
+                "ksa token issue peak RSS",
+                format!("{:.1} MiB", rss as f64 / 1024.0),
+                "≤ 11 MiB",
+                Some(rss as f64 / 1024.0 <= 11.0),
+            ));
+            Some(ms)
+        }
+        Err(why) => {
+            rows.push(row(
+                "ksa token issue -f json vs curl",
+                why.clone(),
+                "≤ 1.15×",
+                None,
+            ));
+            None
+        }
+    };
+
+    match python_venv() {
+        Ok(py) => {
+            let script = dir.join("ksa_token_issue.py");
+            std::fs::write(&script, PY_SCRIPT)?;
+            let python = || {
+                let mut c = Command::new(&py);
+                c.arg(&script);
+                os_env(&mut c, &url);
+                c
+            };
+            let ms = median_ms(runs, python)?;
+            let rss = peak_rss_kib(python)?;
+            let ratio = ksa_ms
+                .map(|k| format!(", ksa is {:.1}× faster", ms / k))
+                .unwrap_or_default();
+            rows.push(row(
+                "Python keystoneauth1 v3.Password get_access (same request)",
+                format!(
+                    "{ms:.1} ms = {:.1}× curl, peak RSS {:.1} MiB{ratio}",
+                    ms / curl_ms,
+                    rss as f64 / 1024.0
+                ),
+                "report",
+                None,
+            ));
+        }
+        Err(e) => rows.push(row(
+            "Python keystoneauth1",
+            format!("not measured: {e:#}"),
+            "report",
+            None,
+        )),
+    }
+    drop(canned);
+    Ok(())
+}
+
+fn build_figures(full: bool, rows: &mut Vec<Row>) -> Result<()> {
+    let ksa = workspace_root().join("target/release/ksa");
+    if let Ok(m) = std::fs::metadata(&ksa) {
+        rows.push(row(
+            "release binary size (ksa)",
+            format!("{:.2} MiB", m.len() as f64 / (1024.0 * 1024.0)),
+            "report",
+            None,
+        ));
+    }
+    if full {
+        let target = harness_dir().join("bench-build-time");
+        let _ = std::fs::remove_dir_all(&target);
+        eprintln!("bench: clean release build of the facade (default features)");
+        let t = Instant::now();
+        run_checked(cargo().env("CARGO_TARGET_DIR", &target).args([
+            "build",
+            "--release",
+            "-p",
+            "keystoneauth",
+        ]))?;
+        let took = t.elapsed();
+        let _ = std::fs::remove_dir_all(&target);
+        rows.push(row(
+            "clean release build of keystoneauth (default features)",
+            format!("{:.0} s", took.as_secs_f64()),
+            "report",
+            None,
+        ));
+    } else {
+        rows.push(row(
+            "clean release build of keystoneauth (default features)",
+            "not measured (use --full)".into(),
+            "report",
+            None,
+        ));
+    }
+    Ok(())
+}
