@@ -147,7 +147,7 @@ pub enum OidcError {
 }
 
 /// Every error keystoneauth-rs returns.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// 400.

@@ -78,6 +78,11 @@ pub struct TokenCache {
     refresh: tokio::sync::Mutex<()>,
     /// Counts successful fetches, so callers that waited for a flight take its result.
     generation: AtomicU64,
+    /// Counts every flight, successful or not.
+    flights: AtomicU64,
+    /// The error of the last flight, if it failed (with that flight's number): callers that
+    /// waited on a failed flight get its error instead of each trying again in turn.
+    last_failure: std::sync::Mutex<Option<(u64, Error)>>,
     refresh_window: Duration,
     reauthenticate: bool,
 }
@@ -107,6 +112,8 @@ impl TokenCache {
             current: RwLock::new(None),
             refresh: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
+            flights: AtomicU64::new(0),
+            last_failure: std::sync::Mutex::new(None),
             refresh_window,
             reauthenticate,
         }
@@ -158,6 +165,7 @@ impl TokenCache {
             return Ok(a);
         }
         let seen = self.generation.load(Ordering::SeqCst);
+        let seen_flights = self.flights.load(Ordering::SeqCst);
         let _flight = self.refresh.lock().await;
         // Someone else may have refreshed while we waited.
         if let Some(a) = self.usable() {
@@ -170,7 +178,21 @@ impl TokenCache {
                 return Ok(a);
             }
         }
-        match fetch().await {
+        // The flight we waited on failed: share its error rather than hammer the server.
+        let flights = self.flights.load(Ordering::SeqCst);
+        if flights != seen_flights {
+            let last = self.last_failure.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((n, e)) = last.as_ref() {
+                if *n == flights {
+                    return Err(e.clone());
+                }
+            }
+        }
+        let flight = self.flights.fetch_add(1, Ordering::SeqCst) + 1;
+        let result = fetch().await;
+        *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) =
+            result.as_ref().err().map(|e| (flight, e.clone()));
+        match result {
             Ok(access) => {
                 let access = Arc::new(access);
                 let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());

@@ -191,6 +191,39 @@ async fn failed_refresh_without_a_valid_token_is_the_error() {
     assert!(service.received_requests().await.unwrap().is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_waiting_on_a_failed_refresh_share_its_error() {
+    // A slow, failing token endpoint: 200 tasks without a token must not send 200 requests
+    // one after another; those that waited on the failed flight get its error.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(json!({"error": {"message": "keystone down", "code": 503}}))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .mount(&server)
+        .await;
+    let plugin = Arc::new(IdentityPlugin::new(PostAuth { url: server.uri() }));
+    let session = Session::builder().build().unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let (p, s) = (plugin.clone(), session.clone());
+        tasks.push(tokio::spawn(async move { p.token(&s).await }));
+    }
+    for t in tasks {
+        let err = bounded(t).await.unwrap().unwrap_err();
+        assert!(matches!(err, Error::ServiceUnavailable(_)), "{err:?}");
+        assert!(err.to_string().contains("keystone down"));
+    }
+    let n = server.received_requests().await.unwrap().len();
+    assert!(n <= 3, "{n} token requests for 200 waiting tasks");
+    // A later call (not waiting on that flight) tries again.
+    let _ = bounded(plugin.token(&session)).await;
+    assert_eq!(server.received_requests().await.unwrap().len(), n + 1);
+}
+
 #[tokio::test]
 async fn reauthenticate_false_never_refreshes() {
     let (server, count) = token_server(time::Duration::hours(1)).await;
