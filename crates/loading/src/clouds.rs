@@ -320,6 +320,49 @@ mod tests {
     }
 
     #[test]
+    fn search_path_order() {
+        let env = Env::from_map(
+            &[
+                ("OS_CLIENT_CONFIG_FILE", "/custom/c.yaml"),
+                ("HOME", "/home/u"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let c = candidates(&env, "clouds", "OS_CLIENT_CONFIG_FILE");
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(c[0], PathBuf::from("/custom/c.yaml"));
+        assert_eq!(c[1], cwd.join("clouds.yaml"));
+        assert_eq!(c[2], cwd.join("clouds.yml"));
+        assert_eq!(c[3], cwd.join("clouds.json"));
+        assert_eq!(c[4], PathBuf::from("/home/u/.config/openstack/clouds.yaml"));
+        assert_eq!(c[7], PathBuf::from("/etc/openstack/clouds.yaml"));
+        let env = Env::from_map(
+            &[("XDG_CONFIG_HOME", "/xdg"), ("HOME", "/home/u")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        let c = candidates(&env, "secure", "OS_CLIENT_SECURE_FILE");
+        assert_eq!(c[3], PathBuf::from("/xdg/openstack/secure.yaml"));
+    }
+
+    #[test]
+    fn secure_only_and_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let clouds = dir.path().join("clouds.json");
+        std::fs::write(
+            &clouds,
+            r#"{"clouds": {"j": {"auth": {"auth_url": "http://j"}}}}"#,
+        )
+        .unwrap();
+        let f = CloudsFile::load(&Env::default(), Some(&[clouds]), None).unwrap();
+        assert_eq!(f.cloud("j").unwrap().auth["auth_url"], "http://j");
+        assert!(f.secure_path.is_none());
+    }
+
+    #[test]
     fn bad_yaml_has_location() {
         let e = parse_yaml(Path::new("/x/clouds.yaml"), "clouds:\n  a: [1, 2\n  b: c\n")
             .unwrap_err()
