@@ -6,6 +6,7 @@
 //! | OIDC OP | npm `oidc-provider@9` + `assets/peers/oidc/server.mjs`, HTTPS | Apache + mod_auth_openidc (JWKS resource server) |
 //! | SAML2 IdP | Debian `simplesamlphp` under `php -S`, ECP on | Apache + mod_auth_mellon (PAOS) |
 //! | Kerberos | MIT `krb5kdc`, realm `KSA.TEST` | Apache + mod_auth_gssapi |
+//! | K2K SP | a second Keystone (`k2k.rs`), the harness Keystone is its SAML2 IdP | Apache + mod_auth_mellon (PAOS, unsolicited assertion) |
 //!
 //! `up` needs the harness Keystone (`cargo xtask keystone up`): it registers IdPs, mappings
 //! and protocols there (idempotent), checks every chain end to end, and writes
@@ -13,6 +14,7 @@
 
 mod apache;
 mod http;
+mod k2k;
 mod krb;
 mod oidc;
 mod proc;
@@ -45,6 +47,8 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("apache-mellon", "Apache mod_auth_mellon"),
     ("apache-openidc", "Apache mod_auth_openidc"),
     ("apache-gssapi", "Apache mod_auth_gssapi"),
+    (k2k::KEYSTONE_DIR, "Keystone (K2K service provider)"),
+    (k2k::APACHE_DIR, "Apache mod_auth_mellon (K2K SP)"),
 ];
 
 /// What every component needs: where state lives, ports taken so far, per-run secrets.
@@ -353,6 +357,9 @@ fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
         provision::scope(&ks_base, &unscoped, &prov.project_id)?;
         Ok(())
     })?;
+    let k2k = tm.lap("K2K: second Keystone + mellon SP, whole chain", || {
+        k2k::start(&mut ctx, &ks_env, &environ_header)
+    })?;
     tm.lap("check: mellon answers ECP with a PAOS request", || {
         let r = http::request(
             "GET",
@@ -459,6 +466,7 @@ fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
             "frontend_log": p(&gssapi.dir.join("error.log")),
             "kdc_log": p(&realm.dir.join("kdc.log")),
         },
+        "k2k": k2k.env,
         "timings_s": tm.0.iter().map(|(k, v)| (k.clone(), json!((v * 100.0).round() / 100.0))).collect::<serde_json::Map<_, _>>(),
     });
     proc::write(
