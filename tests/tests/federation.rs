@@ -7,9 +7,10 @@
 //!   form posts) each end with a project-scoped Keystone token.
 //! * SAML2 ECP: SimpleSAMLphp (ECP IdP) → Apache mod_auth_mellon → Keystone; a wrong password
 //!   (HTTP 200 + SAML status Responder from the IdP) is `Error::Unauthorized`.
-//! * K2K: the harness Keystone as the SAML2 IdP (real ECP-wrapped, signed assertion); there is
-//!   no second Keystone + SAML SP among the peers, so the service provider side is a wiremock
-//!   SP that checks the assertion it receives.
+//! * K2K between two real Keystones: the harness Keystone is the SAML2 IdP, the peers' second
+//!   Keystone behind Apache mod_auth_mellon (PAOS) the service provider `sp1`; the rescoped
+//!   token is validated by that Keystone, and a tampered assertion is refused by mellon. A
+//!   wiremock SP test keeps the request shapes and the unknown-SP error.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -409,17 +410,7 @@ async fn k2k_with_the_harness_keystone_as_identity_provider() {
         .mount(&sp_server)
         .await;
 
-    let env = &ks.env;
-    let base: Arc<dyn AuthPlugin> = Arc::new(
-        Password::new(ks.auth_url(), env.admin_password.clone())
-            .username(env.admin_username.clone())
-            .user_domain_id(env.admin_user_domain_id.clone())
-            .scope(Scope::project_in_domain_id(
-                env.admin_project_name.clone(),
-                env.admin_project_domain_id.clone(),
-            ))
-            .into_plugin(),
-    );
+    let base = k2k_base(&ks);
     let session = Session::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -444,4 +435,167 @@ async fn k2k_with_the_harness_keystone_as_identity_provider() {
     .unwrap_err();
     assert!(matches!(e, Error::ServiceProviderNotFound(_)), "{e}");
     admin.cleanup().await.unwrap();
+}
+
+/// The harness Keystone's admin, project-scoped: the K2K base plugin.
+fn k2k_base(ks: &Keystone) -> Arc<dyn AuthPlugin> {
+    let env = &ks.env;
+    Arc::new(
+        Password::new(ks.auth_url(), env.admin_password.clone())
+            .username(env.admin_username.clone())
+            .user_domain_id(env.admin_user_domain_id.clone())
+            .scope(Scope::project_in_domain_id(
+                env.admin_project_name.clone(),
+                env.admin_project_domain_id.clone(),
+            ))
+            .into_plugin(),
+    )
+}
+
+/// A project-scoped admin token of the service-provider Keystone (from the peers' env.json).
+async fn k2k_sp_admin_token(http: &reqwest::Client, k: &Value) -> String {
+    let body = json!({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": s(k, "sp_admin_username"), "password": s(k, "sp_admin_password"),
+            "domain": {"id": s(k, "sp_admin_domain_id")}}}},
+        "scope": {"project": {"name": s(k, "sp_admin_project_name"),
+            "domain": {"id": s(k, "sp_admin_domain_id")}}}}});
+    let r = http
+        .post(format!(
+            "{}/auth/tokens?nocatalog",
+            s(k, "sp_keystone_auth_url")
+        ))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "SP admin login");
+    r.headers()["X-Subject-Token"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn k2k_between_two_real_keystones() {
+    let env = peers();
+    let k = &env["k2k"];
+    assert!(
+        k.is_object(),
+        "peers env.json has no `k2k` block: re-run `cargo xtask peers up`"
+    );
+    let ks = Keystone::from_env();
+    assert_eq!(
+        s(k, "idp_auth_url").trim_end_matches('/'),
+        ks.auth_url().trim_end_matches('/'),
+        "the peers were started for another harness Keystone"
+    );
+    let base = k2k_base(&ks);
+    let session = Session::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let project_id = s(k, "project_id");
+    let remote = Federated::new(
+        Keystone2Keystone::new(base.clone(), s(k, "service_provider")),
+        Scope::ProjectId(project_id.clone()),
+    );
+    let access: Arc<AccessInfo> = remote
+        .access(&session)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "K2K failed: {e} (logs {}, {})",
+                s(k, "frontend_log"),
+                s(k, "sp_keystone_log")
+            )
+        })
+        .expect("access info");
+    // A project-scoped token of the SP Keystone for a federated user made from the IdP's user.
+    assert_eq!(access.project_id(), Some(project_id.as_str()));
+    assert!(access.is_federated(), "a federated user");
+    let fed = access.federation().expect("OS-FEDERATION");
+    assert_eq!(
+        fed.identity_provider.as_deref(),
+        Some(s(k, "identity_provider").as_str())
+    );
+    assert_eq!(fed.protocol.as_deref(), Some(s(k, "protocol").as_str()));
+    assert_eq!(access.username(), Some(ks.env.admin_username.as_str()));
+    assert!(access.role_names().contains(&s(k, "role_name").as_str()));
+    assert!(access.has_service_catalog());
+    assert_eq!(
+        AuthPlugin::auth_url(&remote).as_deref(),
+        Some(s(k, "sp_frontend_auth_url").as_str())
+    );
+
+    // The service provider validates it (and it is a different Keystone from the IdP).
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let token = access.auth_token().expose_secret().to_owned();
+    let sp_admin = k2k_sp_admin_token(&http, k).await;
+    let r = http
+        .get(format!("{}/auth/tokens", s(k, "sp_keystone_auth_url")))
+        .header("X-Auth-Token", &sp_admin)
+        .header("X-Subject-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the SP Keystone validates the K2K token");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["token"]["project"]["id"], json!(project_id));
+    assert_eq!(
+        v["token"]["user"]["OS-FEDERATION"]["identity_provider"]["id"],
+        json!(s(k, "identity_provider"))
+    );
+    let r = http
+        .get(format!(
+            "{}/auth/tokens",
+            ks.auth_url().trim_end_matches('/')
+        ))
+        .header("X-Auth-Token", &token)
+        .header("X-Subject-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "the IdP Keystone does not know the SP's token"
+    );
+
+    // A tampered assertion (other user name, same signature) is refused by mellon and opens
+    // no session at the SP's auth URL.
+    let a_token = base.token(&session).await.unwrap().unwrap();
+    let r = http
+        .post(format!(
+            "{}/auth/OS-FEDERATION/saml2/ecp",
+            ks.auth_url().trim_end_matches('/')
+        ))
+        .json(&json!({"auth": {
+            "identity": {"methods": ["token"], "token": {"id": a_token.expose_secret()}},
+            "scope": {"service_provider": {"id": s(k, "service_provider")}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "ECP assertion from the IdP");
+    let good = r.text().await.unwrap();
+    let user = format!(">{}</saml:AttributeValue>", ks.env.admin_username);
+    let bad = good.replacen(&user, ">mallory</saml:AttributeValue>", 1);
+    assert_ne!(bad, good, "the assertion names the IdP user");
+    let r = http
+        .post(s(k, "sp_url"))
+        .header("Content-Type", "application/vnd.paos+xml")
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_client_error(),
+        "mellon must refuse a tampered assertion, got {}",
+        r.status()
+    );
+    let r = http.get(s(k, "sp_auth_url")).send().await.unwrap();
+    assert_ne!(r.status(), 201, "no token without a valid assertion");
+    assert!(r.headers().get("X-Subject-Token").is_none());
 }
