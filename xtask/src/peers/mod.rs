@@ -47,7 +47,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("apache-mellon", "Apache mod_auth_mellon"),
     ("apache-openidc", "Apache mod_auth_openidc"),
     ("apache-gssapi", "Apache mod_auth_gssapi"),
-    (k2k::KEYSTONE_DIR, "Keystone (K2K service provider)"),
+    (k2k::KEYSTONE_DIR, "Keystone (K2K SP)"),
     (k2k::APACHE_DIR, "Apache mod_auth_mellon (K2K SP)"),
 ];
 
