@@ -5,6 +5,13 @@
 //! services (`compute` at `/compute/v2.1`, `placement` at `/placement`) that serve discovery
 //! documents with microversions and check `X-Auth-Token` on every other `GET`.
 //!
+//! A few identity resources that client code calls with a token are served too:
+//! `GET /v3/auth/projects` and `/v3/auth/domains` (what the token's user has roles on),
+//! `GET /v3/projects` (system, domain or `admin` tokens; otherwise 403),
+//! `POST /v3/users/{user_id}/application_credentials` (a restricted application credential
+//! cannot create another: 403) and `POST /v3/OS-OAUTH2/token` (client credentials grant with an
+//! application credential). Every response carries `X-OpenStack-Request-ID: req-<uuid>`.
+//!
 //! Authentication follows Keystone's server-side plugin contract ([`AuthMethodHandler`]):
 //! methods run in the order of `identity.methods`, all must succeed and agree on the user.
 //!
@@ -33,6 +40,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+mod api;
 mod auth;
 mod server;
 mod specs;

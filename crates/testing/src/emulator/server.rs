@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tower::ServiceExt as _;
 
+use super::api;
 use super::auth::{AuthContext, AuthStatus};
 use super::state::{fernet_like, ReceiptRecord, State, Target, TokenRecord};
 use super::{lock, RequestRecord, Shared};
@@ -26,7 +27,7 @@ pub(crate) const SERVICES: &[(&str, &str, &str)] = &[
     ("placement", "placement", "/placement"),
 ];
 
-const UNAUTHORIZED: &str = "The request you have made requires authentication.";
+pub(super) const UNAUTHORIZED: &str = "The request you have made requires authentication.";
 
 #[derive(Debug)]
 struct DropConnection;
@@ -73,7 +74,37 @@ pub(crate) async fn serve(
     conns.abort_all();
 }
 
+/// Keystone's request id middleware: every response carries `X-OpenStack-Request-ID`.
 async fn handle(
+    shared: Arc<Shared>,
+    router: Router,
+    req: Request<Body>,
+) -> Result<Response<Body>, DropConnection> {
+    let mut resp = route(shared, router, req).await?;
+    if let Ok(v) = HeaderValue::from_str(&format!("req-{}", request_uuid())) {
+        resp.headers_mut().insert("x-openstack-request-id", v);
+    }
+    Ok(resp)
+}
+
+/// A random version 4 UUID, hyphenated.
+fn request_uuid() -> String {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+async fn route(
     shared: Arc<Shared>,
     router: Router,
     req: Request<Body>,
@@ -174,6 +205,17 @@ fn router(shared: Arc<Shared>) -> Router {
             get(validate).head(check).delete(revoke).post(issue_v3),
         )
         .route("/v2.0/tokens", axum::routing::post(issue_v2))
+        .route("/v3/auth/projects", get(api::auth_projects))
+        .route("/v3/auth/domains", get(api::auth_domains))
+        .route("/v3/projects", get(api::list_projects))
+        .route(
+            "/v3/users/:user_id/application_credentials",
+            axum::routing::post(api::create_app_cred),
+        )
+        .route(
+            "/v3/OS-OAUTH2/token",
+            axum::routing::post(api::oauth2_token),
+        )
         .route("/compute", get(compute_root))
         .route("/compute/", get(compute_root))
         .route("/compute/v2.1", get(compute_v21))
@@ -188,7 +230,7 @@ fn router(shared: Arc<Shared>) -> Router {
 
 type S = AxState<Arc<Shared>>;
 
-fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
+pub(super) fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
     let mut r = Response::new(Body::from(body.to_string()));
     *r.status_mut() = status;
     r.headers_mut()
@@ -202,7 +244,12 @@ fn error_body(code: StatusCode, title: &str, message: &str) -> Value {
     json!({"error": {"code": code.as_u16(), "message": message, "title": title}})
 }
 
-fn error(shared: &Shared, code: StatusCode, title: &str, message: &str) -> Response<Body> {
+pub(super) fn error(
+    shared: &Shared,
+    code: StatusCode,
+    title: &str,
+    message: &str,
+) -> Response<Body> {
     let mut r = json_response(code, &error_body(code, title, message));
     if code == StatusCode::UNAUTHORIZED {
         if let Ok(v) =
@@ -214,7 +261,7 @@ fn error(shared: &Shared, code: StatusCode, title: &str, message: &str) -> Respo
     r
 }
 
-fn unauthorized(shared: &Shared, message: &str) -> Response<Body> {
+pub(super) fn unauthorized(shared: &Shared, message: &str) -> Response<Body> {
     error(shared, StatusCode::UNAUTHORIZED, "Unauthorized", message)
 }
 
@@ -321,7 +368,7 @@ async fn resource(AxState(s): S, Path(rest): Path<String>, headers: HeaderMap) -
     r
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -481,7 +528,7 @@ fn push_unique(v: &mut Vec<String>, m: &str) {
     }
 }
 
-async fn issue_v3(
+pub(super) async fn issue_v3(
     AxState(s): S,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
