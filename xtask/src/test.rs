@@ -1,6 +1,6 @@
 //! `cargo xtask test [ARGS...]`: the whole suite against a real Keystone.
 //!
-//! keystone up --tls, then `cargo test --workspace` (or `cargo test ARGS...` when
+//! keystone up --tls, then `cargo test --workspace --no-fail-fast` (or `cargo test ARGS...` when
 //! arguments are given) with `KSA_KEYSTONE_ENV` set, then keystone down (also when
 //! the tests fail); exits with cargo's status. The instance has its own state dir
 //! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
@@ -35,7 +35,8 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace_root()).arg("test");
     if args.is_empty() {
-        cmd.arg("--workspace");
+        // Run every test binary even when one fails, so one run shows every failure.
+        cmd.args(["--workspace", "--no-fail-fast"]);
     } else {
         cmd.args(args);
     }
