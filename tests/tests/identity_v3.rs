@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use keystoneauth_core::{Authenticator, Error, Session, Verify};
+use keystoneauth_core::{Authenticator, Session, Verify};
 use keystoneauth_identity_v3::{Password, Scope};
 use keystoneauth_tests::{Admin, Keystone, Project, User};
 use reqwest::Method;
@@ -291,22 +291,7 @@ async fn oauth2_client_credential_wrong_secret() {
         .create_application_credential(&user, &project.id, None)
         .await
         .unwrap();
-    let url = f.ks.auth_url();
-    let o = keystoneauth_identity_v3::OAuth2ClientCredential::new(
-        url,
-        format!("{url}/OS-OAUTH2/token"),
-        &ac.id,
-        "wrong",
-    )
-    .unwrap();
-    let err = o.access_token(&f.session).await.unwrap_err();
-    match &err {
-        Error::Unauthorized(h) => assert_eq!(
-            h.message,
-            "The request you have made requires authentication."
-        ),
-        e => panic!("{e:?}"),
-    }
+    flows::oauth2_client_credential_wrong_secret(&f.session, f.ks.auth_url(), &ac.id).await;
     f.admin.cleanup().await.unwrap();
 }
 

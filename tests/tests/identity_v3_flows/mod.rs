@@ -396,3 +396,22 @@ pub async fn unknown_project(s: &Session, auth_url: &str, u: &UserCreds) {
         .unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
 }
+
+/// OAuth2 client credentials with a wrong secret: `Unauthorized` with Keystone's message.
+pub async fn oauth2_client_credential_wrong_secret(s: &Session, auth_url: &str, client_id: &str) {
+    let o = OAuth2ClientCredential::new(
+        auth_url,
+        format!("{auth_url}/OS-OAUTH2/token"),
+        client_id,
+        "wrong",
+    )
+    .unwrap();
+    let err = o.access_token(s).await.unwrap_err();
+    match &err {
+        Error::Unauthorized(h) => assert_eq!(
+            h.message,
+            "The request you have made requires authentication."
+        ),
+        e => panic!("{e:?}"),
+    }
+}
