@@ -566,3 +566,41 @@ async fn ten_thousand_requests_do_not_leak() {
     })
     .await
 }
+
+/// Known issue (crates/core `Session::send`): when many requests get a 401 at once (here:
+/// every token revoked), only the request whose `invalidate()` found a token retries; the
+/// others fail with 401 although a new token is fetched, and a late 401 drops the new token
+/// too (more token requests than needed). Seen under load in `ksa-bench refresh`, where a
+/// request that queued past its token's expiry gets the 401. Ignored until core retries a
+/// 401 whenever the token it sent is no longer the cached one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known issue: concurrent 401s are not all retried (see the doc comment)"]
+async fn concurrent_401s_are_all_retried_once() {
+    bounded(Duration::from_secs(10), async {
+        let emu = emulator().await;
+        let (session, _) = password_session(&emu);
+        session.token().await.unwrap();
+        emu.revoke_all();
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                let s = session.clone();
+                tokio::spawn(async move {
+                    s.get("/servers")
+                        .endpoint_filter(EndpointFilter::service("compute"))
+                        .send()
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .collect();
+        let mut failed = 0;
+        for h in handles {
+            if h.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        let tokens = emu.token_requests();
+        assert_eq!((failed, tokens), (0, 2), "failed requests, token requests");
+    })
+    .await
+}

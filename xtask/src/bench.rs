@@ -154,6 +154,19 @@ fn criterion(dir: &Path, full: bool, rows: &mut Vec<Row>) -> Result<()> {
         "≤ 1.3×",
         Some(r <= 1.3),
     ));
+    let parse = criterion_median(&home, "parse", "access_info_parse_only")?;
+    let lookups = criterion_median(&home, "parse", "lookups_only_1000")?;
+    rows.push(row(
+        "(a') … of which from_body alone / 1,000 lookups alone",
+        format!(
+            "{} ({:.2}× Value) / {}",
+            fmt_ns(parse),
+            parse / value,
+            fmt_ns(lookups)
+        ),
+        "report",
+        None,
+    ));
     let bare = criterion_median(&home, "get", "reqwest")?;
     let ours = criterion_median(&home, "get", "session")?;
     let cat = criterion_median(&home, "get", "session_catalog")?;
@@ -546,6 +559,26 @@ fn process_figures(dir: &Path, full: bool, ksa_built: bool, rows: &mut Vec<Row>)
                 format!("{:.1} MiB", rss as f64 / 1024.0),
                 "≤ 11 MiB",
                 Some(rss as f64 / 1024.0 <= 11.0),
+            ));
+            // Diagnostic: the same run with OpenSSL's default CA bundle not found, to show
+            // what loading /etc/ssl/certs costs a plain-http run.
+            let no_ca = || {
+                let mut c = ksa();
+                c.env("SSL_CERT_FILE", "/dev/null")
+                    .env("SSL_CERT_DIR", "/nonexistent");
+                c
+            };
+            let ms2 = median_ms(runs, no_ca)?;
+            let rss2 = peak_rss_kib(no_ca)?;
+            rows.push(row(
+                "  diagnostic: same, system CA bundle not loaded",
+                format!(
+                    "{ms2:.2} ms = {:.2}×, peak RSS {:.1} MiB",
+                    ms2 / curl_ms,
+                    rss2 as f64 / 1024.0
+                ),
+                "(not a target)",
+                None,
             ));
             Some(ms)
         }

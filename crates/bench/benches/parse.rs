@@ -5,7 +5,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use keystoneauth_bench::{large_v3_token_body, lookups, parse_and_lookup};
+use keystoneauth_bench::{large_v3_token_body, lookups, parse_and_lookup, TOKEN};
+use keystoneauth_core::secrecy::SecretString;
+use keystoneauth_core::AccessInfo;
 
 fn bench(c: &mut Criterion) {
     let body = large_v3_token_body();
@@ -21,6 +23,25 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("access_info_and_1000_lookups", |b| {
         b.iter(|| black_box(parse_and_lookup(black_box(&body), &filters)))
+    });
+    // The two halves of the above, to see where the time goes.
+    g.bench_function("access_info_parse_only", |b| {
+        b.iter(|| {
+            black_box(
+                AccessInfo::from_body(black_box(&body), Some(SecretString::from(TOKEN)))
+                    .expect("parses"),
+            )
+        })
+    });
+    let catalog = AccessInfo::from_body(&body, Some(SecretString::from(TOKEN)))
+        .expect("parses")
+        .service_catalog();
+    g.bench_function("lookups_only_1000", |b| {
+        b.iter(|| {
+            for f in &filters {
+                black_box(catalog.endpoint_data_for(f).expect("matches"));
+            }
+        })
     });
     g.finish();
 }

@@ -211,6 +211,9 @@ async fn stampede(n: usize) -> Result<(), BoxError> {
     let refreshes = emu.token_requests().await? - before;
     // The same wave on a valid token, on a fresh session primed the same way (so that both
     // waves open their connections: only the token differs).
+    // Close the first wave's connections first (the emulator process has a file limit too).
+    drop(session);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let valid_session = new_session(emu.plugin(Duration::ZERO))?;
     get_servers(&valid_session).await?;
     let before_valid = emu.token_requests().await?;
