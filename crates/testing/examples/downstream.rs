@@ -1,86 +1,64 @@
-//! How a downstream crate tests its own HTTP client code against the emulator.
+//! How a downstream crate tests its own client code against the emulator.
 //!
-//! `MyComputeClient` stands for code under test: it logs in with a password, finds the compute
-//! endpoint in the catalog and lists servers, re-authenticating once on a 401. The `main`
-//! below plays the test: it starts an emulator, injects faults, and checks the behaviour.
+//! `MyComputeClient` stands for code under test: it is built on keystoneauth's `Session` with a
+//! v3 `Password` plugin (as a real OpenStack client would be), finds the compute endpoint in
+//! the catalog and lists servers. The `main` below plays the test: it starts an emulator,
+//! revokes tokens and injects faults, and checks what the client does.
 //!
-//! Run with `cargo run -p keystoneauth-testing --example downstream`.
+//! `keystoneauth-core` and `keystoneauth-identity-v3` are dev-dependencies of this crate, as
+//! they would be in a downstream crate's `[dev-dependencies]` next to `keystoneauth-testing`.
+//!
+//! Run with `cargo run -p keystoneauth-testing --example downstream`; `cargo test -p
+//! keystoneauth-testing` runs it too (`test = true` in Cargo.toml).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use keystoneauth_core::{EndpointFilter, Error, Session};
+use keystoneauth_identity_v3::{Password, Scope};
 use keystoneauth_testing::emulator::{Emulator, ProjectSpec, RoleSpec, UserSpec};
 use serde_json::{json, Value};
 
-/// The code under test.
+/// The code under test: everything it knows is an auth URL and credentials.
 struct MyComputeClient {
-    http: reqwest::Client,
-    auth_url: String,
-    user: String,
-    password: String,
-    project: String,
-    token: Option<(String, String)>,
+    session: Session,
 }
 
 impl MyComputeClient {
-    async fn login(&mut self) -> Result<(), String> {
-        let body = json!({"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": self.user, "password": self.password, "domain": {"id": "default"}}}},
-            "scope": {"project": {"name": self.project, "domain": {"id": "default"}}},
-        }});
-        let r = self
-            .http
-            .post(format!("{}/auth/tokens", self.auth_url))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if r.status() != 201 {
-            return Err(format!("login failed: {}", r.status()));
-        }
-        let token = r.headers()["x-subject-token"]
-            .to_str()
-            .map_err(|e| e.to_string())?
-            .to_string();
-        let body: Value = r.json().await.map_err(|e| e.to_string())?;
-        let url = body["token"]["catalog"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|s| s["type"] == "compute")
-            .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
-            .find(|e| e["interface"] == "public")
-            .and_then(|e| e["url"].as_str().map(String::from))
-            .ok_or("no compute endpoint")?;
-        self.token = Some((token, url));
-        Ok(())
+    fn new(auth_url: &str, user: &str, password: &str, project: &str) -> Result<Self, Error> {
+        let plugin = Password::new(auth_url, password)
+            .username(user)
+            .user_domain_id("default")
+            .scope(Scope::project_in_domain_id(project, "default"))
+            .into_plugin();
+        let session = Session::builder()
+            .auth(Arc::new(plugin))
+            .timeout(Duration::from_secs(5))
+            .app("my-compute-client", "1.0")
+            .build()?;
+        Ok(MyComputeClient { session })
     }
 
-    async fn list_servers(&mut self) -> Result<Value, String> {
-        for _attempt in 0..2 {
-            if self.token.is_none() {
-                self.login().await?;
-            }
-            let (token, url) = self.token.clone().ok_or("not logged in")?;
-            let r = self
-                .http
-                .get(format!("{url}/servers"))
-                .header("X-Auth-Token", token)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            if r.status() == 401 {
-                self.token = None;
-                continue;
-            }
-            return r.json().await.map_err(|e| e.to_string());
-        }
-        Err("still unauthorized after re-authenticating".into())
+    /// `GET <compute>/servers`: the Session logs in when it needs to, adds the token, finds
+    /// the endpoint in the catalog and, on a 401, logs in again once.
+    async fn list_servers(&self) -> Result<Value, Error> {
+        self.session
+            .get("/servers")
+            .endpoint_filter(EndpointFilter::service("compute"))
+            .send()
+            .await?
+            .json()
     }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let (url, token_requests) = scenario().await;
+    println!("downstream example passed against {url} ({token_requests} token requests)");
+}
+
+/// The downstream crate's test; returns the emulator URL and the number of logins.
+async fn scenario() -> (String, usize) {
     let emu = Emulator::builder()
         .user(UserSpec::new("ci", "ci-pass"))
         .project(ProjectSpec::new("ci-project"))
@@ -89,17 +67,8 @@ async fn main() {
         .await
         .expect("emulator starts");
 
-    let mut client = MyComputeClient {
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .expect("client"),
-        auth_url: emu.auth_url_v3(),
-        user: "ci".into(),
-        password: "ci-pass".into(),
-        project: "ci-project".into(),
-        token: None,
-    };
+    let client = MyComputeClient::new(&emu.auth_url_v3(), "ci", "ci-pass", "ci-project")
+        .expect("client builds");
 
     // 1. The happy path: one login, one call.
     assert_eq!(client.list_servers().await.unwrap(), json!({"servers": []}));
@@ -108,24 +77,46 @@ async fn main() {
     // 2. A second call reuses the token.
     client.list_servers().await.unwrap();
     assert_eq!(emu.token_requests(), 1);
+    let calls = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/compute/v2.1/servers")
+        .count();
+    assert_eq!(calls, 2);
 
-    // 3. Tokens revoked server-side: the client re-authenticates exactly once.
+    // 3. Tokens revoked server-side: the 401 makes the client log in again, exactly once.
     emu.revoke_all();
-    client.list_servers().await.unwrap();
+    assert_eq!(client.list_servers().await.unwrap(), json!({"servers": []}));
     assert_eq!(emu.token_requests(), 2);
 
-    // 4. Identity is down: the error surfaces instead of looping.
+    // 4. Identity is down while the client needs a new token: the 503 surfaces as a typed
+    //    error (with Keystone's request id) instead of a loop.
     emu.revoke_all();
     emu.faults()
         .only_path(Some("/v3/auth/tokens"))
-        .fail_next(5, 503, Some(1));
+        .fail_next(5, 503, None);
     let err = client.list_servers().await.unwrap_err();
-    assert!(err.contains("503"), "{err}");
+    match &err {
+        Error::ServiceUnavailable(h) => {
+            assert_eq!(h.status, 503);
+            assert!(h.request_id.is_some());
+        }
+        e => panic!("expected a 503, got {e:?}"),
+    }
+    assert_eq!(emu.token_requests(), 3, "one login attempt, no loop");
     emu.faults().clear();
 
-    println!(
-        "downstream example passed against {} ({} token requests)",
-        emu.url(),
-        emu.token_requests()
-    );
+    // 5. Identity is back: the next call logs in and works.
+    assert_eq!(client.list_servers().await.unwrap(), json!({"servers": []}));
+    assert_eq!(emu.token_requests(), 4);
+
+    (emu.url(), emu.token_requests())
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn downstream_scenario() {
+        super::scenario().await;
+    }
 }
