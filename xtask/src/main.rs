@@ -5,6 +5,7 @@
 //! [`COMMANDS`] and a match arm in [`main`].
 
 mod bench;
+mod features;
 mod fuzz;
 mod keystone;
 mod peers;
@@ -43,6 +44,10 @@ const COMMANDS: &[(&str, &str)] = &[
         "build the cargo-fuzz targets in fuzz/ and run each N s (default 20); fail on a crash",
     ),
     (
+        "features",
+        "check that the keystoneauth facade builds with each feature alone",
+    ),
+    (
         "test [CARGO TEST ARGS...]",
         "keystone up --tls, `cargo test --workspace` (or `cargo test ARGS`), keystone down",
     ),
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         Some("test") => test::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
+        Some("features") => features::main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{}", usage());
             Ok(ExitCode::SUCCESS)

@@ -13,6 +13,10 @@ use std::time::Instant;
 
 pub fn main(args: &[String]) -> Result<ExitCode> {
     let t0 = Instant::now();
+    // The whole-suite run (no arguments) first checks the facade with each feature alone.
+    if args.is_empty() && crate::features::main(&[])? != ExitCode::SUCCESS {
+        return Ok(ExitCode::FAILURE);
+    }
     // Its own state dir, so that a shared instance someone uses by hand (or
     // another `cargo xtask test`) is neither reused nor stopped.
     let paths = keystone::Paths::named(&format!("keystone-test-{}", std::process::id()));
