@@ -604,3 +604,29 @@ async fn concurrent_401s_are_all_retried_once() {
     })
     .await
 }
+
+/// Known issue (crates/core `AccessInfo::to_auth_state`): `AccessInfo::from_body` accepts a
+/// body whose ignored fields hold invalid UTF-8 or an out-of-range number (1e400), but its
+/// auth state then has `"body": null`, which `from_auth_state` refuses (found by `cargo xtask
+/// fuzz`, target `token_body`). The plugins' own path parses the body as JSON first and
+/// refuses such bodies, so this bites only direct users of `from_body` (custom authenticators).
+/// Ignored until `to_auth_state` keeps such bodies (e.g. a lossy UTF-8 conversion) or
+/// `from_body` refuses them.
+#[test]
+#[ignore = "known issue: auth state of a body with odd ignored fields does not round-trip"]
+fn auth_state_round_trips_for_every_accepted_body() {
+    use keystoneauth_core::secrecy::SecretString;
+    use keystoneauth_core::AccessInfo;
+    for odd in [&b"\"big\": 1e400"[..], b"\"opt\xf7ions\": true"] {
+        let mut body = br#"{"token": {"methods": ["password"], "user": {"id": "u", "name": "n",
+            "domain": {"id": "default", "name": "Default"}}, "audit_ids": ["a"],
+            "expires_at": "2099-01-01T00:00:00.000000Z", "extra": {"#
+            .to_vec();
+        body.extend_from_slice(odd);
+        body.extend_from_slice(b"}}}");
+        let a = AccessInfo::from_body(&body, Some(SecretString::from("tok")))
+            .expect("from_body accepts it");
+        AccessInfo::from_auth_state(&a.to_auth_state())
+            .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(odd)));
+    }
+}

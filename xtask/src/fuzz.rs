@@ -160,6 +160,8 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         let corpus = work.join("corpus").join(name);
         copy_dir(&workspace_root().join("fuzz/seeds").join(name), &corpus)?;
         let prefix = artifacts.join(name);
+        // Inputs of an earlier run are not this run's findings.
+        let _ = std::fs::remove_dir_all(&prefix);
         std::fs::create_dir_all(&prefix)?;
         eprintln!("fuzz: {name} for {seconds} s");
         let started = Instant::now();
