@@ -2,7 +2,7 @@
 //!
 //! Keystone comes from PyPI into a venv (`target/ksa-harness/venv`); its state
 //! (config, sqlite db, keys, certificates, logs, pid files, env files) lives in
-//! `target/ksa-harness/keystone/`. gunicorn serves it (`--preload`, 2 workers) on a
+//! `target/ksa-harness/keystone/`. gunicorn serves it (`--preload`, 1 worker per listener) on a
 //! free port, and with `--tls` a second gunicorn serves it over TLS and asks for
 //! client certificates (OAuth2 mTLS and x509 tokenless auth).
 //!
@@ -689,8 +689,11 @@ fn spawn_gunicorn(paths: &Paths, listener: &str, port: u16) -> Result<()> {
     cmd.arg("--chdir")
         .arg(&paths.app)
         .args([
+            // One worker per listener: Keystone's sqlite transactions read then write, and
+            // two processes doing that at once get "database is locked" at once (SQLite does
+            // not wait on a lock upgrade), which clients see as 500s.
             "--workers",
-            "2",
+            "1",
             "--preload",
             "--no-control-socket",
             "--daemon",
