@@ -567,14 +567,11 @@ async fn ten_thousand_requests_do_not_leak() {
     .await
 }
 
-/// Known issue (crates/core `Session::send`): when many requests get a 401 at once (here:
-/// every token revoked), only the request whose `invalidate()` found a token retries; the
-/// others fail with 401 although a new token is fetched, and a late 401 drops the new token
-/// too (more token requests than needed). Seen under load in `ksa-bench refresh`, where a
-/// request that queued past its token's expiry gets the 401. Ignored until core retries a
-/// 401 whenever the token it sent is no longer the cached one.
+/// Many requests getting a 401 at once (here: every token revoked) each retry once, with one
+/// token refresh between them: core's `AuthPlugin::invalidate_sent` drops only the token the
+/// request carried, so a late 401 does not drop the new token. (Found under load in
+/// `ksa-bench refresh`, where a request that queued past its token's expiry got the 401.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known issue: concurrent 401s are not all retried (see the doc comment)"]
 async fn concurrent_401s_are_all_retried_once() {
     bounded(Duration::from_secs(10), async {
         let emu = emulator().await;
@@ -605,15 +602,10 @@ async fn concurrent_401s_are_all_retried_once() {
     .await
 }
 
-/// Known issue (crates/core `AccessInfo::to_auth_state`): `AccessInfo::from_body` accepts a
-/// body whose ignored fields hold invalid UTF-8 or an out-of-range number (1e400), but its
-/// auth state then has `"body": null`, which `from_auth_state` refuses (found by `cargo xtask
-/// fuzz`, target `token_body`). The plugins' own path parses the body as JSON first and
-/// refuses such bodies, so this bites only direct users of `from_body` (custom authenticators).
-/// Ignored until `to_auth_state` keeps such bodies (e.g. a lossy UTF-8 conversion) or
-/// `from_body` refuses them.
+/// Every body `AccessInfo::from_body` accepts round-trips through the auth state, also one
+/// whose ignored fields hold invalid UTF-8 or an out-of-range number (1e400) (found by
+/// `cargo xtask fuzz`, target `token_body`): the state embeds the raw body.
 #[test]
-#[ignore = "known issue: auth state of a body with odd ignored fields does not round-trip"]
 fn auth_state_round_trips_for_every_accepted_body() {
     use keystoneauth_core::secrecy::SecretString;
     use keystoneauth_core::AccessInfo;

@@ -786,23 +786,30 @@ impl AccessInfo {
             .ok_or_else(|| Error::ServiceProviderNotFound(sp_id.to_owned()))
     }
 
-    /// The auth state as keystoneauth1 writes it: `{"auth_token": …, "body": …}`.
+    /// The auth state as keystoneauth1 writes it: `{"auth_token": …, "body": …}`. The body is
+    /// embedded as Keystone sent it (invalid UTF-8, if any, replaced), so every body that
+    /// [`from_body`](Self::from_body) accepted round-trips through
+    /// [`from_auth_state`](Self::from_auth_state).
     pub fn to_auth_state(&self) -> String {
-        let body: Value = serde_json::from_slice(&self.raw).unwrap_or(Value::Null);
-        serde_json::json!({"auth_token": self.token.expose_secret(), "body": body}).to_string()
+        let token =
+            serde_json::to_string(self.token.expose_secret()).unwrap_or_else(|_| "\"\"".to_owned());
+        let body = String::from_utf8_lossy(&self.raw);
+        format!("{{\"auth_token\": {token}, \"body\": {}}}", body.trim())
     }
 
     /// Rebuild access info from [`to_auth_state`](Self::to_auth_state) output.
     pub fn from_auth_state(state: &str) -> Result<Self> {
         #[derive(Deserialize)]
-        struct State {
+        struct State<'a> {
             auth_token: String,
-            body: Value,
+            #[serde(borrow)]
+            body: &'a serde_json::value::RawValue,
         }
-        let s: State = serde_json::from_str(state)
+        let s: State<'_> = serde_json::from_str(state)
             .map_err(|e| Error::InvalidResponse(format!("invalid auth state: {e}")))?;
-        let body = serde_json::to_vec(&s.body)
-            .map_err(|e| Error::InvalidResponse(format!("invalid auth state: {e}")))?;
-        Self::from_body(&body, Some(SecretString::from(s.auth_token)))
+        Self::from_body(
+            s.body.get().as_bytes(),
+            Some(SecretString::from(s.auth_token)),
+        )
     }
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use http::HeaderMap;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::access::AccessInfo;
 use crate::catalog::EndpointData;
@@ -147,6 +147,19 @@ impl TokenCache {
             access: Arc::new(a),
             retry_after: None,
         });
+    }
+
+    /// Drop the cached token if it is `token` (or whatever it is, for `None`).
+    pub fn invalidate_if(&self, token: Option<&str>) {
+        let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let is_it = match (guard.as_ref(), token) {
+            (Some(c), Some(t)) => c.access.auth_token().expose_secret() == t,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if is_it {
+            guard.take();
+        }
     }
 
     /// Drop the cached token; true if there was one.
@@ -343,6 +356,20 @@ impl<A: Authenticator> AuthPlugin for IdentityPlugin<A> {
     fn invalidate(&self) -> bool {
         self.authenticator.on_invalidate();
         self.cache.invalidate()
+    }
+
+    fn invalidate_sent(&self, sent: Option<&str>) -> bool {
+        // Only the stale token is dropped; a newer one fetched meanwhile stays. Either way the
+        // retry gets a valid token (the cache refreshes once for everyone).
+        let stale = match (sent, self.cache.peek()) {
+            (Some(t), Some(cur)) => cur.auth_token().expose_secret() == t,
+            _ => true,
+        };
+        if stale {
+            self.authenticator.on_invalidate();
+            self.cache.invalidate_if(sent);
+        }
+        true
     }
 
     async fn user_id(&self, session: &Session) -> Result<Option<String>> {

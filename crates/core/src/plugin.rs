@@ -202,6 +202,15 @@ pub trait AuthPlugin: Send + Sync + fmt::Debug {
         false
     }
 
+    /// A request that carried the token `sent` got a 401: drop the cached token if it is still
+    /// that one, and say whether retrying may help. Many requests failing at once with the same
+    /// stale token then cause one refresh, and a late 401 does not drop the new token.
+    /// Default: [`invalidate`](Self::invalidate).
+    fn invalidate_sent(&self, sent: Option<&str>) -> bool {
+        let _ = sent;
+        self.invalidate()
+    }
+
     /// The user id (may authenticate).
     async fn user_id(&self, _session: &Session) -> Result<Option<String>> {
         Ok(None)
@@ -265,6 +274,9 @@ impl<T: AuthPlugin + ?Sized> AuthPlugin for Arc<T> {
     }
     fn invalidate(&self) -> bool {
         (**self).invalidate()
+    }
+    fn invalidate_sent(&self, sent: Option<&str>) -> bool {
+        (**self).invalidate_sent(sent)
     }
     async fn user_id(&self, session: &Session) -> Result<Option<String>> {
         (**self).user_id(session).await

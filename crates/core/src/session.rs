@@ -1243,7 +1243,12 @@ impl RequestBuilder {
 
         if resp.status == StatusCode::UNAUTHORIZED && authenticated && self.allow_reauth {
             if let Some(plugin) = &auth {
-                if plugin.invalidate() {
+                let sent = self
+                    .headers
+                    .get(crate::plugin::AUTH_TOKEN_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                if plugin.invalidate_sent(sent.as_deref()) {
                     tracing::debug!(target: "keystoneauth::session", "401: reauthenticating once");
                     let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
                         Error::AuthorizationFailure("No valid authentication is available".into())
