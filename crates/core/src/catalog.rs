@@ -181,9 +181,13 @@ impl ServiceCatalog {
         };
         // (catalog type, endpoints) in catalog order
         let mut by_type: Vec<(String, Vec<EndpointData>)> = Vec::new();
+        let matcher = filter
+            .service_type
+            .as_deref()
+            .map(service_types::TypeMatcher::new);
         for svc in &self.services {
-            if let Some(t) = &filter.service_type {
-                if !service_types::is_match(t, &svc.service_type) {
+            if let Some(m) = &matcher {
+                if !m.matches(&svc.service_type) {
                     continue;
                 }
             }

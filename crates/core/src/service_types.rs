@@ -76,17 +76,59 @@ pub fn all_types(service_type: &str) -> Vec<String> {
     }
 }
 
+/// Equal after `_` → `-` and ASCII lower-casing, without allocating.
+fn eq_norm(a: &str, b: &str) -> bool {
+    let n = |c: u8| {
+        if c == b'_' {
+            b'-'
+        } else {
+            c.to_ascii_lowercase()
+        }
+    };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| n(x) == n(y))
+}
+
+fn entry(service_type: &str) -> Option<&'static (&'static str, &'static [&'static str])> {
+    SERVICE_TYPES.iter().find(|(o, aliases)| {
+        eq_norm(o, service_type) || aliases.iter().any(|a| eq_norm(a, service_type))
+    })
+}
+
+/// A requested service type, prepared once to test many catalog types cheaply.
+#[derive(Debug, Clone)]
+pub struct TypeMatcher<'a> {
+    requested: &'a str,
+    entry: Option<&'static (&'static str, &'static [&'static str])>,
+}
+
+impl<'a> TypeMatcher<'a> {
+    /// Prepare `requested`.
+    pub fn new(requested: &'a str) -> Self {
+        TypeMatcher {
+            requested,
+            entry: entry(requested),
+        }
+    }
+
+    /// os-service-types' `is_match(requested, found)`: exact, or `found` official and
+    /// `requested` an alias of it, or `found` an alias of the official `requested`.
+    /// Alias↔alias never matches.
+    pub fn matches(&self, found: &str) -> bool {
+        if eq_norm(self.requested, found) {
+            return true;
+        }
+        let Some((official, aliases)) = self.entry else {
+            return false;
+        };
+        eq_norm(found, official)
+            || (eq_norm(self.requested, official) && aliases.iter().any(|a| eq_norm(a, found)))
+    }
+}
+
 /// os-service-types' `is_match(requested, found)`: exact, or `found` official and `requested`
 /// an alias of it, or `found` an alias of the official `requested`. Alias↔alias never matches.
 pub fn is_match(requested: &str, found: &str) -> bool {
-    let (r, f) = (norm(requested), norm(found));
-    if r == f {
-        return true;
-    }
-    let Some(off) = official(&r) else {
-        return false;
-    };
-    (f == off) || (r == off && official(&f) == Some(off))
+    TypeMatcher::new(requested).matches(found)
 }
 
 /// The major version implied by a versioned alias such as `volumev2`.
