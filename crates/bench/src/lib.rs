@@ -146,10 +146,11 @@ pub fn static_session(compute_url: &str) -> Session {
         .expect("session builds")
 }
 
-/// A reqwest client with the settings [`Session`] uses for its own client.
+/// A reqwest client with the settings [`Session`] uses for its own `http://` client.
 pub fn bare_client() -> reqwest::Client {
     reqwest::Client::builder()
-        .use_native_tls()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .tcp_nodelay(true)

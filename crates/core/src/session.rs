@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -84,11 +84,12 @@ struct ClientConfig {
 }
 
 impl ClientConfig {
-    fn build(&self, params: Option<&ConnectionParams>) -> Result<reqwest::Client> {
+    /// The settings every client of a session shares: no automatic redirects (the session
+    /// follows them itself, hop by hop), one cookie jar, TCP options.
+    fn base_builder(&self, jar: &Arc<reqwest::cookie::Jar>) -> reqwest::ClientBuilder {
         let mut b = reqwest::Client::builder()
-            .use_native_tls()
             .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
+            .cookie_provider(Arc::clone(jar))
             .tcp_nodelay(true)
             .tcp_keepalive(Duration::from_secs(60));
         if let Some(t) = self.connect_timeout {
@@ -97,38 +98,151 @@ impl ClientConfig {
         if let Some(n) = self.pool_max_idle_per_host {
             b = b.pool_max_idle_per_host(n);
         }
-        match &self.verify {
-            Verify::System => {}
-            Verify::Insecure => b = b.danger_accept_invalid_certs(true),
-            Verify::CaBundle(path) => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    Error::TlsConfig(format!("cannot read CA bundle {}: {e}", path.display()))
-                })?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    Error::TlsConfig(format!("invalid CA bundle {}: {e}", path.display()))
-                })?;
-                if certs.is_empty() {
-                    return Err(Error::TlsConfig(format!(
-                        "CA bundle {} has no certificates",
-                        path.display()
-                    )));
-                }
-                for c in certs {
-                    b = b.add_root_certificate(c);
-                }
-            }
-        }
-        let (cert, key) = match params {
-            Some(p) if p.client_cert_pem.is_some() => {
-                (p.client_cert_pem.clone(), p.client_key_pem.clone())
-            }
-            _ => (self.client_cert_pem.clone(), self.client_key_pem.clone()),
+        b
+    }
+
+    /// Read the CA bundle the settings name, so that a bad file fails `build()`.
+    fn read_ca_bundle(&self) -> Result<Vec<reqwest::Certificate>> {
+        let Verify::CaBundle(path) = &self.verify else {
+            return Ok(Vec::new());
         };
-        if let Some(cert) = cert {
-            b = b.identity(client_identity(&cert, key.as_ref())?);
+        let pem = std::fs::read(path).map_err(|e| {
+            Error::TlsConfig(format!("cannot read CA bundle {}: {e}", path.display()))
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| Error::TlsConfig(format!("invalid CA bundle {}: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(Error::TlsConfig(format!(
+                "CA bundle {} has no certificates",
+                path.display()
+            )));
+        }
+        Ok(certs)
+    }
+}
+
+/// The HTTP clients a session sends through, each built on first use.
+///
+/// Building an OpenSSL client loads the system CA bundle (OpenSSL 3 takes ~100 ms for
+/// Debian's), so a session that only talks plain `http://` never builds one: `http://` URLs go
+/// through a client that cannot make TLS connections at all (no trust roots), and every
+/// `https://` URL goes through the OpenSSL client, built when the first one is sent. Both
+/// share one cookie jar; the session follows redirects itself and picks the client per hop.
+struct Clients {
+    config: ClientConfig,
+    ca_bundle: Vec<reqwest::Certificate>,
+    identity: Option<reqwest::Identity>,
+    jar: Arc<reqwest::cookie::Jar>,
+    /// A client the user gave: used for everything.
+    given: Option<reqwest::Client>,
+    tls: OnceLock<reqwest::Client>,
+    plain: OnceLock<reqwest::Client>,
+    building: Mutex<()>,
+    /// Clients for per-request client certificates (e.g. OAuth2 mTLS), by certificate + key.
+    with_identity: Mutex<HashMap<Vec<u8>, reqwest::Client>>,
+    /// An `http_proxy`/`all_proxy` reached over TLS: plain URLs need the TLS client too.
+    proxy_is_tls: bool,
+}
+
+impl Clients {
+    fn new(config: ClientConfig, given: Option<reqwest::Client>) -> Result<Clients> {
+        let (ca_bundle, identity) = if given.is_some() {
+            (Vec::new(), None)
+        } else {
+            let identity = match &config.client_cert_pem {
+                Some(cert) => Some(client_identity(cert, config.client_key_pem.as_ref())?),
+                None => None,
+            };
+            (config.read_ca_bundle()?, identity)
+        };
+        let proxy_is_tls = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok())
+            .any(|v| {
+                v.trim()
+                    .get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            });
+        Ok(Clients {
+            config,
+            ca_bundle,
+            identity,
+            jar: Arc::new(reqwest::cookie::Jar::default()),
+            given,
+            tls: OnceLock::new(),
+            plain: OnceLock::new(),
+            building: Mutex::new(()),
+            with_identity: Mutex::new(HashMap::new()),
+            proxy_is_tls,
+        })
+    }
+
+    fn build_tls(&self, identity: Option<reqwest::Identity>) -> Result<reqwest::Client> {
+        let mut b = self.config.base_builder(&self.jar).use_native_tls();
+        if self.config.verify == Verify::Insecure {
+            b = b.danger_accept_invalid_certs(true);
+        }
+        for c in &self.ca_bundle {
+            b = b.add_root_certificate(c.clone());
+        }
+        if let Some(id) = identity {
+            b = b.identity(id);
         }
         b.build()
             .map_err(|e| Error::TlsConfig(format!("cannot build HTTP client: {e}")))
+    }
+
+    fn build_plain(&self) -> Result<reqwest::Client> {
+        self.config
+            .base_builder(&self.jar)
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .build()
+            .map_err(|e| Error::TlsConfig(format!("cannot build HTTP client: {e}")))
+    }
+
+    fn once(
+        &self,
+        cell: &OnceLock<reqwest::Client>,
+        build: impl FnOnce() -> Result<reqwest::Client>,
+    ) -> Result<reqwest::Client> {
+        if let Some(c) = cell.get() {
+            return Ok(c.clone());
+        }
+        let _one_builder = self.building.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cell.get() {
+            return Ok(c.clone());
+        }
+        let c = build()?;
+        Ok(cell.get_or_init(|| c).clone())
+    }
+
+    /// The client for one hop to `url`.
+    fn for_url(&self, url: &str, params: &ConnectionParams) -> Result<reqwest::Client> {
+        if let Some(c) = &self.given {
+            return Ok(c.clone());
+        }
+        let plain = url
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http:"));
+        if plain && !self.proxy_is_tls {
+            return self.once(&self.plain, || self.build_plain());
+        }
+        let Some(cert) = &params.client_cert_pem else {
+            return self.once(&self.tls, || self.build_tls(self.identity.clone()));
+        };
+        let mut key = cert.clone();
+        if let Some(k) = &params.client_key_pem {
+            key.extend_from_slice(k.expose_secret().as_bytes());
+        }
+        let mut clients = self.with_identity.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let id = client_identity(cert, params.client_key_pem.as_ref())?;
+        let c = self.build_tls(Some(id))?;
+        clients.insert(key, c.clone());
+        Ok(c)
     }
 }
 
@@ -163,13 +277,12 @@ fn client_identity(cert_pem: &[u8], key_pem: Option<&SecretString>) -> Result<re
 }
 
 struct Inner {
-    client: reqwest::Client,
-    config: ClientConfig,
-    identity_clients: Mutex<HashMap<Vec<u8>, reqwest::Client>>,
+    clients: Arc<Clients>,
     auth: Option<Arc<dyn AuthPlugin>>,
     timeout: Option<Duration>,
     user_agent: Option<String>,
     ua_parts: Vec<(String, Option<String>)>,
+    default_user_agent: OnceLock<Option<HeaderValue>>,
     additional_headers: HeaderMap,
     original_ip: Option<String>,
     connect_retries: u32,
@@ -192,7 +305,7 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("auth", &self.inner.auth)
-            .field("verify", &self.inner.config.verify)
+            .field("verify", &self.inner.clients.config.verify)
             .field("timeout", &self.inner.timeout)
             .field("connect_retries", &self.inner.connect_retries)
             .finish_non_exhaustive()
@@ -348,19 +461,14 @@ impl SessionBuilder {
     }
     /// Build the session.
     pub fn build(self) -> Result<Session> {
-        let client = match self.client {
-            Some(c) => c,
-            None => self.config.build(None)?,
-        };
         Ok(Session {
             inner: Arc::new(Inner {
-                client,
-                config: self.config,
-                identity_clients: Mutex::new(HashMap::new()),
+                clients: Arc::new(Clients::new(self.config, self.client)?),
                 auth: self.auth,
                 timeout: self.timeout,
                 user_agent: self.user_agent,
                 ua_parts: self.ua_parts,
+                default_user_agent: OnceLock::new(),
                 additional_headers: self.additional_headers,
                 original_ip: self.original_ip,
                 connect_retries: self.connect_retries,
@@ -693,13 +801,12 @@ impl Session {
     pub fn with_auth(&self, auth: Arc<dyn AuthPlugin>) -> Session {
         Session {
             inner: Arc::new(Inner {
-                client: self.inner.client.clone(),
-                config: self.inner.config.clone(),
-                identity_clients: Mutex::new(HashMap::new()),
+                clients: Arc::clone(&self.inner.clients),
                 auth: Some(auth),
                 timeout: self.inner.timeout,
                 user_agent: self.inner.user_agent.clone(),
                 ua_parts: self.inner.ua_parts.clone(),
+                default_user_agent: OnceLock::new(),
                 additional_headers: self.inner.additional_headers.clone(),
                 original_ip: self.inner.original_ip.clone(),
                 connect_retries: self.inner.connect_retries,
@@ -852,27 +959,6 @@ impl Session {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(url.to_owned(), d);
-    }
-
-    fn client_for(&self, params: &ConnectionParams) -> Result<reqwest::Client> {
-        let Some(cert) = &params.client_cert_pem else {
-            return Ok(self.inner.client.clone());
-        };
-        let mut key = cert.clone();
-        if let Some(k) = &params.client_key_pem {
-            key.extend_from_slice(k.expose_secret().as_bytes());
-        }
-        let mut clients = self
-            .inner
-            .identity_clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = clients.get(&key) {
-            return Ok(c.clone());
-        }
-        let c = self.inner.config.build(Some(params))?;
-        clients.insert(key, c.clone());
-        Ok(c)
     }
 
     fn user_agent_value(&self, client_name: &Option<(String, Option<String>)>) -> String {
@@ -1201,16 +1287,30 @@ impl RequestBuilder {
             url = u.to_string();
         }
         // User-Agent
-        let ua = self
-            .user_agent
-            .clone()
-            .unwrap_or_else(|| session.user_agent_value(&self.client_name));
         if self.user_agent.is_some() || !self.headers.contains_key(USER_AGENT) {
-            if let Ok(v) = HeaderValue::from_str(&ua) {
-                self.headers.insert(USER_AGENT, v);
+            if self.user_agent.is_none() && self.client_name.is_none() {
+                // The session's own User-Agent, made once.
+                let v = inner
+                    .default_user_agent
+                    .get_or_init(|| HeaderValue::from_str(&session.user_agent_value(&None)).ok());
+                if let Some(v) = v {
+                    self.headers.insert(USER_AGENT, v.clone());
+                }
+            } else {
+                let ua = self
+                    .user_agent
+                    .clone()
+                    .unwrap_or_else(|| session.user_agent_value(&self.client_name));
+                if let Ok(v) = HeaderValue::from_str(&ua) {
+                    self.headers.insert(USER_AGENT, v);
+                }
             }
         }
         if let Some(ip) = &inner.original_ip {
+            let ua = self
+                .user_agent
+                .clone()
+                .unwrap_or_else(|| session.user_agent_value(&self.client_name));
             if !self.headers.contains_key("forwarded") {
                 if let Ok(v) = HeaderValue::from_str(&format!("for={ip};by={ua}")) {
                     self.headers.insert("forwarded", v);
@@ -1238,8 +1338,7 @@ impl RequestBuilder {
                 .map(|a| a.connection_params())
                 .unwrap_or_default(),
         };
-        let client = session.client_for(&params)?;
-        let mut resp = self.send_with_retries(&client, &url).await?;
+        let mut resp = self.send_with_retries(&params, &url).await?;
 
         if resp.status == StatusCode::UNAUTHORIZED && authenticated && self.allow_reauth {
             if let Some(plugin) = &auth {
@@ -1256,7 +1355,7 @@ impl RequestBuilder {
                     for (k, v) in h.iter() {
                         self.headers.insert(k.clone(), v.clone());
                     }
-                    resp = self.send_with_retries(&client, &url).await?;
+                    resp = self.send_with_retries(&params, &url).await?;
                 }
             }
         }
@@ -1278,7 +1377,7 @@ impl RequestBuilder {
         Ok(resp)
     }
 
-    async fn send_with_retries(&self, client: &reqwest::Client, url: &str) -> Result<Response> {
+    async fn send_with_retries(&self, params: &ConnectionParams, url: &str) -> Result<Response> {
         let inner = &self.session.inner;
         let mut url = url.to_owned();
         let mut headers = self.headers.clone();
@@ -1299,7 +1398,8 @@ impl RequestBuilder {
                 self.log_request(&url, &headers);
             }
             let started = Instant::now();
-            let result = self.send_once(client, &url, &headers).await;
+            let client = inner.clients.for_url(&url, params)?;
+            let result = self.send_once(&client, &url, &headers).await;
             let resp = match result {
                 Err(e) if e.is_retriable_connection_failure() && connect_left > 0 => {
                     let delay = connect_backoff.next_delay();
@@ -1384,7 +1484,7 @@ impl RequestBuilder {
         }
         let mut resp = req.send().await.map_err(|e| map_reqwest_error(url, &e))?;
         let status = resp.status();
-        let headers = resp.headers().clone();
+        let headers = std::mem::take(resp.headers_mut());
         let limit = inner.max_body_size;
         if let Some(len) = resp.content_length() {
             if len as usize > limit {
@@ -1392,6 +1492,12 @@ impl RequestBuilder {
                     "{url}: response body of {len} bytes exceeds the limit of {limit} bytes"
                 )));
             }
+            // The length is known and within the limit (and the connection reads no more
+            // than it): one read, no copy.
+            return match resp.bytes().await {
+                Ok(body) => Ok((status, headers, body)),
+                Err(e) => Err(body_read_error(url, &e)),
+            };
         }
         let mut body = bytes::BytesMut::new();
         loop {
@@ -1405,13 +1511,7 @@ impl RequestBuilder {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) if e.is_timeout() => return Err(Error::ConnectTimeout { url: url.into() }),
-                Err(e) => {
-                    return Err(Error::UnknownConnectionError {
-                        url: url.into(),
-                        message: format!("error reading the response body: {e}"),
-                    })
-                }
+                Err(e) => return Err(body_read_error(url, &e)),
             }
         }
         Ok((status, headers, body.freeze()))
@@ -1422,7 +1522,7 @@ impl RequestBuilder {
             return;
         }
         let mut line = String::from("REQ: curl -g -i");
-        match &self.session.inner.config.verify {
+        match &self.session.inner.clients.config.verify {
             Verify::Insecure => line.push_str(" --insecure"),
             Verify::CaBundle(p) => line.push_str(&format!(" --cacert \"{}\"", p.display())),
             Verify::System => {}
@@ -1453,6 +1553,17 @@ impl RequestBuilder {
             }
         }
         tracing::debug!(target: "keystoneauth::session", "{line}");
+    }
+}
+
+fn body_read_error(url: &str, e: &reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::ConnectTimeout { url: url.into() }
+    } else {
+        Error::UnknownConnectionError {
+            url: url.into(),
+            message: format!("error reading the response body: {e}"),
+        }
     }
 }
 
@@ -1493,5 +1604,35 @@ fn log_response(resp: &Response) {
     tracing::debug!(target: "keystoneauth::session", "RESP BODY: {body}");
     if let Some(id) = resp.request_id() {
         tracing::debug!(target: "keystoneauth::session", "{} used request id {id}", resp.url);
+    }
+}
+
+#[cfg(test)]
+mod client_choice_tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct NoHeaders;
+    #[async_trait::async_trait]
+    impl AuthPlugin for NoHeaders {
+        async fn auth_headers(&self, _session: &Session) -> Result<Option<HeaderMap>> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn plain_urls_never_build_the_openssl_client() {
+        let session = Session::builder().build().unwrap();
+        let clients = &session.inner.clients;
+        let none = ConnectionParams::default();
+        clients.for_url("http://127.0.0.1:1/v3", &none).unwrap();
+        clients.for_url("HTTP://localhost/", &none).unwrap();
+        assert!(clients.plain.get().is_some());
+        assert!(clients.tls.get().is_none() || clients.proxy_is_tls);
+        clients.for_url("https://localhost/", &none).unwrap();
+        assert!(clients.tls.get().is_some());
+        // Sessions made by with_auth share the clients (and so the cookie jar).
+        let other = session.with_auth(Arc::new(NoHeaders));
+        assert!(Arc::ptr_eq(&other.inner.clients, clients));
     }
 }

@@ -79,11 +79,19 @@ async fn tls_server(cert: &[u8], key: &[u8]) -> u16 {
                         _ => return,
                     }
                 }
-                let _ = tls
-                    .write_all(
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                    )
-                    .await;
+                // The body is "ok", plus the Cookie header the request carried, if any.
+                let head = String::from_utf8_lossy(&buf).to_string();
+                let cookie = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("cookie: "))
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
+                let body = format!("ok{cookie}");
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(reply.as_bytes()).await;
                 let _ = tls.shutdown().await;
             });
         }
@@ -173,4 +181,62 @@ async fn bad_ca_bundles_are_tls_config_errors() {
         .unwrap_err();
     assert!(matches!(err, Error::TlsConfig(_)), "{err:?}");
     let _ = std::fs::remove_file(junk);
+}
+
+/// Plain HTTP on 127.0.0.1: every request is answered `302` to `location` with a cookie.
+async fn redirecting_server(location: String) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        for _ in 0..5 {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut chunk).await {
+                    Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    _ => break,
+                }
+            }
+            let reply = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nSet-Cookie: session=abc; Path=/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = sock.write_all(reply.as_bytes()).await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn plain_http_redirected_to_https_is_verified_and_keeps_cookies() {
+    // A session sends http:// URLs through a client without TLS and https:// ones through
+    // the OpenSSL client; a redirect between them switches clients but keeps the cookie jar
+    // and the TLS settings.
+    let (cert, key) = self_signed("localhost");
+    let tls_port = tls_server(&cert, &key).await;
+    let http_port = redirecting_server(format!("https://localhost:{tls_port}/next")).await;
+    let ca = write_temp("redirect.pem", &cert);
+    let session = Session::builder()
+        .verify(Verify::CaBundle(ca.clone()))
+        .build()
+        .unwrap();
+    let resp = bounded(
+        session
+            .get(format!("http://localhost:{http_port}/start"))
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text(), "ok session=abc");
+
+    // Without the CA, the https hop is refused even though the first hop was plain.
+    let http_port = redirecting_server(format!("https://localhost:{tls_port}/next")).await;
+    let err = bounded(plain_get(&format!("http://localhost:{http_port}/start")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::SslError { .. }), "{err:?}");
+    let _ = std::fs::remove_file(ca);
 }
