@@ -6,8 +6,9 @@
 //! Needs `cargo install cargo-fuzz`. The toolchain, in order of preference: `+nightly` with
 //! AddressSanitizer; the default (stable) toolchain with `RUSTC_BOOTSTRAP=1` and
 //! AddressSanitizer; the default toolchain with `--sanitizer none` (libFuzzer alone).
-//! `clouds_yaml` needs the `loading` feature (crates/loading); when that crate does not build,
-//! the other targets run without it.
+//! `clouds_yaml` needs the `loading` feature (crates/loading) and `www_authenticate` the
+//! `kerberos` one (crates/extras, which links libgssapi); when they do not build, the other
+//! targets run without them (and the table says which were skipped).
 
 use crate::util::{harness_dir, workspace_root};
 use anyhow::{bail, Context, Result};
@@ -60,7 +61,19 @@ fn has_nightly() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn targets(features: bool) -> Result<Vec<String>> {
+/// The cargo features a target needs.
+fn needs(target: &str) -> Option<&'static str> {
+    match target {
+        "clouds_yaml" => Some("loading"),
+        "www_authenticate" => Some("kerberos"),
+        _ => None,
+    }
+}
+
+/// The feature sets tried, most complete first.
+const FEATURE_SETS: &[&[&str]] = &[&["loading", "kerberos"], &["loading"], &[]];
+
+fn targets(features: &[&str]) -> Result<Vec<String>> {
     let dir = workspace_root().join("fuzz/fuzz_targets");
     let mut v: Vec<String> = std::fs::read_dir(&dir)
         .with_context(|| format!("read {}", dir.display()))?
@@ -71,7 +84,7 @@ fn targets(features: bool) -> Result<Vec<String>> {
             }
             Some(p.file_stem()?.to_string_lossy().into_owned())
         })
-        .filter(|t| features || t != "clouds_yaml")
+        .filter(|t| needs(t).is_none_or(|f| features.contains(&f)))
         .collect();
     v.sort();
     Ok(v)
@@ -130,16 +143,20 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     };
     let mut chosen = None;
     'outer: for tc in candidates {
-        for features in [true, false] {
+        for &features in FEATURE_SETS {
             eprintln!(
                 "fuzz: building ({}{})",
                 tc.describe(),
-                if features { ", --features loading" } else { "" }
+                if features.is_empty() {
+                    String::new()
+                } else {
+                    format!(", --features {}", features.join(","))
+                }
             );
             let mut c = tc.command("build");
             c.arg("-O");
-            if features {
-                c.args(["--features", "loading"]);
+            if !features.is_empty() {
+                c.args(["--features", &features.join(",")]);
             }
             if c.status().is_ok_and(|s| s.success()) {
                 chosen = Some((tc, features));
@@ -167,8 +184,8 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         let started = Instant::now();
         let mut c = tc.command("run");
         c.arg("-O");
-        if features {
-            c.args(["--features", "loading"]);
+        if !features.is_empty() {
+            c.args(["--features", &features.join(",")]);
         }
         let log = work.join(format!("{name}.log"));
         let out = c
@@ -216,8 +233,14 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
             if *ok { "ok   " } else { "CRASH" }
         );
     }
-    if !features {
-        println!("  clouds_yaml      skipped (crates/loading did not build)");
+    for skipped in targets(FEATURE_SETS[0])?
+        .iter()
+        .filter(|t| !names.contains(t) && (only.is_empty() || only.contains(t)))
+    {
+        println!(
+            "  {skipped:16} skipped (feature {} did not build)",
+            needs(skipped).unwrap_or("?")
+        );
     }
     Ok(if results.iter().all(|r| r.1) {
         ExitCode::SUCCESS

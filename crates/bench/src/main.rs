@@ -6,6 +6,10 @@
 //! - `ksa-bench refresh [--seconds S] [--tasks T] [--ttl-ms L] [--window-ms W]`: T tasks make
 //!   requests for S seconds while tokens live L ms and the refresh window is W ms; counts
 //!   the token requests (≈ S / (L − W)) and the failed requests (target 0).
+//! - `ksa-bench get [--rounds R] [--batch B]`: an authenticated Session GET with a cached token
+//!   against bare reqwest with the same client settings, interleaved: each round times B
+//!   requests of each (in alternating order), and the figure is the median of the per-round
+//!   ratios, so that drifting machine load cancels out. The server runs on its own thread.
 //! - `ksa-bench canned --port P --dir D`: a canned Keystone (the fallback when nginx is missing):
 //!   `POST /v3/auth/tokens` → `D/token.json` + `X-Subject-Token: $(cat D/token.id)`,
 //!   `GET /v3` → `D/v3.json`, `GET /` → `D/root.json`.
@@ -57,6 +61,7 @@ async fn main() {
             )
             .await
         }
+        Some("get") => get_ratio(arg(&args, "--rounds", 31), arg(&args, "--batch", 500)).await,
         Some("canned") => {
             canned(
                 arg(&args, "--port", 0u16),
@@ -65,7 +70,7 @@ async fn main() {
             .await
         }
         _ => {
-            eprintln!("usage: ksa-bench stampede|refresh|canned|emulator [options]");
+            eprintln!("usage: ksa-bench stampede|refresh|get|canned|emulator [options]");
             std::process::exit(2);
         }
     };
@@ -73,6 +78,90 @@ async fn main() {
         eprintln!("ksa-bench: {e}");
         std::process::exit(1);
     }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+async fn get_ratio(rounds: usize, batch: usize) -> Result<(), BoxError> {
+    use keystoneauth_bench::{
+        bare_client, session_user_agent, start_plain_server, static_session, TOKEN,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        rt.block_on(async {
+            let _ = tx.send(start_plain_server().await);
+            std::future::pending::<()>().await
+        });
+    });
+    let addr = rx.recv()??;
+    let base = format!("http://{addr}/compute/v2.1");
+    let url = format!("{base}/servers");
+    let session = static_session(&base);
+    let client = bare_client();
+    let bare = || async {
+        let resp = client
+            .get(url.as_str())
+            .header("x-auth-token", TOKEN)
+            .header("user-agent", session_user_agent())
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            return Err(format!("reqwest GET: {}", resp.status()).into());
+        }
+        resp.bytes().await?;
+        Ok::<(), BoxError>(())
+    };
+    let ours = || async {
+        session.get(url.as_str()).send().await?;
+        Ok::<(), BoxError>(())
+    };
+    // Warm both: token cached, connections pooled.
+    for _ in 0..50 {
+        bare().await?;
+        ours().await?;
+    }
+    let (mut ratios, mut bare_us, mut ours_us) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let (mut tb, mut ts) = (Duration::ZERO, Duration::ZERO);
+        for turn in 0..2 {
+            let bare_turn = (round + turn) % 2 == 0;
+            let t0 = Instant::now();
+            for _ in 0..batch {
+                if bare_turn {
+                    bare().await?;
+                } else {
+                    ours().await?;
+                }
+            }
+            if bare_turn {
+                tb = t0.elapsed();
+            } else {
+                ts = t0.elapsed();
+            }
+        }
+        ratios.push(ts.as_secs_f64() / tb.as_secs_f64());
+        bare_us.push(tb.as_secs_f64() * 1e6 / batch as f64);
+        ours_us.push(ts.as_secs_f64() * 1e6 / batch as f64);
+    }
+    println!(
+        "{}",
+        json!({
+            "bench": "get",
+            "rounds": rounds,
+            "batch": batch,
+            "ratio": median(&mut ratios),
+            "session_us": median(&mut ours_us),
+            "reqwest_us": median(&mut bare_us),
+        })
+    );
+    Ok(())
 }
 
 /// The child side: an emulator with the default users, driven through stdin.

@@ -862,33 +862,10 @@ impl OidcDeviceAuthorization {
         if !resp.is_success() {
             return Err(provider_error(&resp));
         }
-        let v: Value = serde_json::from_slice(resp.bytes()).map_err(|_| {
-            Error::InvalidResponse("the device authorization response is not JSON".into())
-        })?;
-        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let secs = |k: &str| {
-            v.get(k).and_then(|x| {
-                x.as_u64()
-                    .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
-            })
-        };
-        let missing = |k: &str| {
-            Error::InvalidResponse(format!("the device authorization response has no {k}"))
-        };
-        let device_code = text("device_code").ok_or_else(|| missing("device_code"))?;
-        let code = DeviceCode {
-            user_code: text("user_code").ok_or_else(|| missing("user_code"))?,
-            verification_uri: text("verification_uri")
-                .or_else(|| text("verification_url"))
-                .ok_or_else(|| missing("verification_uri"))?,
-            verification_uri_complete: text("verification_uri_complete"),
-            expires_in: Duration::from_secs(secs("expires_in").unwrap_or(600)).min(MAX_DEVICE_WAIT),
-        };
-        let interval =
-            Duration::from_secs(secs("interval").unwrap_or(5).max(1)).min(MAX_POLL_INTERVAL);
+        let (code, device_code, interval) = parse_device_authorization(resp.bytes())?;
         (self.prompt)(&code);
         Ok(DeviceGrant {
-            device_code: SecretString::from(device_code),
+            device_code,
             verifier: pkce.map(|p| p.verifier),
             interval,
             expires_in: code.expires_in,
@@ -929,6 +906,62 @@ impl OidcDeviceAuthorization {
                 interval.as_secs()
             );
             tokio::time::sleep(interval).await;
+        }
+    }
+}
+
+/// Read a device authorization response (RFC 8628 section 3.2): what to show the user, the
+/// device code, and the polling interval (at least 1 s, at most `MAX_POLL_INTERVAL`).
+fn parse_device_authorization(body: &[u8]) -> Result<(DeviceCode, SecretString, Duration)> {
+    let v: Value = serde_json::from_slice(body).map_err(|_| {
+        Error::InvalidResponse("the device authorization response is not JSON".into())
+    })?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let secs = |k: &str| {
+        v.get(k).and_then(|x| {
+            x.as_u64()
+                .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
+    let missing =
+        |k: &str| Error::InvalidResponse(format!("the device authorization response has no {k}"));
+    let device_code = text("device_code").ok_or_else(|| missing("device_code"))?;
+    let code = DeviceCode {
+        user_code: text("user_code").ok_or_else(|| missing("user_code"))?,
+        verification_uri: text("verification_uri")
+            .or_else(|| text("verification_url"))
+            .ok_or_else(|| missing("verification_uri"))?,
+        verification_uri_complete: text("verification_uri_complete"),
+        expires_in: Duration::from_secs(secs("expires_in").unwrap_or(600)).min(MAX_DEVICE_WAIT),
+    };
+    let interval = Duration::from_secs(secs("interval").unwrap_or(5).max(1)).min(MAX_POLL_INTERVAL);
+    Ok((code, SecretString::from(device_code), interval))
+}
+
+/// The parsers of provider answers, for the fuzz targets in `fuzz/` (not part of the API).
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// A token endpoint's answer as the plugins read it: the token (`access_token`) of a
+    /// success, else the provider's error; either way the text a user would see.
+    pub fn token_response(resp: &Response) -> String {
+        let common = OidcCommon::new("http://ks/v3".into(), "idp".into(), "openid".into());
+        match common.token_from(resp) {
+            Ok(t) => format!("token of {} bytes", t.expose_secret().len()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// A device authorization response: the user code and polling interval, or the error.
+    pub fn device_authorization(body: &[u8]) -> String {
+        match parse_device_authorization(body) {
+            Ok((code, _device_code, interval)) => {
+                assert!(interval >= Duration::from_secs(1) && interval <= MAX_POLL_INTERVAL);
+                assert!(code.expires_in <= MAX_DEVICE_WAIT);
+                format!("{} at {}", code.user_code, code.verification_uri)
+            }
+            Err(e) => e.to_string(),
         }
     }
 }
