@@ -52,6 +52,16 @@ impl Toolchain {
     }
 }
 
+/// Is `cargo fuzz` available?
+pub fn cargo_fuzz_installed() -> bool {
+    Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn has_nightly() -> bool {
     Command::new("rustup")
         .args(["run", "nightly", "rustc", "--version"])
@@ -121,13 +131,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
             ),
         }
     }
-    if !Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-    {
+    if !cargo_fuzz_installed() {
         bail!("cargo-fuzz is not installed: run `cargo install cargo-fuzz`");
     }
 

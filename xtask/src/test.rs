@@ -4,6 +4,10 @@
 //! arguments are given) with `KSA_KEYSTONE_ENV` set, then keystone down (also when
 //! the tests fail); exits with cargo's status. The instance has its own state dir
 //! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
+//!
+//! The whole-suite run (no arguments) also runs every fuzz target briefly
+//! (`cargo xtask fuzz --seconds 10`, so a parser regression shows up) when cargo-fuzz is
+//! installed, and says loudly that it skipped them when it is not.
 
 use crate::util::{secs, workspace_root};
 use crate::{keystone, peers};
@@ -69,12 +73,32 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         Ok(()) => println!("xtask: Keystone logs kept in {}", paths.state.display()),
         Err(e) => eprintln!("xtask: keystone down failed: {e:#}"),
     }
+    let mut fuzz_ok = true;
+    let t2 = Instant::now();
+    if args.is_empty() {
+        if crate::fuzz::cargo_fuzz_installed() {
+            println!("xtask: fuzzing every target for 10 s");
+            fuzz_ok = crate::fuzz::main(&["--seconds".into(), "10".into()])
+                .inspect_err(|e| eprintln!("xtask: fuzz failed: {e:#}"))
+                .is_ok_and(|c| c == ExitCode::SUCCESS);
+        } else {
+            println!(
+                "xtask: WARNING: fuzz targets NOT run: cargo-fuzz is not installed \
+                 (cargo install cargo-fuzz)"
+            );
+        }
+    }
     println!(
-        "xtask: test finished ({status}) in {} (keystone up {}, cargo test {})",
+        "xtask: test finished ({status}{}) in {} (keystone up {}, cargo test {}, fuzz {})",
+        if fuzz_ok { "" } else { ", fuzzing FAILED" },
         secs(t0.elapsed()),
         secs(t_up),
-        secs(t_test)
+        secs(t_test),
+        secs(t2.elapsed())
     );
+    if !fuzz_ok {
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
         Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),

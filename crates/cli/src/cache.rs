@@ -35,6 +35,27 @@ pub struct AuthCache {
     loaded: Option<String>,
 }
 
+/// The file's text, unless others can read it: a token cache that group or other can read
+/// is ignored with a warning (its token may have been seen; a new one is fetched and saved
+/// 0600 in its place).
+fn read_private(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().ok()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "ksa: warning: ignoring the auth cache {}: it is readable by group or others (mode {:o}); it will be replaced with a 0600 file",
+                path.display(),
+                mode & 0o777
+            );
+            return None;
+        }
+    }
+    std::io::read_to_string(file).ok()
+}
+
 impl AuthCache {
     /// Open the entry for this plugin and install its state; `None` when the plugin has no
     /// cache id or there is no cache directory.
@@ -42,7 +63,7 @@ impl AuthCache {
         let id = plugin.cache_id()?;
         let path = dir?.join(file_name(&id));
         let mut loaded = None;
-        if let Ok(state) = std::fs::read_to_string(&path) {
+        if let Some(state) = read_private(&path) {
             match plugin.set_auth_state(Some(&state)) {
                 Ok(()) => {
                     tracing::debug!(path = %path.display(), "using the cached token");

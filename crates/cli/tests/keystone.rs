@@ -318,6 +318,22 @@ fn auth_cache_reuses_the_token() {
         &r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &env)
     ));
     assert_eq!(a["id"], b["id"]);
+    // A cache file that others can read is ignored with a warning, and replaced (0600).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let o = r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &env);
+        let d = issued(&ok(&o));
+        assert_ne!(a["id"], d["id"], "a group/other-readable cache was used");
+        assert!(
+            stderr(&o).contains("readable by group or others"),
+            "{}",
+            stderr(&o)
+        );
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     // Without the flag nothing is reused.
     let c = issued(&ok(&r.ksa(&["token", "issue", "-f", "json"], &env)));
     assert_ne!(a["id"], c["id"]);

@@ -134,3 +134,63 @@ fn unknown_auth_type_lists_names() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn no_plugin_shows_its_secret_options_in_debug_output() {
+    // Every registered plugin, loaded with all its options given and every secret one
+    // (password, token, secret, passcode, …) set to a marker: neither the loaded config nor
+    // the plugin built from it shows a marker in its `Debug` output.
+    let (mut checked_plugins, mut secrets_checked) = (0, 0);
+    for name in keystoneauth::registered_plugins() {
+        let opts = registry::loader(name).unwrap().opts();
+        let markers: Vec<String> = opts
+            .iter()
+            .filter(|o| o.secret)
+            .map(|o| format!("marker-{}-{}", name, o.dest()))
+            .collect();
+        let env: Vec<(String, String)> = opts
+            .iter()
+            .filter(|o| o.required || o.secret)
+            .map(|o| {
+                let value = if o.secret {
+                    format!("marker-{}-{}", name, o.dest())
+                } else {
+                    dummy(&o.dest(), o.kind)
+                };
+                (o.env_vars()[0].clone(), value)
+            })
+            .collect();
+        let env_ref: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let Ok(config) = load(name, &env_ref, OptionValues::new()) else {
+            continue;
+        };
+        for o in opts.iter().filter(|o| o.secret) {
+            assert!(
+                config.auth.contains(&o.dest()),
+                "{name}: {} not loaded",
+                o.dest()
+            );
+            secrets_checked += 1;
+        }
+        let mut shown = vec![format!("{config:?}"), format!("{:?}", config.auth)];
+        if let Ok(plugin) = config.build_plugin() {
+            shown.push(format!("{plugin:?}"));
+            shown.push(format!("{plugin:#?}"));
+            checked_plugins += 1;
+        }
+        for text in &shown {
+            for m in &markers {
+                assert!(!text.contains(m.as_str()), "{name}: {m} in {text}");
+            }
+        }
+    }
+    assert!(
+        checked_plugins >= 10,
+        "only {checked_plugins} plugins built"
+    );
+    assert!(
+        secrets_checked >= 15,
+        "only {secrets_checked} secret options"
+    );
+}
