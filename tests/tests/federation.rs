@@ -4,7 +4,8 @@
 //! * OIDC: npm `oidc-provider` (HTTPS) → Apache mod_auth_openidc → Keystone mapping. Password,
 //!   client credentials, an access token fetched from the OP first, and the device
 //!   authorization grant with PKCE S256 (the OP's verification page driven with plain HTTP
-//!   form posts) each end with a project-scoped Keystone token.
+//!   form posts), and the authorization code grant (the OP's login pages driven the same way;
+//!   a code used twice is refused) each end with a project-scoped Keystone token.
 //! * SAML2 ECP: SimpleSAMLphp (ECP IdP) → Apache mod_auth_mellon → Keystone; a wrong password
 //!   (HTTP 200 + SAML status Responder from the IdP) is `Error::Unauthorized`.
 //! * K2K between two real Keystones: the harness Keystone is the SAML2 IdP, the peers' second
@@ -20,7 +21,8 @@ use keystoneauth_core::secrecy::ExposeSecret;
 use keystoneauth_core::{AccessInfo, AuthPlugin, Error, Session, Verify};
 use keystoneauth_federation::k2k::Keystone2Keystone;
 use keystoneauth_federation::oidc::{
-    DeviceCode, OidcAccessToken, OidcClientCredentials, OidcDeviceAuthorization, OidcPassword,
+    DeviceCode, OidcAccessToken, OidcAuthorizationCode, OidcClientCredentials,
+    OidcDeviceAuthorization, OidcPassword,
 };
 use keystoneauth_federation::saml2::Saml2Password;
 use keystoneauth_federation::{Federated, Scope, ScopeParams};
@@ -203,36 +205,22 @@ async fn oidc_access_token_from_the_op() {
     assert!(matches!(e, Error::Unauthorized(_)), "{e}");
 }
 
-/// Approve a device code on oidc-provider's pages: the code form (with its xsrf field), then
-/// the login and consent prompts, as plain form posts.
-async fn approve_device(p: &Oidc, code: &DeviceCode) -> Result<(), String> {
-    let http = p.http();
-    let field = |html: &str, name: &str| -> Option<String> {
-        let pat = format!("name=\"{name}\" value=\"");
-        let i = html.find(&pat)? + pat.len();
-        Some(html[i..].split('"').next()?.to_owned())
-    };
-    let page = http
-        .get(&code.verification_uri)
-        .query(&[("user_code", &code.user_code)])
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let base = page.url().clone();
-    let html = page.text().await.map_err(|e| e.to_string())?;
-    let xsrf = field(&html, "xsrf").ok_or_else(|| format!("no xsrf field: {html}"))?;
-    let mut action = base.clone();
-    action.set_query(None);
-    let mut resp = http
-        .post(action)
-        .form(&[
-            ("xsrf", xsrf.as_str()),
-            ("user_code", code.user_code.as_str()),
-            ("confirm", "yes"),
-        ])
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+/// The value of the form field `name` in an oidc-provider page.
+fn form_field(html: &str, name: &str) -> Option<String> {
+    let pat = format!("name=\"{name}\" value=\"");
+    let i = html.find(&pat)? + pat.len();
+    Some(html[i..].split('"').next()?.to_owned())
+}
+
+/// Follow oidc-provider's redirects and answer its login and consent prompts with plain form
+/// posts, until a page without a prompt (`Ok(None)`) or a redirect to a URL that starts with
+/// `stop_at` (`Ok(Some(url))`, not fetched).
+async fn answer_prompts(
+    p: &Oidc,
+    http: &reqwest::Client,
+    mut resp: reqwest::Response,
+    stop_at: Option<&str>,
+) -> Result<Option<reqwest::Url>, String> {
     for _ in 0..20 {
         if resp.status().is_redirection() {
             let loc = resp
@@ -241,13 +229,16 @@ async fn approve_device(p: &Oidc, code: &DeviceCode) -> Result<(), String> {
                 .and_then(|l| l.to_str().ok())
                 .ok_or("redirect without location")?;
             let next = resp.url().join(loc).map_err(|e| e.to_string())?;
+            if stop_at.is_some_and(|s| next.as_str().starts_with(s)) {
+                return Ok(Some(next));
+            }
             resp = http.get(next).send().await.map_err(|e| e.to_string())?;
             continue;
         }
         let url = resp.url().clone();
         let html = resp.text().await.map_err(|e| e.to_string())?;
-        let Some(prompt) = field(&html, "prompt") else {
-            return Ok(());
+        let Some(prompt) = form_field(&html, "prompt") else {
+            return Ok(None);
         };
         let action = html
             .split("<form")
@@ -267,7 +258,113 @@ async fn approve_device(p: &Oidc, code: &DeviceCode) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     }
-    Err("the device pages did not finish in 20 steps".into())
+    Err("the provider's pages did not finish in 20 steps".into())
+}
+
+/// Approve a device code on oidc-provider's pages: the code form (with its xsrf field), then
+/// the login and consent prompts, as plain form posts.
+async fn approve_device(p: &Oidc, code: &DeviceCode) -> Result<(), String> {
+    let http = p.http();
+    let page = http
+        .get(&code.verification_uri)
+        .query(&[("user_code", &code.user_code)])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = page.url().clone();
+    let html = page.text().await.map_err(|e| e.to_string())?;
+    let xsrf = form_field(&html, "xsrf").ok_or_else(|| format!("no xsrf field: {html}"))?;
+    let mut action = base.clone();
+    action.set_query(None);
+    let resp = http
+        .post(action)
+        .form(&[
+            ("xsrf", xsrf.as_str()),
+            ("user_code", code.user_code.as_str()),
+            ("confirm", "yes"),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    answer_prompts(p, &http, resp, None).await.map(|_| ())
+}
+
+#[tokio::test]
+async fn oidc_authorization_code_from_the_op() {
+    // The user logs in at the OP's authorization endpoint (here: plain form posts), the OP
+    // redirects to the registered redirect URI with a code, and v3oidcauthcode exchanges the
+    // code (with the same redirect URI, client secret by HTTP Basic) and then the OP's token
+    // at Keystone.
+    let p = Oidc::new();
+    let http = p.http();
+    let discovery: Value = http
+        .get(p.get("discovery_url"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let authorize = discovery["authorization_endpoint"]
+        .as_str()
+        .expect("authorization_endpoint");
+    let redirect_uri = p.get("redirect_uri");
+    let resp = http
+        .get(authorize)
+        .query(&[
+            ("client_id", p.get("client_id").as_str()),
+            ("response_type", "code"),
+            ("scope", "openid profile"),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("state", "ksa-test-state"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let back = answer_prompts(&p, &http, resp, Some(&redirect_uri))
+        .await
+        .unwrap()
+        .expect("the OP redirects to the redirect URI");
+    let query: std::collections::HashMap<String, String> =
+        back.query_pairs().into_owned().collect();
+    assert_eq!(
+        query.get("state").map(String::as_str),
+        Some("ksa-test-state")
+    );
+    let code = query
+        .get("code")
+        .unwrap_or_else(|| panic!("no code in {back}"))
+        .clone();
+
+    let flow = OidcAuthorizationCode::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+        p.get("client_id"),
+        code.clone(),
+    )
+    .client_secret(p.get("client_secret"))
+    .redirect_uri(redirect_uri.clone())
+    .discovery_endpoint(p.get("discovery_url"));
+    let plugin = Federated::new(flow, p.project());
+    assert_scoped(&plugin, &p.session(), &s(&p.env, "project_id")).await;
+
+    // A code is good once: a second exchange is the OP's invalid_grant.
+    let again = OidcAuthorizationCode::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+        p.get("client_id"),
+        code,
+    )
+    .client_secret(p.get("client_secret"))
+    .redirect_uri(redirect_uri)
+    .discovery_endpoint(p.get("discovery_url"));
+    let e = Federated::new(again, p.project())
+        .token(&p.session())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("invalid_grant"), "{e}");
 }
 
 #[tokio::test]
