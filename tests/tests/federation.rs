@@ -336,31 +336,23 @@ async fn oidc_authorization_code_from_the_op() {
         .unwrap_or_else(|| panic!("no code in {back}"))
         .clone();
 
-    let flow = OidcAuthorizationCode::new(
-        p.get("auth_url"),
-        p.get("identity_provider"),
-        p.get("protocol"),
-        p.get("client_id"),
-        code.clone(),
-    )
-    .client_secret(p.get("client_secret"))
-    .redirect_uri(redirect_uri.clone())
-    .discovery_endpoint(p.get("discovery_url"));
-    let plugin = Federated::new(flow, p.project());
+    let flow = |code: &str| {
+        OidcAuthorizationCode::new(
+            p.get("auth_url"),
+            p.get("identity_provider"),
+            p.get("protocol"),
+            p.get("client_id"),
+            code,
+        )
+        .client_secret(p.get("client_secret"))
+        .redirect_uri(redirect_uri.clone())
+        .discovery_endpoint(p.get("discovery_url"))
+    };
+    let plugin = Federated::new(flow(&code), p.project());
     assert_scoped(&plugin, &p.session(), &s(&p.env, "project_id")).await;
 
     // A code is good once: a second exchange is the OP's invalid_grant.
-    let again = OidcAuthorizationCode::new(
-        p.get("auth_url"),
-        p.get("identity_provider"),
-        p.get("protocol"),
-        p.get("client_id"),
-        code,
-    )
-    .client_secret(p.get("client_secret"))
-    .redirect_uri(redirect_uri)
-    .discovery_endpoint(p.get("discovery_url"));
-    let e = Federated::new(again, p.project())
+    let e = Federated::new(flow(&code), p.project())
         .token(&p.session())
         .await
         .unwrap_err();

@@ -83,6 +83,12 @@ fn needs(target: &str) -> Option<&'static str> {
 /// The feature sets tried, most complete first.
 const FEATURE_SETS: &[&[&str]] = &[&["loading", "kerberos"], &["loading"], &[]];
 
+fn with_features(c: &mut Command, features: &[&str]) {
+    if !features.is_empty() {
+        c.args(["--features", &features.join(",")]);
+    }
+}
+
 fn targets(features: &[&str]) -> Result<Vec<String>> {
     let dir = workspace_root().join("fuzz/fuzz_targets");
     let mut v: Vec<String> = std::fs::read_dir(&dir)
@@ -159,9 +165,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
             );
             let mut c = tc.command("build");
             c.arg("-O");
-            if !features.is_empty() {
-                c.args(["--features", &features.join(",")]);
-            }
+            with_features(&mut c, features);
             if c.status().is_ok_and(|s| s.success()) {
                 chosen = Some((tc, features));
                 break 'outer;
@@ -188,9 +192,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         let started = Instant::now();
         let mut c = tc.command("run");
         c.arg("-O");
-        if !features.is_empty() {
-            c.args(["--features", &features.join(",")]);
-        }
+        with_features(&mut c, features);
         let log = work.join(format!("{name}.log"));
         let out = c
             .arg(name)

@@ -282,7 +282,8 @@ struct Inner {
     timeout: Option<Duration>,
     user_agent: Option<String>,
     ua_parts: Vec<(String, Option<String>)>,
-    default_user_agent: OnceLock<Option<HeaderValue>>,
+    /// The User-Agent of requests that do not change it (`None`: not a valid header value).
+    default_user_agent: Option<HeaderValue>,
     additional_headers: HeaderMap,
     original_ip: Option<String>,
     connect_retries: u32,
@@ -461,6 +462,12 @@ impl SessionBuilder {
     }
     /// Build the session.
     pub fn build(self) -> Result<Session> {
+        let default_user_agent = HeaderValue::from_str(&user_agent_string(
+            self.user_agent.as_deref(),
+            &self.ua_parts,
+            None,
+        ))
+        .ok();
         Ok(Session {
             inner: Arc::new(Inner {
                 clients: Arc::new(Clients::new(self.config, self.client)?),
@@ -468,7 +475,7 @@ impl SessionBuilder {
                 timeout: self.timeout,
                 user_agent: self.user_agent,
                 ua_parts: self.ua_parts,
-                default_user_agent: OnceLock::new(),
+                default_user_agent,
                 additional_headers: self.additional_headers,
                 original_ip: self.original_ip,
                 connect_retries: self.connect_retries,
@@ -806,7 +813,7 @@ impl Session {
                 timeout: self.inner.timeout,
                 user_agent: self.inner.user_agent.clone(),
                 ua_parts: self.inner.ua_parts.clone(),
-                default_user_agent: OnceLock::new(),
+                default_user_agent: self.inner.default_user_agent.clone(),
                 additional_headers: self.inner.additional_headers.clone(),
                 original_ip: self.inner.original_ip.clone(),
                 connect_retries: self.inner.connect_retries,
@@ -959,28 +966,6 @@ impl Session {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(url.to_owned(), d);
-    }
-
-    fn user_agent_value(&self, client_name: &Option<(String, Option<String>)>) -> String {
-        if let Some(ua) = &self.inner.user_agent {
-            return ua.clone();
-        }
-        let mut parts: Vec<String> = Vec::new();
-        let mut push = |(n, v): &(String, Option<String>)| match v {
-            Some(v) => parts.push(format!("{n}/{v}")),
-            None => parts.push(n.clone()),
-        };
-        if let Some(first) = self.inner.ua_parts.first() {
-            push(first);
-        }
-        if let Some(c) = client_name {
-            push(c);
-        }
-        for p in self.inner.ua_parts.iter().skip(1) {
-            push(p);
-        }
-        parts.push(USER_AGENT_PRODUCT.to_owned());
-        parts.join(" ")
     }
 }
 
@@ -1287,30 +1272,24 @@ impl RequestBuilder {
             url = u.to_string();
         }
         // User-Agent
+        let ua = match (&self.user_agent, &self.client_name) {
+            (None, None) => inner.default_user_agent.clone(),
+            (ua, client) => HeaderValue::from_str(&user_agent_string(
+                ua.as_deref().or(inner.user_agent.as_deref()),
+                &inner.ua_parts,
+                client.as_ref(),
+            ))
+            .ok(),
+        };
         if self.user_agent.is_some() || !self.headers.contains_key(USER_AGENT) {
-            if self.user_agent.is_none() && self.client_name.is_none() {
-                // The session's own User-Agent, made once.
-                let v = inner
-                    .default_user_agent
-                    .get_or_init(|| HeaderValue::from_str(&session.user_agent_value(&None)).ok());
-                if let Some(v) = v {
-                    self.headers.insert(USER_AGENT, v.clone());
-                }
-            } else {
-                let ua = self
-                    .user_agent
-                    .clone()
-                    .unwrap_or_else(|| session.user_agent_value(&self.client_name));
-                if let Ok(v) = HeaderValue::from_str(&ua) {
-                    self.headers.insert(USER_AGENT, v);
-                }
+            if let Some(v) = &ua {
+                self.headers.insert(USER_AGENT, v.clone());
             }
         }
-        if let Some(ip) = &inner.original_ip {
-            let ua = self
-                .user_agent
-                .clone()
-                .unwrap_or_else(|| session.user_agent_value(&self.client_name));
+        if let (Some(ip), Some(ua)) = (
+            &inner.original_ip,
+            ua.as_ref().and_then(|v| v.to_str().ok()),
+        ) {
             if !self.headers.contains_key("forwarded") {
                 if let Ok(v) = HeaderValue::from_str(&format!("for={ip};by={ua}")) {
                     self.headers.insert("forwarded", v);
@@ -1554,6 +1533,27 @@ impl RequestBuilder {
         }
         tracing::debug!(target: "keystoneauth::session", "{line}");
     }
+}
+
+/// The User-Agent: the whole override, or the app, the client, the other products and ours.
+fn user_agent_string(
+    user_agent: Option<&str>,
+    ua_parts: &[(String, Option<String>)],
+    client_name: Option<&(String, Option<String>)>,
+) -> String {
+    if let Some(ua) = user_agent {
+        return ua.to_owned();
+    }
+    let part = |(n, v): &(String, Option<String>)| match v {
+        Some(v) => format!("{n}/{v}"),
+        None => n.clone(),
+    };
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(ua_parts.first().map(part));
+    parts.extend(client_name.map(part));
+    parts.extend(ua_parts.iter().skip(1).map(part));
+    parts.push(USER_AGENT_PRODUCT.to_owned());
+    parts.join(" ")
 }
 
 fn body_read_error(url: &str, e: &reqwest::Error) -> Error {

@@ -433,7 +433,6 @@ fn parse_idp_response(text: &str) -> Result<IdpResponse> {
     })
 }
 
-/// `None` for Success, else "top-level/second-level: message".
 /// The SOAP/ECP parsers, for the fuzz targets in `fuzz/` (not part of the API).
 #[doc(hidden)]
 pub mod fuzzing {
@@ -468,6 +467,7 @@ pub mod fuzzing {
     }
 }
 
+/// `None` for Success, else "top-level/second-level: message".
 fn saml_failure(response: Node<'_, '_>) -> Option<String> {
     let status = child(response, NS_SAMLP, "Status");
     let code = status.and_then(|s| child(s, NS_SAMLP, "StatusCode"));

@@ -21,6 +21,7 @@
 //! (token → ECP assertion → mellon → unscoped token → project token on the SP) and a
 //! tampered assertion that must be refused.
 
+use super::provision::Keystone;
 use super::{apache, http, proc, Ctx};
 use crate::keystone;
 use crate::util::harness_dir;
@@ -58,107 +59,6 @@ pub fn keystone_paths(root: &Path) -> keystone::Paths {
         app: state.join("app"),
         env_json: state.join("env.json"),
         state,
-    }
-}
-
-/// A Keystone REST client with an admin project-scoped token.
-struct Rest {
-    base: String,
-    token: String,
-}
-
-impl Rest {
-    fn login(env: &Value) -> Result<Rest> {
-        let base = env["auth_url"]
-            .as_str()
-            .context("keystone env.json: auth_url")?
-            .trim_end_matches('/')
-            .to_string();
-        let s = |k: &str| {
-            env[k]
-                .as_str()
-                .with_context(|| format!("keystone env.json: {k}"))
-        };
-        let body = json!({"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": s("admin_username")?, "password": s("admin_password")?,
-                "domain": {"id": s("admin_user_domain_id")?}}}},
-            "scope": {"project": {"name": s("admin_project_name")?,
-                "domain": {"id": s("admin_project_domain_id")?}}}}});
-        let r = http::request(
-            "POST",
-            &format!("{base}/auth/tokens?nocatalog"),
-            &[("Content-Type", "application/json")],
-            Some(&body.to_string()),
-            &[],
-        )?;
-        let token = match (r.status, r.header("X-Subject-Token")) {
-            (201, Some(t)) => t.to_string(),
-            _ => bail!("admin login to {base}: HTTP {}: {}", r.status, r.body),
-        };
-        Ok(Rest { base, token })
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
-        let text = body.map(Value::to_string);
-        let r = http::request(
-            method,
-            &format!("{}{path}", self.base),
-            &[
-                ("X-Auth-Token", &self.token),
-                ("Content-Type", "application/json"),
-            ],
-            text.as_deref(),
-            &[],
-        )?;
-        let v = if r.body.trim().is_empty() {
-            Value::Null
-        } else {
-            r.json().unwrap_or(Value::String(r.body.clone()))
-        };
-        Ok((r.status, v))
-    }
-
-    fn ok(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
-        // sqlite under several gunicorn workers: a rare 5xx is retried a few times.
-        let mut last = (0, Value::Null);
-        for attempt in 0..4 {
-            last = self.call(method, path, body)?;
-            if (200..300).contains(&last.0) || last.0 < 500 {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(300 * (attempt + 1)));
-        }
-        let (status, v) = last;
-        if !(200..300).contains(&status) {
-            bail!("{method} {}{path}: HTTP {status}: {v}", self.base);
-        }
-        Ok(v)
-    }
-
-    /// The id of the `kind` named `name` (created from `body` when missing).
-    fn ensure(&self, kind: &str, one: &str, body: Value) -> Result<String> {
-        let name = body["name"].as_str().context("name")?.to_string();
-        let v = self.ok("GET", &format!("/{kind}?name={name}"), None)?;
-        if let Some(id) = v[kind][0]["id"].as_str() {
-            return Ok(id.to_string());
-        }
-        let v = self.ok("POST", &format!("/{kind}"), Some(&json!({ one: body })))?;
-        v[one]["id"]
-            .as_str()
-            .map(str::to_string)
-            .with_context(|| format!("POST /{kind}: no id in {v}"))
-    }
-
-    /// PUT (create); when it exists already (409), PATCH it to the wanted state.
-    fn put_or_patch(&self, path: &str, key: &str, body: Value) -> Result<()> {
-        let wrapped = json!({ key: body });
-        let (status, v) = self.call("PUT", path, Some(&wrapped))?;
-        match status {
-            200..=299 => Ok(()),
-            409 => self.ok("PATCH", path, Some(&wrapped)).map(|_| ()),
-            _ => bail!("PUT {}{path}: HTTP {status}: {v}", self.base),
-        }
     }
 }
 
@@ -313,7 +213,7 @@ pub fn start(ctx: &mut Ctx, idp_env: &Value, environ_header: &str) -> Result<K2k
     let front_log = apache.dir.join("error.log");
 
     // --- the SP Keystone: project, group, IdP, mapping, protocol ---------------------------
-    let sp = Rest::login(&sp_env)?;
+    let sp = Keystone::login(&sp_env)?;
     let project_id = sp.ensure(
         "projects",
         "project",
@@ -364,7 +264,7 @@ pub fn start(ctx: &mut Ctx, idp_env: &Value, environ_header: &str) -> Result<K2k
     )?;
 
     // --- the IdP Keystone: the service provider ----------------------------------------------
-    let idp = Rest::login(idp_env)?;
+    let idp = Keystone::login(idp_env)?;
     idp.put_or_patch(
         &format!("/OS-FEDERATION/service_providers/{SP_ID}"),
         "service_provider",
@@ -416,7 +316,7 @@ pub fn start(ctx: &mut Ctx, idp_env: &Value, environ_header: &str) -> Result<K2k
 }
 
 /// The ECP-wrapped assertion for the service provider, from the IdP with `idp`'s token.
-fn ecp_assertion(idp: &Rest) -> Result<String> {
+fn ecp_assertion(idp: &Keystone) -> Result<String> {
     let body = json!({"auth": {
         "identity": {"methods": ["token"], "token": {"id": idp.token}},
         "scope": {"service_provider": {"id": SP_ID}}}});
@@ -438,7 +338,7 @@ fn ecp_assertion(idp: &Rest) -> Result<String> {
 }
 
 fn check(
-    idp: &Rest,
+    idp: &Keystone,
     sp_url: &str,
     sp_auth_url: &str,
     sp_base: &str,

@@ -6,10 +6,11 @@ use super::http;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
+/// An admin's view of one Keystone's REST API (the harness's, or the K2K service provider's).
 pub struct Keystone {
     /// `http://127.0.0.1:PORT/v3`
-    base: String,
-    token: String,
+    pub base: String,
+    pub token: String,
 }
 
 /// One federated IdP to register.
@@ -75,13 +76,22 @@ impl Keystone {
         let v = if r.body.trim().is_empty() {
             Value::Null
         } else {
-            r.json().unwrap_or(Value::Null)
+            r.json().unwrap_or(Value::String(r.body.clone()))
         };
         Ok((r.status, v))
     }
 
-    fn ok(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
-        let (status, v) = self.call(method, path, body)?;
+    pub fn ok(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        // sqlite behind gunicorn: a rare 5xx is retried a few times.
+        let mut last = (0, Value::Null);
+        for attempt in 0..4 {
+            last = self.call(method, path, body)?;
+            if last.0 < 500 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300 * (attempt + 1)));
+        }
+        let (status, v) = last;
         if !(200..300).contains(&status) {
             bail!("{method} {}{path}: HTTP {status}: {v}", self.base);
         }
@@ -94,7 +104,7 @@ impl Keystone {
         Ok(v[kind][0]["id"].as_str().map(str::to_string))
     }
 
-    fn ensure(&self, kind: &str, one: &str, body: Value) -> Result<String> {
+    pub fn ensure(&self, kind: &str, one: &str, body: Value) -> Result<String> {
         let name = body["name"].as_str().context("name")?.to_string();
         if let Some(id) = self.find(kind, &name)? {
             return Ok(id);
@@ -107,7 +117,7 @@ impl Keystone {
     }
 
     /// PUT (create); when it exists already (409), PATCH it to the wanted state.
-    fn put_or_patch(&self, path: &str, key: &str, body: Value) -> Result<()> {
+    pub fn put_or_patch(&self, path: &str, key: &str, body: Value) -> Result<()> {
         let wrapped = json!({ key: body });
         let (status, v) = self.call("PUT", path, Some(&wrapped))?;
         match status {
