@@ -137,11 +137,14 @@ pub fn small_access(compute_url: &str) -> AccessInfo {
     AccessInfo::from_body(&body, Some(SecretString::from(TOKEN))).expect("fixture parses")
 }
 
-/// A Session with a [`StaticAuth`] plugin (its token is cached after the first request).
-pub fn static_session(compute_url: &str) -> Session {
+/// A Session with a [`StaticAuth`] plugin (its token is cached after the first request) that
+/// sends through `client`, so that it and bare reqwest share one client and one connection
+/// pool: the comparison is then of the code in between, not of two connections.
+pub fn static_session(compute_url: &str, client: reqwest::Client) -> Session {
     let plugin = IdentityPlugin::new(StaticAuth(small_access(compute_url)));
     Session::builder()
         .auth(Arc::new(plugin))
+        .client(client)
         .build()
         .expect("session builds")
 }

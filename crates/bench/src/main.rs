@@ -7,9 +7,10 @@
 //!   requests for S seconds while tokens live L ms and the refresh window is W ms; counts
 //!   the token requests (≈ S / (L − W)) and the failed requests (target 0).
 //! - `ksa-bench get [--rounds R] [--batch B]`: an authenticated Session GET with a cached token
-//!   against bare reqwest with the same client settings, interleaved: each round times B
+//!   against bare reqwest with the same client (one connection pool), interleaved: each round times B
 //!   requests of each (in alternating order), and the figure is the median of the per-round
 //!   ratios, so that drifting machine load cancels out. The server runs on its own thread.
+//!   With `--control`, both sides are bare reqwest: the ratio shows the method's noise.
 //! - `ksa-bench canned --port P --dir D`: a canned Keystone (the fallback when nginx is missing):
 //!   `POST /v3/auth/tokens` → `D/token.json` + `X-Subject-Token: $(cat D/token.id)`,
 //!   `GET /v3` → `D/v3.json`, `GET /` → `D/root.json`.
@@ -61,7 +62,14 @@ async fn main() {
             )
             .await
         }
-        Some("get") => get_ratio(arg(&args, "--rounds", 31), arg(&args, "--batch", 500)).await,
+        Some("get") => {
+            get_ratio(
+                arg(&args, "--rounds", 31),
+                arg(&args, "--batch", 500),
+                args.iter().any(|a| a == "--control"),
+            )
+            .await
+        }
         Some("canned") => {
             canned(
                 arg(&args, "--port", 0u16),
@@ -85,7 +93,7 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-async fn get_ratio(rounds: usize, batch: usize) -> Result<(), BoxError> {
+async fn get_ratio(rounds: usize, batch: usize, control: bool) -> Result<(), BoxError> {
     use keystoneauth_bench::{
         bare_client, session_user_agent, start_plain_server, static_session, TOKEN,
     };
@@ -103,8 +111,8 @@ async fn get_ratio(rounds: usize, batch: usize) -> Result<(), BoxError> {
     let addr = rx.recv()??;
     let base = format!("http://{addr}/compute/v2.1");
     let url = format!("{base}/servers");
-    let session = static_session(&base);
     let client = bare_client();
+    let session = static_session(&base, client.clone());
     let bare = || async {
         let resp = client
             .get(url.as_str())
@@ -119,6 +127,10 @@ async fn get_ratio(rounds: usize, batch: usize) -> Result<(), BoxError> {
         Ok::<(), BoxError>(())
     };
     let ours = || async {
+        if control {
+            // The method's noise floor: bare reqwest against itself.
+            return bare().await;
+        }
         session.get(url.as_str()).send().await?;
         Ok::<(), BoxError>(())
     };
@@ -153,7 +165,7 @@ async fn get_ratio(rounds: usize, batch: usize) -> Result<(), BoxError> {
     println!(
         "{}",
         json!({
-            "bench": "get",
+            "bench": if control { "get-control" } else { "get" },
             "rounds": rounds,
             "batch": batch,
             "ratio": median(&mut ratios),

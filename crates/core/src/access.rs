@@ -87,6 +87,8 @@ pub struct TrustInfo {
 pub struct AccessInfo {
     version: IdentityVersion,
     token: SecretString,
+    /// The token as a sensitive `X-Auth-Token` value, made once (`None`: not a valid value).
+    token_header: Option<http::HeaderValue>,
     raw: Arc<[u8]>,
     expires: OffsetDateTime,
     issued: Option<OffsetDateTime>,
@@ -422,6 +424,7 @@ impl AccessInfo {
         };
         Ok(AccessInfo {
             version: IdentityVersion::V3,
+            token_header: crate::plugin::sensitive_header_value(token.expose_secret()),
             token,
             raw: Arc::from(body),
             expires,
@@ -559,6 +562,7 @@ impl AccessInfo {
         let token = token.unwrap_or_else(|| SecretString::from(a.token.id.clone()));
         Ok(AccessInfo {
             version: IdentityVersion::V2,
+            token_header: crate::plugin::sensitive_header_value(token.expose_secret()),
             token,
             raw: Arc::from(body),
             expires,
@@ -597,6 +601,11 @@ impl AccessInfo {
     /// The token. Keep it secret: use `expose_secret()` only to send it.
     pub fn auth_token(&self) -> &SecretString {
         &self.token
+    }
+    /// The token as an `X-Auth-Token` header value (marked sensitive), or `None` if it holds
+    /// characters a header cannot carry.
+    pub fn auth_token_header(&self) -> Option<&http::HeaderValue> {
+        self.token_header.as_ref()
     }
     /// The raw token body as Keystone sent it.
     pub fn raw_body(&self) -> &[u8] {

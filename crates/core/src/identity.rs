@@ -17,7 +17,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use http::HeaderMap;
@@ -26,7 +26,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::access::AccessInfo;
 use crate::catalog::EndpointData;
 use crate::error::{Error, Result};
-use crate::plugin::{token_headers, AuthPlugin, ConnectionParams, EndpointFilter};
+use crate::plugin::{
+    token_headers, AuthPlugin, ConnectionParams, EndpointFilter, X_AUTH_TOKEN, X_SERVICE_TOKEN,
+};
 use crate::session::Session;
 
 /// keystoneauth1's `MIN_TOKEN_LIFE_SECONDS`: a token this close to expiry is refreshed.
@@ -56,6 +58,21 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
         token_headers(access.auth_token())
     }
 
+    /// Puts the same headers as [`headers_for`](Authenticator::headers_for) into `headers`
+    /// when that needs no I/O, and returns true: the session's fast path for a cached token
+    /// (default: `X-Auth-Token`). An authenticator that overrides `headers_for` overrides this
+    /// too, returning false (with `headers` untouched) where it cannot answer at once; the
+    /// session then awaits `headers_for`.
+    fn add_ready_headers(&self, access: &AccessInfo, headers: &mut HeaderMap) -> bool {
+        match access.auth_token_header() {
+            Some(v) => {
+                headers.insert(X_AUTH_TOKEN, v.clone());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Called when the cached token is dropped (e.g. to drop an unscoped federation token too).
     fn on_invalidate(&self) {}
 
@@ -67,8 +84,24 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
 
 struct Cached {
     access: Arc<AccessInfo>,
+    /// When the token enters the refresh window (its expiry less the window), as a plain
+    /// clock reading: checked on every request.
+    stale_at: SystemTime,
     /// After a failed refresh, do not try again before this.
     retry_after: Option<Instant>,
+}
+
+impl Cached {
+    fn new(access: Arc<AccessInfo>, refresh_window: Duration) -> Self {
+        let stale_at = SystemTime::from(access.expires())
+            .checked_sub(refresh_window)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        Cached {
+            access,
+            stale_at,
+            retry_after: None,
+        }
+    }
 }
 
 /// An access-info cache whose refresh is single-flight: many tasks that find the token stale
@@ -122,7 +155,7 @@ impl TokenCache {
     fn usable(&self) -> Option<Arc<AccessInfo>> {
         let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
         let cached = guard.as_ref()?;
-        if !self.reauthenticate || !cached.access.will_expire_soon(self.refresh_window) {
+        if !self.reauthenticate || SystemTime::now() < cached.stale_at {
             return Some(cached.access.clone());
         }
         // Stale. A recent failed refresh lets a still-valid token be used for a while.
@@ -143,10 +176,7 @@ impl TokenCache {
     /// Replace the cached access info.
     pub fn set(&self, access: Option<AccessInfo>) {
         let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
-        *guard = access.map(|a| Cached {
-            access: Arc::new(a),
-            retry_after: None,
-        });
+        *guard = access.map(|a| Cached::new(Arc::new(a), self.refresh_window));
     }
 
     /// Drop the cached token if it is `token` (or whatever it is, for `None`).
@@ -209,10 +239,7 @@ impl TokenCache {
             Ok(access) => {
                 let access = Arc::new(access);
                 let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
-                *guard = Some(Cached {
-                    access: access.clone(),
-                    retry_after: None,
-                });
+                *guard = Some(Cached::new(access.clone(), self.refresh_window));
                 self.generation.fetch_add(1, Ordering::SeqCst);
                 Ok(access)
             }
@@ -330,6 +357,13 @@ impl<A: Authenticator> AuthPlugin for IdentityPlugin<A> {
         ))
     }
 
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        match self.cache.usable() {
+            Some(access) => self.authenticator.add_ready_headers(&access, headers),
+            None => false,
+        }
+    }
+
     async fn token(&self, session: &Session) -> Result<Option<SecretString>> {
         Ok(Some(self.get_access(session).await?.auth_token().clone()))
     }
@@ -443,6 +477,15 @@ impl AuthPlugin for AccessInfoPlugin {
     async fn auth_headers(&self, _session: &Session) -> Result<Option<HeaderMap>> {
         Ok(Some(token_headers(self.access.auth_token())?))
     }
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        match self.access.auth_token_header() {
+            Some(v) => {
+                headers.insert(X_AUTH_TOKEN, v.clone());
+                true
+            }
+            None => false,
+        }
+    }
     async fn endpoint_data(
         &self,
         session: &Session,
@@ -496,13 +539,26 @@ impl AuthPlugin for ServiceTokenAuth {
     async fn auth_headers(&self, session: &Session) -> Result<Option<HeaderMap>> {
         let mut headers = self.user.auth_headers(session).await?.unwrap_or_default();
         if let Some(tok) = self.service.token(session).await? {
-            let mut v = token_headers(&tok)?
-                .remove(crate::plugin::AUTH_TOKEN_HEADER)
-                .expect("token_headers sets X-Auth-Token");
-            v.set_sensitive(true);
-            headers.insert(crate::plugin::SERVICE_TOKEN_HEADER, v);
+            let v =
+                crate::plugin::sensitive_header_value(tok.expose_secret()).ok_or_else(|| {
+                    Error::InvalidResponse("service token is not a valid header value".into())
+                })?;
+            headers.insert(X_SERVICE_TOKEN, v);
         }
         Ok(Some(headers))
+    }
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        let mut service = HeaderMap::new();
+        if !self.service.add_ready_auth_headers(&mut service)
+            || !self.user.add_ready_auth_headers(headers)
+        {
+            return false;
+        }
+        if let Some(mut v) = service.remove(X_AUTH_TOKEN) {
+            v.set_sensitive(true);
+            headers.insert(X_SERVICE_TOKEN, v);
+        }
+        true
     }
     async fn token(&self, session: &Session) -> Result<Option<SecretString>> {
         self.user.token(session).await

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine as _;
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -19,6 +19,10 @@ use crate::version::VersionRange;
 pub const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
 /// The header that carries a service token.
 pub const SERVICE_TOKEN_HEADER: &str = "X-Service-Token";
+/// [`AUTH_TOKEN_HEADER`] as a ready-made header name (no parsing per request).
+pub const X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
+/// [`SERVICE_TOKEN_HEADER`] as a ready-made header name.
+pub const X_SERVICE_TOKEN: HeaderName = HeaderName::from_static("x-service-token");
 
 /// Which endpoint to use: service type, name, interface, region, version range.
 ///
@@ -170,6 +174,17 @@ pub trait AuthPlugin: Send + Sync + fmt::Debug {
     /// Headers for an authenticated request; `None` means no valid authentication is available.
     async fn auth_headers(&self, session: &Session) -> Result<Option<HeaderMap>>;
 
+    /// Puts the auth headers into `headers` if the plugin has them at hand, with no I/O and
+    /// no waiting (say, a cached token that is still fresh), and returns true. Returns false,
+    /// leaving `headers` as they were, when it has not; that is the default. A [`Session`]
+    /// tries this first on every request and awaits
+    /// [`auth_headers`](AuthPlugin::auth_headers) only when it returns false, so what it puts
+    /// must be what `auth_headers` would give now.
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        let _ = headers;
+        false
+    }
+
     /// The token, if this plugin uses one.
     async fn token(&self, session: &Session) -> Result<Option<SecretString>> {
         Ok(self
@@ -259,6 +274,9 @@ impl<T: AuthPlugin + ?Sized> AuthPlugin for Arc<T> {
     async fn auth_headers(&self, session: &Session) -> Result<Option<HeaderMap>> {
         (**self).auth_headers(session).await
     }
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        (**self).add_ready_auth_headers(headers)
+    }
     async fn token(&self, session: &Session) -> Result<Option<SecretString>> {
         (**self).token(session).await
     }
@@ -306,12 +324,19 @@ impl<T: AuthPlugin + ?Sized> AuthPlugin for Arc<T> {
 
 /// A header map with one sensitive `X-Auth-Token`.
 pub fn token_headers(token: &SecretString) -> Result<HeaderMap> {
+    let v = sensitive_header_value(token.expose_secret())
+        .ok_or_else(|| Error::InvalidResponse("token is not a valid header value".into()))?;
     let mut h = HeaderMap::new();
-    let mut v = HeaderValue::from_str(token.expose_secret())
-        .map_err(|_| Error::InvalidResponse("token is not a valid header value".into()))?;
-    v.set_sensitive(true);
-    h.insert(AUTH_TOKEN_HEADER, v);
+    h.insert(X_AUTH_TOKEN, v);
     Ok(h)
+}
+
+/// `value` as a header value marked sensitive (kept out of logs and `Debug`), or `None` if a
+/// header cannot carry it.
+pub(crate) fn sensitive_header_value(value: &str) -> Option<HeaderValue> {
+    let mut v = HeaderValue::from_str(value).ok()?;
+    v.set_sensitive(true);
+    Some(v)
 }
 
 /// keystoneauth1's cache id: base64 of SHA-256 over `key\0value\0` for each element, sorted by

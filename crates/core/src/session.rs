@@ -836,7 +836,8 @@ impl Session {
             session: self.clone(),
             method,
             url: url.into(),
-            headers: HeaderMap::new(),
+            // Room for what most requests carry (token, User-Agent, a few more) without growing.
+            headers: HeaderMap::with_capacity(8),
             body: None,
             json_body: false,
             log_body: true,
@@ -890,10 +891,10 @@ impl Session {
         self.request(Method::HEAD, url)
     }
 
-    fn require_auth(&self, what: &str) -> Result<&Arc<dyn AuthPlugin>> {
+    fn require_auth(&self, what: &str) -> Result<&dyn AuthPlugin> {
         self.inner
             .auth
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| Error::MissingAuthPlugin(what.into()))
     }
 
@@ -1191,10 +1192,8 @@ impl RequestBuilder {
         Ok(())
     }
 
-    async fn resolve_url(&self, auth: Option<&Arc<dyn AuthPlugin>>) -> Result<String> {
-        if is_absolute(&self.url) {
-            return Ok(self.url.clone());
-        }
+    /// The absolute URL of a relative one, from the endpoint override or the catalog.
+    async fn resolve_url(&self, auth: Option<&dyn AuthPlugin>) -> Result<String> {
         let session = &self.session;
         let base = if let Some(o) = &self.endpoint_override {
             let mut o = o.clone();
@@ -1252,19 +1251,23 @@ impl RequestBuilder {
         let inner = &session.inner;
         let auth = self.auth.clone().or_else(|| inner.auth.clone());
         self.set_microversion_headers()?;
-        let authenticated = self.authenticated.unwrap_or(auth.is_some());
+        // Through `&dyn`, not `&Arc<dyn>`: the Arc's forwarding impl would box each future twice.
+        let plugin = auth.as_deref();
+        let authenticated = self.authenticated.unwrap_or(plugin.is_some());
         if authenticated {
-            let plugin = auth
-                .as_ref()
-                .ok_or_else(|| Error::MissingAuthPlugin("fetch a token".into()))?;
-            let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
-                Error::AuthorizationFailure("No valid authentication is available".into())
-            })?;
-            for (k, v) in h.iter() {
-                self.headers.insert(k.clone(), v.clone());
+            let plugin = plugin.ok_or_else(|| Error::MissingAuthPlugin("fetch a token".into()))?;
+            if !plugin.add_ready_auth_headers(&mut self.headers) {
+                let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
+                    Error::AuthorizationFailure("No valid authentication is available".into())
+                })?;
+                self.headers.extend(h);
             }
         }
-        let mut url = self.resolve_url(auth.as_ref()).await?;
+        let mut url = if is_absolute(&self.url) {
+            std::mem::take(&mut self.url)
+        } else {
+            self.resolve_url(plugin).await?
+        };
         if !self.query.is_empty() {
             let mut u = url::Url::parse(&url)
                 .map_err(|e| Error::OptionError(format!("invalid URL {url:?}: {e}")))?;
@@ -1312,15 +1315,12 @@ impl RequestBuilder {
         }
         let params = match &self.connection_params {
             Some(p) => p.clone(),
-            None => auth
-                .as_ref()
-                .map(|a| a.connection_params())
-                .unwrap_or_default(),
+            None => plugin.map(|a| a.connection_params()).unwrap_or_default(),
         };
         let mut resp = self.send_with_retries(&params, &url).await?;
 
         if resp.status == StatusCode::UNAUTHORIZED && authenticated && self.allow_reauth {
-            if let Some(plugin) = &auth {
+            if let Some(plugin) = plugin {
                 let sent = self
                     .headers
                     .get(crate::plugin::AUTH_TOKEN_HEADER)
@@ -1331,9 +1331,7 @@ impl RequestBuilder {
                     let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
                         Error::AuthorizationFailure("No valid authentication is available".into())
                     })?;
-                    for (k, v) in h.iter() {
-                        self.headers.insert(k.clone(), v.clone());
-                    }
+                    self.headers.extend(h);
                     resp = self.send_with_retries(&params, &url).await?;
                 }
             }
@@ -1358,18 +1356,18 @@ impl RequestBuilder {
 
     async fn send_with_retries(&self, params: &ConnectionParams, url: &str) -> Result<Response> {
         let inner = &self.session.inner;
-        let mut url = url.to_owned();
-        let mut headers = self.headers.clone();
+        let mut url = std::borrow::Cow::Borrowed(url);
+        // The request's own headers; a redirect that adds the request id works on a copy.
+        let mut headers = std::borrow::Cow::Borrowed(&self.headers);
         let mut redirects_left = self.redirect.unwrap_or(inner.redirect_limit);
         let mut connect_left = self.connect_retries.unwrap_or(inner.connect_retries);
         let mut status_left = self
             .status_code_retries
             .unwrap_or(inner.status_code_retries);
-        let retriable = self
-            .retriable_status_codes
-            .clone()
-            .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| DEFAULT_RETRIABLE_STATUS_CODES.to_vec());
+        let retriable = match &self.retriable_status_codes {
+            Some(codes) if !codes.is_empty() => codes.as_slice(),
+            _ => DEFAULT_RETRIABLE_STATUS_CODES,
+        };
         let mut connect_backoff = Backoff::new(self.connect_retry_delay, inner.max_retry_delay);
         let mut status_backoff = Backoff::new(self.status_code_retry_delay, inner.max_retry_delay);
         loop {
@@ -1395,7 +1393,7 @@ impl RequestBuilder {
                 Ok((status, h, body)) => Response {
                     status,
                     headers: h,
-                    url: url.clone(),
+                    url: url.to_string(),
                     body,
                     elapsed: started.elapsed(),
                 },
@@ -1416,13 +1414,13 @@ impl RequestBuilder {
                     })?;
                 if let Some(id) = resp.headers.get(REQUEST_ID_HEADER) {
                     if !headers.contains_key(REQUEST_ID_HEADER) {
-                        headers.insert(REQUEST_ID_HEADER, id.clone());
+                        headers.to_mut().insert(REQUEST_ID_HEADER, id.clone());
                     }
                 }
                 redirects_left -= 1;
                 connect_backoff.reset();
                 status_backoff.reset();
-                url = next.to_string();
+                url = next.to_string().into();
                 continue;
             }
             if retriable.contains(&code) && status_left > 0 {
@@ -1452,16 +1450,19 @@ impl RequestBuilder {
         headers: &HeaderMap,
     ) -> Result<(StatusCode, HeaderMap, Bytes)> {
         let inner = &self.session.inner;
-        let mut req = client
-            .request(self.method.clone(), url)
-            .headers(headers.clone());
-        if let Some(b) = &self.body {
-            req = req.body(b.clone());
-        }
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| Error::OptionError(format!("invalid URL {url:?}: {e}")))?;
+        let mut req = reqwest::Request::new(self.method.clone(), parsed);
+        *req.headers_mut() = headers.clone();
+        *req.body_mut() = self.body.clone().map(reqwest::Body::from);
         if let Some(t) = self.timeout.or(inner.timeout) {
-            req = req.timeout(t);
+            // Only when set: reqwest keeps it in the request's extension map.
+            *req.timeout_mut() = Some(t);
         }
-        let mut resp = req.send().await.map_err(|e| map_reqwest_error(url, &e))?;
+        let mut resp = client
+            .execute(req)
+            .await
+            .map_err(|e| map_reqwest_error(url, &e))?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
         let limit = inner.max_body_size;

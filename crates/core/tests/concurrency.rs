@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use http::HeaderMap;
 use keystoneauth_core::{
-    async_trait, AccessInfo, AuthPlugin, Authenticator, Error, IdentityPlugin, Result, Session,
+    async_trait, AccessInfo, AuthPlugin, Authenticator, Error, IdentityPlugin, Result,
+    ServiceTokenAuth, Session,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -263,4 +265,84 @@ async fn auth_state_round_trips_through_the_plugin() {
     b.set_auth_state(None).unwrap();
     assert!(b.auth_state().is_none());
     assert!(b.set_auth_state(Some("{not json")).is_err());
+}
+
+#[tokio::test]
+async fn ready_headers_follow_the_cache() {
+    let (server, count) = token_server(time::Duration::hours(1)).await;
+    let plugin = IdentityPlugin::new(PostAuth { url: server.uri() });
+    let session = Session::builder().build().unwrap();
+    let mut ready = HeaderMap::new();
+    assert!(
+        !plugin.add_ready_auth_headers(&mut ready),
+        "no token yet: the session must await auth_headers"
+    );
+    assert!(ready.is_empty(), "a false answer leaves the headers alone");
+
+    let awaited = bounded(plugin.auth_headers(&session))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(plugin.add_ready_auth_headers(&mut ready));
+    assert_eq!(ready, awaited);
+    assert_eq!(ready["X-Auth-Token"], "tok-1");
+    assert!(ready["X-Auth-Token"].is_sensitive());
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        1,
+        "the ready path sends nothing"
+    );
+
+    assert!(plugin.invalidate());
+    let mut after = HeaderMap::new();
+    assert!(!plugin.add_ready_auth_headers(&mut after));
+}
+
+#[tokio::test]
+async fn a_stale_token_is_never_ready() {
+    // Expires in 60 s: inside the default 120 s refresh window as soon as it arrives.
+    let (server, count) = token_server(time::Duration::seconds(60)).await;
+    let plugin = IdentityPlugin::new(PostAuth { url: server.uri() });
+    let session = Session::builder().build().unwrap();
+    bounded(plugin.auth_headers(&session)).await.unwrap();
+    let mut ready = HeaderMap::new();
+    assert!(!plugin.add_ready_auth_headers(&mut ready));
+    assert!(ready.is_empty());
+    // A session request therefore refreshes it.
+    let session = Session::new(Arc::new(plugin)).unwrap();
+    let _ = bounded(
+        session
+            .get(format!("{}/v3/auth/tokens", server.uri()))
+            .send(),
+    )
+    .await;
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn service_token_ready_headers_carry_both_tokens() {
+    let (user_server, _) = token_server(time::Duration::hours(1)).await;
+    let (service_server, _) = token_server(time::Duration::hours(1)).await;
+    let user = Arc::new(IdentityPlugin::new(PostAuth {
+        url: user_server.uri(),
+    }));
+    let service = Arc::new(IdentityPlugin::new(PostAuth {
+        url: service_server.uri(),
+    }));
+    let session = Session::builder().build().unwrap();
+    let both = ServiceTokenAuth::new(user.clone(), service.clone());
+    let mut ready = HeaderMap::new();
+    assert!(!both.add_ready_auth_headers(&mut ready));
+    bounded(user.auth_headers(&session)).await.unwrap();
+    assert!(
+        !both.add_ready_auth_headers(&mut ready),
+        "the service token is not there yet"
+    );
+    assert!(ready.is_empty(), "nothing half-added");
+    let awaited = bounded(both.auth_headers(&session)).await.unwrap().unwrap();
+    assert!(both.add_ready_auth_headers(&mut ready));
+    assert_eq!(ready, awaited);
+    assert_eq!(ready["X-Auth-Token"], "tok-1");
+    assert_eq!(ready["X-Service-Token"], "tok-1");
+    assert!(ready["X-Service-Token"].is_sensitive());
 }

@@ -59,6 +59,51 @@ async fn authenticated_by_default_when_a_plugin_is_set() {
     assert_eq!(plugin.header_calls(), 1);
 }
 
+/// Has a token at hand after its first `auth_headers` call; counts both paths.
+#[derive(Debug, Default)]
+struct ReadyAfterFirst {
+    awaited: std::sync::atomic::AtomicUsize,
+    ready: std::sync::atomic::AtomicUsize,
+}
+
+#[keystoneauth_core::async_trait]
+impl keystoneauth_core::AuthPlugin for ReadyAfterFirst {
+    async fn auth_headers(
+        &self,
+        _session: &Session,
+    ) -> keystoneauth_core::Result<Option<http::HeaderMap>> {
+        self.awaited.fetch_add(1, Ordering::SeqCst);
+        let mut h = http::HeaderMap::new();
+        h.insert("x-auth-token", http::HeaderValue::from_static("awaited"));
+        Ok(Some(h))
+    }
+    fn add_ready_auth_headers(&self, headers: &mut http::HeaderMap) -> bool {
+        if self.awaited.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        self.ready.fetch_add(1, Ordering::SeqCst);
+        headers.insert("x-auth-token", http::HeaderValue::from_static("ready"));
+        true
+    }
+}
+
+#[tokio::test]
+async fn ready_auth_headers_spare_the_awaited_call() {
+    let server = ok_server().await;
+    let plugin = Arc::new(ReadyAfterFirst::default());
+    let session = Session::new(plugin.clone()).unwrap();
+    for p in ["a", "b", "c"] {
+        bounded(session.get(format!("{}/{p}", server.uri())).send())
+            .await
+            .unwrap();
+    }
+    let reqs = received(&server).await;
+    let sent: Vec<_> = reqs.iter().map(|r| hdr(r, "x-auth-token")).collect();
+    assert_eq!(sent, [Some("awaited"), Some("ready"), Some("ready")]);
+    assert_eq!(plugin.awaited.load(Ordering::SeqCst), 1);
+    assert_eq!(plugin.ready.load(Ordering::SeqCst), 2);
+}
+
 #[tokio::test]
 async fn authenticated_without_plugin_is_missing_auth_plugin() {
     let session = plain();

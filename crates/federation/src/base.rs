@@ -287,6 +287,9 @@ impl<U: UnscopedAuth> AuthPlugin for Federated<U> {
     async fn auth_headers(&self, session: &Session) -> Result<Option<HeaderMap>> {
         self.inner.auth_headers(session).await
     }
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        self.inner.add_ready_auth_headers(headers)
+    }
     async fn token(&self, session: &Session) -> Result<Option<SecretString>> {
         self.inner.token(session).await
     }

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use keystoneauth_core::http::{HeaderMap, HeaderValue};
+use keystoneauth_core::http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
 use keystoneauth_core::identity::DEFAULT_REFRESH_WINDOW;
-use keystoneauth_core::plugin::token_headers;
+use keystoneauth_core::plugin::{token_headers, X_AUTH_TOKEN};
 use keystoneauth_core::secrecy::{ExposeSecret, SecretString};
 use keystoneauth_core::{
     async_trait, AccessInfo, Authenticator, ConnectionParams, Error, IdentityPlugin, Result,
@@ -200,6 +200,25 @@ impl Authenticator for OAuth2ClientCredential {
         Ok(headers)
     }
 
+    /// Only while the OAuth2 access token is cached and fresh (and not being refreshed).
+    fn add_ready_headers(&self, access: &AccessInfo, headers: &mut HeaderMap) -> bool {
+        let Ok(guard) = self.bearer.try_lock() else {
+            return false;
+        };
+        let bearer = guard
+            .as_ref()
+            .filter(|c| c.refresh_at.is_some_and(|t| Instant::now() < t))
+            .and_then(|c| bearer_value(&c.token).ok());
+        match (access.auth_token_header(), bearer) {
+            (Some(token), Some(bearer)) => {
+                headers.insert(X_AUTH_TOKEN, token.clone());
+                headers.insert(AUTHORIZATION, bearer);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn on_invalidate(&self) {
         if let Ok(mut g) = self.bearer.try_lock() {
             *g = None;
@@ -366,6 +385,20 @@ impl Authenticator for OAuth2MtlsClientCredential {
         let mut headers = token_headers(access.auth_token())?;
         headers.insert("Authorization", bearer_value(access.auth_token())?);
         Ok(headers)
+    }
+
+    fn add_ready_headers(&self, access: &AccessInfo, headers: &mut HeaderMap) -> bool {
+        match (
+            access.auth_token_header(),
+            bearer_value(access.auth_token()).ok(),
+        ) {
+            (Some(token), Some(bearer)) => {
+                headers.insert(X_AUTH_TOKEN, token.clone());
+                headers.insert(AUTHORIZATION, bearer);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn connection_params(&self) -> ConnectionParams {

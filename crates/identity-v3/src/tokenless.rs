@@ -145,6 +145,16 @@ impl AuthPlugin for TokenlessAuth {
         self.scope_headers()
     }
 
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        match self.scope_headers() {
+            Ok(Some(h)) => {
+                headers.extend(h);
+                true
+            }
+            _ => false,
+        }
+    }
+
     async fn token(&self, _session: &Session) -> Result<Option<SecretString>> {
         Ok(None)
     }

@@ -578,6 +578,11 @@ async fn oauth2_client_credential_bearer_is_cached() {
             .await
             .unwrap();
     }
+    // The second request took the fast path: it has both tokens without a new bearer.
+    let mut ready = keystoneauth_core::http::HeaderMap::new();
+    assert!(s.auth().unwrap().add_ready_auth_headers(&mut ready));
+    assert_eq!(ready["X-Auth-Token"], "KS");
+    assert_eq!(ready["Authorization"], "Bearer AT");
 }
 
 #[tokio::test]
@@ -640,6 +645,10 @@ async fn oauth2_mtls_flow() {
     let h = plugin.auth_headers(&s).await.unwrap().unwrap();
     assert_eq!(h["X-Auth-Token"], "AT");
     assert_eq!(h["Authorization"], "Bearer AT");
+    // The session's fast path gives the same two headers from the cache.
+    let mut ready = keystoneauth_core::http::HeaderMap::new();
+    assert!(plugin.add_ready_auth_headers(&mut ready));
+    assert_eq!(ready, h);
     assert_eq!(plugin.project_id(&s).await.unwrap().as_deref(), Some("p1"));
     assert!(plugin.cache_id().is_none());
 }

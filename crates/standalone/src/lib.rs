@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use keystoneauth_core::http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
-use keystoneauth_core::plugin::token_headers;
+use keystoneauth_core::plugin::{token_headers, X_AUTH_TOKEN};
 use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
 use keystoneauth_core::{
     async_trait, discover, AuthPlugin, EndpointData, EndpointFilter, Error, Result, Session,
@@ -96,6 +96,13 @@ impl NoAuth {
 impl AuthPlugin for NoAuth {
     async fn auth_headers(&self, _session: &Session) -> Result<Option<HeaderMap>> {
         Ok(Some(token_headers(&SecretString::from(NOAUTH_TOKEN))?))
+    }
+
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        let mut v = HeaderValue::from_static(NOAUTH_TOKEN);
+        v.set_sensitive(true);
+        headers.insert(X_AUTH_TOKEN, v);
+        true
     }
 
     async fn token(&self, _session: &Session) -> Result<Option<SecretString>> {
@@ -244,6 +251,19 @@ impl AuthPlugin for AdminToken {
             return Ok(None);
         }
         Ok(Some(token_headers(&self.token)?))
+    }
+
+    fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+        if self.token.expose_secret().is_empty() {
+            return false;
+        }
+        match token_headers(&self.token) {
+            Ok(h) => {
+                headers.extend(h);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     async fn token(&self, _session: &Session) -> Result<Option<SecretString>> {
