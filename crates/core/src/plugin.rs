@@ -153,19 +153,24 @@ impl ConnectionParams {
 ///
 /// The trait is object safe; a [`Session`] holds an `Arc<dyn AuthPlugin>`.
 ///
-/// Implementing one for a fixed header:
+/// Implementing one for a fixed header (which it always has at hand, so it also answers the
+/// session's fast path):
 /// ```
 /// use async_trait::async_trait;
 /// use keystoneauth_core::{AuthPlugin, Session, Result};
-/// use http::HeaderMap;
+/// use http::{HeaderMap, HeaderValue};
 /// #[derive(Debug)]
 /// struct ApiKey;
 /// #[async_trait]
 /// impl AuthPlugin for ApiKey {
 ///     async fn auth_headers(&self, _session: &Session) -> Result<Option<HeaderMap>> {
 ///         let mut h = HeaderMap::new();
-///         h.insert("X-Api-Key", "k".parse().unwrap());
+///         self.add_ready_auth_headers(&mut h);
 ///         Ok(Some(h))
+///     }
+///     fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
+///         headers.insert("x-api-key", HeaderValue::from_static("k"));
+///         true
 ///     }
 /// }
 /// ```
