@@ -82,6 +82,13 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     }
 }
 
+tokio::task_local! {
+    /// The token caches whose refresh this task is running, outermost first: a request made
+    /// while authenticating that asks the same cache for a token would otherwise wait for
+    /// its own refresh forever.
+    static REFRESHING: Vec<usize>;
+}
+
 struct Cached {
     access: Arc<AccessInfo>,
     /// When the token enters the refresh window (its expiry less the window), as a plain
@@ -207,6 +214,17 @@ impl TokenCache {
         if let Some(a) = self.usable() {
             return Ok(a);
         }
+        let me = self as *const TokenCache as usize;
+        let mut refreshing = REFRESHING.try_with(Vec::clone).unwrap_or_default();
+        if refreshing.contains(&me) {
+            return Err(Error::AuthorizationFailure(
+                "a request made while authenticating asked this plugin for its own token \
+                 (e.g. an authenticated discovery retry); it cannot have one before \
+                 authenticating"
+                    .into(),
+            ));
+        }
+        refreshing.push(me);
         let seen = self.generation.load(Ordering::SeqCst);
         let seen_flights = self.flights.load(Ordering::SeqCst);
         let _flight = self.refresh.lock().await;
@@ -232,7 +250,7 @@ impl TokenCache {
             }
         }
         let flight = self.flights.fetch_add(1, Ordering::SeqCst) + 1;
-        let result = fetch().await;
+        let result = REFRESHING.scope(refreshing, fetch()).await;
         *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) =
             result.as_ref().err().map(|e| (flight, e.clone()));
         match result {

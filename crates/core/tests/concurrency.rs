@@ -346,3 +346,89 @@ async fn service_token_ready_headers_carry_both_tokens() {
     assert_eq!(ready["X-Service-Token"], "tok-1");
     assert!(ready["X-Service-Token"].is_sensitive());
 }
+
+/// Authenticates by making a request that is itself authenticated by the session's plugin,
+/// which is this one: a token it cannot have yet.
+#[derive(Debug)]
+struct AsksForItsOwnToken {
+    url: String,
+}
+
+#[async_trait]
+impl Authenticator for AsksForItsOwnToken {
+    async fn authenticate(&self, session: &Session) -> Result<AccessInfo> {
+        session
+            .get(format!("{}/v3", self.url))
+            .authenticated(true)
+            .send()
+            .await?;
+        Err(Error::AuthorizationFailure(
+            "unreachable in this test".into(),
+        ))
+    }
+    fn auth_url(&self) -> &str {
+        &self.url
+    }
+}
+
+#[tokio::test]
+async fn a_plugin_asking_for_its_own_token_while_authenticating_fails_instead_of_hanging() {
+    let server = MockServer::start().await;
+    let plugin = Arc::new(IdentityPlugin::new(AsksForItsOwnToken {
+        url: server.uri(),
+    }));
+    let session = Session::new(plugin.clone()).unwrap();
+    let err = bounded(session.get(format!("{}/x", server.uri())).send())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::AuthorizationFailure(_)), "{err:?}");
+    assert!(err.to_string().contains("its own token"), "{err}");
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "nothing was sent"
+    );
+    // Other tasks are not affected: a second caller gets the same clear error, not a hang.
+    let err = bounded(plugin.auth_headers(&session)).await.unwrap_err();
+    assert!(err.to_string().contains("its own token"), "{err}");
+}
+
+#[tokio::test]
+async fn nested_refreshes_of_different_plugins_still_work() {
+    // The service plugin authenticates while the user plugin's refresh is running (the
+    // user's authenticator asks the service plugin for a token): allowed, only the same
+    // cache is refused.
+    #[derive(Debug)]
+    struct UsesAnother {
+        url: String,
+        other: Arc<IdentityPlugin<PostAuth>>,
+    }
+    #[async_trait]
+    impl Authenticator for UsesAnother {
+        async fn authenticate(&self, session: &Session) -> Result<AccessInfo> {
+            let other = self.other.token(session).await?.unwrap();
+            assert_eq!(other.expose_secret(), "tok-1");
+            PostAuth {
+                url: self.url.clone(),
+            }
+            .authenticate(session)
+            .await
+        }
+        fn auth_url(&self) -> &str {
+            &self.url
+        }
+    }
+    let (server, count) = token_server(time::Duration::hours(1)).await;
+    let other = Arc::new(IdentityPlugin::new(PostAuth { url: server.uri() }));
+    let plugin = IdentityPlugin::new(UsesAnother {
+        url: server.uri(),
+        other,
+    });
+    let session = Session::builder().build().unwrap();
+    let tok = bounded(plugin.token(&session)).await.unwrap().unwrap();
+    assert_eq!(tok.expose_secret(), "tok-2");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
