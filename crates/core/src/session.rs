@@ -292,6 +292,7 @@ struct Inner {
     max_body_size: usize,
     max_retry_delay: Duration,
     collect_timing: bool,
+    split_loggers: bool,
     timings: Mutex<Vec<RequestTiming>>,
     discovery_cache: Mutex<HashMap<String, Arc<Discover>>>,
 }
@@ -328,6 +329,7 @@ pub struct SessionBuilder {
     max_body_size: usize,
     max_retry_delay: Duration,
     collect_timing: bool,
+    split_loggers: bool,
     client: Option<reqwest::Client>,
 }
 
@@ -359,6 +361,7 @@ impl Default for SessionBuilder {
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             max_retry_delay: MAX_RETRY_DELAY,
             collect_timing: false,
+            split_loggers: false,
             client: None,
         }
     }
@@ -450,6 +453,14 @@ impl SessionBuilder {
         self.collect_timing = on;
         self
     }
+    /// Log requests, responses, response bodies and request ids under their own targets
+    /// (`keystoneauth::session::request`, `…::response`, `…::body`, `…::request-id`, like
+    /// keystoneauth1's split loggers) instead of all under `keystoneauth::session`, so that
+    /// each can be turned on by itself; the lines then drop their `REQ:`/`RESP:` prefixes.
+    pub fn split_loggers(mut self, on: bool) -> Self {
+        self.split_loggers = on;
+        self
+    }
     /// Idle connections kept per host.
     pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
         self.config.pool_max_idle_per_host = Some(n);
@@ -484,6 +495,7 @@ impl SessionBuilder {
                 max_body_size: self.max_body_size,
                 max_retry_delay: self.max_retry_delay,
                 collect_timing: self.collect_timing,
+                split_loggers: self.split_loggers,
                 timings: Mutex::new(Vec::new()),
                 discovery_cache: Mutex::new(HashMap::new()),
             }),
@@ -822,6 +834,7 @@ impl Session {
                 max_body_size: self.inner.max_body_size,
                 max_retry_delay: self.inner.max_retry_delay,
                 collect_timing: self.inner.collect_timing,
+                split_loggers: self.inner.split_loggers,
                 timings: Mutex::new(Vec::new()),
                 discovery_cache: Mutex::new(HashMap::new()),
             }),
@@ -1399,7 +1412,7 @@ impl RequestBuilder {
                 },
             };
             if self.log {
-                log_response(&resp);
+                log_response(&resp, inner.split_loggers);
             }
             let code = resp.status.as_u16();
             if REDIRECT_STATUSES.contains(&code) && redirects_left > 0 {
@@ -1498,10 +1511,16 @@ impl RequestBuilder {
     }
 
     fn log_request(&self, url: &str, headers: &HeaderMap) {
-        if !tracing::enabled!(target: "keystoneauth::session", tracing::Level::DEBUG) {
+        let split = self.session.inner.split_loggers;
+        let on = if split {
+            tracing::enabled!(target: "keystoneauth::session::request", tracing::Level::DEBUG)
+        } else {
+            tracing::enabled!(target: "keystoneauth::session", tracing::Level::DEBUG)
+        };
+        if !on {
             return;
         }
-        let mut line = String::from("REQ: curl -g -i");
+        let mut line = String::from("curl -g -i");
         match &self.session.inner.clients.config.verify {
             Verify::Insecure => line.push_str(" --insecure"),
             Verify::CaBundle(p) => line.push_str(&format!(" --cacert \"{}\"", p.display())),
@@ -1532,7 +1551,11 @@ impl RequestBuilder {
                 line.push_str(" -d '<omitted>'");
             }
         }
-        tracing::debug!(target: "keystoneauth::session", "{line}");
+        if split {
+            tracing::debug!(target: "keystoneauth::session::request", "{line}");
+        } else {
+            tracing::debug!(target: "keystoneauth::session", "REQ: {line}");
+        }
     }
 }
 
@@ -1568,43 +1591,69 @@ fn body_read_error(url: &str, e: &reqwest::Error) -> Error {
     }
 }
 
-fn log_response(resp: &Response) {
-    if !tracing::enabled!(target: "keystoneauth::session", tracing::Level::DEBUG) {
-        return;
-    }
-    let mut hs: Vec<(String, String)> = resp
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                redact::header_for_log(k.as_str(), v.as_bytes()),
-            )
-        })
-        .collect();
-    hs.sort();
-    let mut line = format!("RESP: [{}]", resp.status.as_u16());
-    for (k, v) in hs {
-        line.push_str(&format!(" {k}: {v}"));
-    }
-    tracing::debug!(target: "keystoneauth::session", "{line}");
-    let ct = resp
-        .header("content-type")
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let body = if ct.starts_with("application/json") {
-        redact::mask_json(&resp.body).unwrap_or_else(|| "<invalid JSON>".into())
-    } else if ct.starts_with("text/plain") {
-        String::from_utf8_lossy(&resp.body)
-            .chars()
-            .take(4096)
-            .collect()
+/// The response lines: status and headers, body, request id (under one target, or each under
+/// its own with `split_loggers`).
+fn log_response(resp: &Response, split: bool) {
+    use tracing::Level;
+    let (head_on, body_on, id_on) = if split {
+        (
+            tracing::enabled!(target: "keystoneauth::session::response", Level::DEBUG),
+            tracing::enabled!(target: "keystoneauth::session::body", Level::DEBUG),
+            tracing::enabled!(target: "keystoneauth::session::request-id", Level::DEBUG),
+        )
     } else {
-        format!("Omitted, Content-Type is set to {ct}. Only application/json, text/plain responses have their bodies logged.")
+        let on = tracing::enabled!(target: "keystoneauth::session", Level::DEBUG);
+        (on, on, on)
     };
-    tracing::debug!(target: "keystoneauth::session", "RESP BODY: {body}");
-    if let Some(id) = resp.request_id() {
-        tracing::debug!(target: "keystoneauth::session", "{} used request id {id}", resp.url);
+    if head_on {
+        let mut hs: Vec<(String, String)> = resp
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    redact::header_for_log(k.as_str(), v.as_bytes()),
+                )
+            })
+            .collect();
+        hs.sort();
+        let mut line = format!("[{}]", resp.status.as_u16());
+        for (k, v) in hs {
+            line.push_str(&format!(" {k}: {v}"));
+        }
+        if split {
+            tracing::debug!(target: "keystoneauth::session::response", "{line}");
+        } else {
+            tracing::debug!(target: "keystoneauth::session", "RESP: {line}");
+        }
+    }
+    if body_on {
+        let ct = resp
+            .header("content-type")
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let body = if ct.starts_with("application/json") {
+            redact::mask_json(&resp.body).unwrap_or_else(|| "<invalid JSON>".into())
+        } else if ct.starts_with("text/plain") {
+            String::from_utf8_lossy(&resp.body)
+                .chars()
+                .take(4096)
+                .collect()
+        } else {
+            format!("Omitted, Content-Type is set to {ct}. Only application/json, text/plain responses have their bodies logged.")
+        };
+        if split {
+            tracing::debug!(target: "keystoneauth::session::body", "{body}");
+        } else {
+            tracing::debug!(target: "keystoneauth::session", "RESP BODY: {body}");
+        }
+    }
+    if let (true, Some(id)) = (id_on, resp.request_id()) {
+        if split {
+            tracing::debug!(target: "keystoneauth::session::request-id", "{} used request id {id}", resp.url);
+        } else {
+            tracing::debug!(target: "keystoneauth::session", "{} used request id {id}", resp.url);
+        }
     }
 }
 

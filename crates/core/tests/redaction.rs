@@ -233,3 +233,101 @@ async fn debug_output_never_contains_secrets() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn split_loggers_put_each_part_under_its_own_target() {
+    use tracing_subscriber::layer::{Layer as _, SubscriberExt};
+    let server = MockServer::start().await;
+    Mock::given(path("/servers"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-openstack-request-id", "req-split")
+                .set_body_json(json!({"servers": []})),
+        )
+        .mount(&server)
+        .await;
+    let session = Session::builder()
+        .auth(plugin("tok-split-secret"))
+        .split_loggers(true)
+        .build()
+        .unwrap();
+
+    // Everything on: four targets, no REQ:/RESP: prefixes, the token still hashed.
+    let (logs, guard) = capture_logs();
+    session
+        .get(format!("{}/servers", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    drop(guard);
+    let text = logs.text();
+    assert!(
+        text.contains("keystoneauth::session::request: curl -g -i"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keystoneauth::session::response: [200]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keystoneauth::session::body: {\"servers\":[]}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keystoneauth::session::request-id:") && text.contains("req-split"),
+        "{text}"
+    );
+    assert!(!text.contains("REQ:") && !text.contains("RESP"), "{text}");
+    assert!(
+        text.contains("{SHA256}") && !text.contains("tok-split-secret"),
+        "{text}"
+    );
+
+    // Only the body logger on: only body lines.
+    let buf = LogBuf::default();
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(buf.clone())
+            .with_ansi(false)
+            .with_filter(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target("keystoneauth::session::body", tracing::Level::DEBUG),
+            ),
+    );
+    let guard = tracing::subscriber::set_default(subscriber);
+    session
+        .get(format!("{}/servers", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    drop(guard);
+    let text = buf.text();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("keystoneauth::session::body:"), "{text}");
+
+    // Not split: the usual single target with prefixes.
+    let plain = Session::builder()
+        .auth(plugin("tok-split-secret"))
+        .build()
+        .unwrap();
+    let (logs, guard) = capture_logs();
+    plain
+        .get(format!("{}/servers", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    drop(guard);
+    let text = logs.text();
+    assert!(
+        text.contains("keystoneauth::session: REQ: curl -g -i"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keystoneauth::session: RESP: [200]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keystoneauth::session: RESP BODY: "),
+        "{text}"
+    );
+}

@@ -112,7 +112,8 @@ impl SessionOptions {
     pub fn builder(&self) -> Result<SessionBuilder> {
         let mut b = SessionBuilder::default()
             .verify(self.verify.clone())
-            .collect_timing(self.collect_timing);
+            .collect_timing(self.collect_timing)
+            .split_loggers(self.split_loggers);
         if let Some(t) = self.timeout {
             b = b.timeout(t);
         }
