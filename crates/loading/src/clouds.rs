@@ -219,6 +219,23 @@ impl CloudsFile {
                 flat.settings.insert(key, v);
             }
         }
+        // openstacksdk's vendor profiles (`profile: <vendor>`, formerly `cloud:`) fill in
+        // defaults from data we do not ship. Say so rather than guess.
+        if let Some(profile) = flat.settings.get("profile").or(flat.settings.get("cloud")) {
+            if !flat.auth.contains_key("auth_url") {
+                return Err(Error::Config(format!(
+                    "cloud {name} in {} uses the vendor profile {profile:?}, and vendor profiles \
+                     are not supported; put its auth_url (and region_name, interface, …) in \
+                     the cloud's own entry",
+                    self.describe_files()
+                )));
+            }
+            tracing::warn!(
+                target: "keystoneauth::loading",
+                "cloud {name}: the defaults of vendor profile {profile:?} are not applied \
+                 (vendor profiles are not supported); using the cloud's own settings"
+            );
+        }
         Ok(flat)
     }
 }
@@ -360,6 +377,25 @@ mod tests {
         let f = CloudsFile::load(&Env::default(), Some(&[clouds]), None).unwrap();
         assert_eq!(f.cloud("j").unwrap().auth["auth_url"], "http://j");
         assert!(f.secure_path.is_none());
+    }
+
+    #[test]
+    fn vendor_profiles_are_refused_not_guessed() {
+        let doc: Value = serde_yaml::from_str(
+            "clouds:\n  vendor:\n    profile: vexxhost\n    auth: {username: u}\n  own:\n    cloud: vexxhost\n    auth: {auth_url: 'http://k/v3'}\n",
+        )
+        .unwrap();
+        let f = CloudsFile {
+            doc,
+            ..Default::default()
+        };
+        let err = f.cloud("vendor").unwrap_err().to_string();
+        assert!(
+            err.contains("vendor profile \"vexxhost\"") && err.contains("auth_url"),
+            "{err}"
+        );
+        // With its own auth_url the cloud loads (the profile's defaults are not applied).
+        assert_eq!(f.cloud("own").unwrap().auth["auth_url"], "http://k/v3");
     }
 
     #[test]
