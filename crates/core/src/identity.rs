@@ -64,13 +64,7 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     /// too, returning false (with `headers` untouched) where it cannot answer at once; the
     /// session then awaits `headers_for`.
     fn add_ready_headers(&self, access: &AccessInfo, headers: &mut HeaderMap) -> bool {
-        match access.auth_token_header() {
-            Some(v) => {
-                headers.insert(X_AUTH_TOKEN, v.clone());
-                true
-            }
-            None => false,
-        }
+        insert_token_header(access, headers)
     }
 
     /// Called when the cached token is dropped (e.g. to drop an unscoped federation token too).
@@ -79,6 +73,18 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     /// TLS material this plugin needs.
     fn connection_params(&self) -> ConnectionParams {
         ConnectionParams::default()
+    }
+}
+
+/// Puts the access info's token into `headers` as `X-Auth-Token`; false if it cannot be a
+/// header value.
+fn insert_token_header(access: &AccessInfo, headers: &mut HeaderMap) -> bool {
+    match access.auth_token_header() {
+        Some(v) => {
+            headers.insert(X_AUTH_TOKEN, v.clone());
+            true
+        }
+        None => false,
     }
 }
 
@@ -496,13 +502,7 @@ impl AuthPlugin for AccessInfoPlugin {
         Ok(Some(token_headers(self.access.auth_token())?))
     }
     fn add_ready_auth_headers(&self, headers: &mut HeaderMap) -> bool {
-        match self.access.auth_token_header() {
-            Some(v) => {
-                headers.insert(X_AUTH_TOKEN, v.clone());
-                true
-            }
-            None => false,
-        }
+        insert_token_header(&self.access, headers)
     }
     async fn endpoint_data(
         &self,
