@@ -279,6 +279,22 @@ async fn application_credential_by_id_and_by_name_and_restricted() {
 }
 
 #[tokio::test]
+async fn trust_scoped_password_token() {
+    let (b, project, trustor) = project_user("member");
+    let trustee = user();
+    let emu = start(b.user(trustee.clone())).await;
+    let (trust_id, _token, as_trustor) = flows::trust_scoped_password(
+        &session(),
+        &emu.auth_url_v3(),
+        &creds(&trustor, "Default"),
+        &creds(&trustee, "Default"),
+        &project.id,
+    )
+    .await;
+    flows::delete_trust(&as_trustor, &emu.auth_url_v3(), &trust_id).await;
+}
+
+#[tokio::test]
 async fn application_credential_from_the_builder() {
     // The same flow with the credential provisioned by the builder instead of the API.
     let (b, project, u) = project_user("member");

@@ -297,86 +297,23 @@ async fn oauth2_client_credential_wrong_secret() {
 
 // ------------------------------------------------------------------ trusts
 
-/// A trustor delegates `member` on a project to a trustee; the trust is made through our own
-/// `Session` with the trustor's plugin. The trustee's trust-scoped token carries the trust,
-/// the project and (without impersonation) the trustee as user; a plugin scoped to an unknown
-/// trust is Keystone's 401/404 as a typed error.
 #[tokio::test]
 async fn trust_scoped_password_token() {
-    use keystoneauth_core::{AuthPlugin, Error};
     let f = fixture().await;
     let (project, trustor) = project_user(&f.admin, "member").await;
     let trustee = f.admin.create_user("default", None).await.unwrap();
-    let trustor_auth = Arc::new(
-        Password::new(f.ks.auth_url(), &trustor.password)
-            .user_id(&trustor.id)
-            .scope(Scope::ProjectId(project.id.clone()))
-            .into_plugin(),
-    );
-    let as_trustor = Session::new(trustor_auth).unwrap();
-    let created = as_trustor
-        .post(format!("{}/OS-TRUST/trusts", f.ks.auth_url()))
-        .json(&json!({"trust": {
-            "trustor_user_id": trustor.id,
-            "trustee_user_id": trustee.id,
-            "project_id": project.id,
-            "impersonation": false,
-            "roles": [{"name": "member"}],
-        }}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let trust_id = created.json::<serde_json::Value>().unwrap()["trust"]["id"]
-        .as_str()
-        .expect("trust id")
-        .to_owned();
-
-    let trustee_auth = Password::new(f.ks.auth_url(), &trustee.password)
-        .user_id(&trustee.id)
-        .scope(Scope::Trust(trust_id.clone()))
-        .into_plugin();
-    let access = trustee_auth.access(&f.session).await.unwrap().unwrap();
-    assert!(access.trust_scoped());
-    let trust = access.trust().unwrap();
-    assert_eq!(trust.id, trust_id);
-    assert_eq!(trust.trustee_user_id.as_deref(), Some(trustee.id.as_str()));
-    assert_eq!(trust.trustor_user_id.as_deref(), Some(trustor.id.as_str()));
-    assert_eq!(trust.impersonation, Some(false));
-    assert_eq!(access.project_id(), Some(project.id.as_str()));
-    assert_eq!(access.user_id(), trustee.id);
-    assert!(
-        access.role_names().contains(&"member"),
-        "{:?}",
-        access.role_names()
-    );
-    // The token works as a token: Keystone validates it as trust-scoped.
-    let token = trustee_auth.token(&f.session).await.unwrap().unwrap();
-    let v = f
-        .admin
-        .validate_token(keystoneauth_core::secrecy::ExposeSecret::expose_secret(
-            &token,
-        ))
-        .await
-        .unwrap();
+    let (trust_id, token, as_trustor) = flows::trust_scoped_password(
+        &f.session,
+        f.ks.auth_url(),
+        &creds(&trustor, "Default"),
+        &creds(&trustee, "Default"),
+        &project.id,
+    )
+    .await;
+    // Keystone itself validates the token as trust-scoped.
+    let v = f.admin.validate_token(&token).await.unwrap();
     assert_eq!(v["OS-TRUST:trust"]["id"], trust_id.as_str());
-
-    let bogus = Password::new(f.ks.auth_url(), &trustee.password)
-        .user_id(&trustee.id)
-        .scope(Scope::Trust("0123456789abcdef0123456789abcdef".into()))
-        .into_plugin();
-    let err = bogus.token(&f.session).await.unwrap_err();
-    assert!(
-        matches!(err, Error::Unauthorized(_) | Error::NotFound(_)),
-        "{err:?}"
-    );
-
-    let deleted = as_trustor
-        .delete(format!("{}/OS-TRUST/trusts/{trust_id}", f.ks.auth_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+    flows::delete_trust(&as_trustor, f.ks.auth_url(), &trust_id).await;
     f.admin.cleanup().await.unwrap();
 }
 

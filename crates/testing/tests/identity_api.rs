@@ -337,3 +337,128 @@ async fn oauth2_client_credentials_grant() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "unsupported_grant_type");
 }
+
+#[tokio::test]
+async fn trusts_created_used_and_deleted_like_keystone() {
+    let emu = emu().await;
+    let (demo_tok, demo_body) = token(&emu, password("demo", "demopass", project("demo"))).await;
+    let (admin_tok, admin_body) =
+        token(&emu, password("admin", "secretadmin", project("admin"))).await;
+    let demo_id = demo_body["token"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin_id = admin_body["token"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let demo_project = demo_body["token"]["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let trust = |impersonation: bool, role: &str| {
+        json!({"trust": {"trustor_user_id": demo_id, "trustee_user_id": admin_id,
+            "project_id": demo_project, "impersonation": impersonation,
+            "roles": [{"name": role}]}})
+    };
+
+    // Only the trustor may create it, and only with roles it holds there.
+    let (st, _) = post_json(
+        &emu,
+        "/v3/OS-TRUST/trusts",
+        &admin_tok,
+        trust(false, "member"),
+    )
+    .await;
+    assert_eq!(st, 403);
+    let (st, body) = post_json(
+        &emu,
+        "/v3/OS-TRUST/trusts",
+        &demo_tok,
+        trust(false, "admin"),
+    )
+    .await;
+    assert_eq!(st, 403, "{body}");
+    let (st, body) = post_json(
+        &emu,
+        "/v3/OS-TRUST/trusts",
+        &demo_tok,
+        trust(false, "member"),
+    )
+    .await;
+    assert_eq!(st, 201, "{body}");
+    assert_eq!(body["trust"]["roles"][0]["name"], "member");
+    let trust_id = body["trust"]["id"].as_str().unwrap().to_owned();
+
+    // The trustee's trust-scoped token: the trust's project and roles, the trustee as user.
+    let scope = |id: &str| Some(json!({"OS-TRUST:trust": {"id": id}}));
+    let (_, t) = token(&emu, password("admin", "secretadmin", scope(&trust_id))).await;
+    let t = &t["token"];
+    assert_eq!(t["OS-TRUST:trust"]["id"], trust_id.as_str());
+    assert_eq!(t["OS-TRUST:trust"]["impersonation"], false);
+    assert_eq!(t["OS-TRUST:trust"]["trustor_user"]["id"], demo_id.as_str());
+    assert_eq!(t["OS-TRUST:trust"]["trustee_user"]["id"], admin_id.as_str());
+    assert_eq!(t["project"]["id"], demo_project.as_str());
+    assert_eq!(t["user"]["id"], admin_id.as_str());
+    let roles: Vec<&str> = t["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["member"],
+        "the trust's roles, not the trustee's own"
+    );
+    assert!(t["catalog"].is_array());
+
+    // Not the trustee: 403. No such trust: 404.
+    let r = client()
+        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
+        .json(&password("demo", "demopass", scope(&trust_id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = client()
+        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
+        .json(&password("admin", "secretadmin", scope("nope")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Could not find trust: nope.");
+
+    // Impersonation: the token speaks for the trustor.
+    let (_, body) = post_json(
+        &emu,
+        "/v3/OS-TRUST/trusts",
+        &demo_tok,
+        trust(true, "member"),
+    )
+    .await;
+    let imp_id = body["trust"]["id"].as_str().unwrap().to_owned();
+    let (_, t) = token(&emu, password("admin", "secretadmin", scope(&imp_id))).await;
+    assert_eq!(t["token"]["user"]["id"], demo_id.as_str());
+    assert_eq!(t["token"]["OS-TRUST:trust"]["impersonation"], true);
+
+    // Deleting: the trustor only; afterwards the trust is gone.
+    let delete = |tok: &str| {
+        client()
+            .delete(format!("{}/v3/OS-TRUST/trusts/{trust_id}", emu.url()))
+            .header("X-Auth-Token", tok.to_owned())
+            .send()
+    };
+    assert_eq!(delete(&admin_tok).await.unwrap().status(), 403);
+    assert_eq!(delete(&demo_tok).await.unwrap().status(), 204);
+    assert_eq!(delete(&demo_tok).await.unwrap().status(), 404);
+    let r = client()
+        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
+        .json(&password("admin", "secretadmin", scope(&trust_id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

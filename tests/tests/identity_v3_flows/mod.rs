@@ -415,3 +415,82 @@ pub async fn oauth2_client_credential_wrong_secret(s: &Session, auth_url: &str, 
         e => panic!("{e:?}"),
     }
 }
+
+/// A trust made by the trustor through our own `Session` (its plugin scoped to `project_id`):
+/// the trustee's `Scope::Trust` password token carries the trust (id, trustee, trustor, no
+/// impersonation), the project, the trustee as user and the delegated `member` role; a trust
+/// that does not exist is a typed 401/404. Returns the trust id, the trustee's token and the
+/// trustor's session (for [`delete_trust`]).
+pub async fn trust_scoped_password(
+    s: &Session,
+    auth_url: &str,
+    trustor: &UserCreds,
+    trustee: &UserCreds,
+    project_id: &str,
+) -> (String, String, Session) {
+    let trustor_auth = Arc::new(
+        Password::new(auth_url, &trustor.password)
+            .user_id(&trustor.id)
+            .scope(Scope::ProjectId(project_id.to_owned()))
+            .into_plugin(),
+    );
+    let as_trustor = Session::new(trustor_auth).unwrap();
+    let created = as_trustor
+        .post(format!("{auth_url}/OS-TRUST/trusts"))
+        .json(&serde_json::json!({"trust": {
+            "trustor_user_id": trustor.id,
+            "trustee_user_id": trustee.id,
+            "project_id": project_id,
+            "impersonation": false,
+            "roles": [{"name": "member"}],
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let trust_id = created.json::<serde_json::Value>().unwrap()["trust"]["id"]
+        .as_str()
+        .expect("trust id")
+        .to_owned();
+
+    let trustee_auth = Password::new(auth_url, &trustee.password)
+        .user_id(&trustee.id)
+        .scope(Scope::Trust(trust_id.clone()))
+        .into_plugin();
+    let access = access_of(s, &trustee_auth).await;
+    assert!(access.trust_scoped());
+    let trust = access.trust().unwrap();
+    assert_eq!(trust.id, trust_id);
+    assert_eq!(trust.trustee_user_id.as_deref(), Some(trustee.id.as_str()));
+    assert_eq!(trust.trustor_user_id.as_deref(), Some(trustor.id.as_str()));
+    assert_eq!(trust.impersonation, Some(false));
+    assert_eq!(access.project_id(), Some(project_id));
+    assert_eq!(access.user_id(), trustee.id);
+    assert!(
+        access.role_names().contains(&"member"),
+        "{:?}",
+        access.role_names()
+    );
+    let token = access.auth_token().expose_secret().to_owned();
+
+    let bogus = Password::new(auth_url, &trustee.password)
+        .user_id(&trustee.id)
+        .scope(Scope::Trust("0123456789abcdef0123456789abcdef".into()))
+        .into_plugin();
+    let err = bogus.token(s).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Unauthorized(_) | Error::NotFound(_)),
+        "{err:?}"
+    );
+    (trust_id, token, as_trustor)
+}
+
+/// The trustor deletes its trust through its session: 204.
+pub async fn delete_trust(as_trustor: &Session, auth_url: &str, trust_id: &str) {
+    let deleted = as_trustor
+        .delete(format!("{auth_url}/OS-TRUST/trusts/{trust_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+}

@@ -1,6 +1,7 @@
 //! The few identity resource APIs that client code commonly calls with a token, shaped like
 //! Keystone's: `GET /v3/auth/projects`, `GET /v3/auth/domains`, `GET /v3/projects`,
-//! `POST /v3/users/{user_id}/application_credentials` and `POST /v3/OS-OAUTH2/token`.
+//! `POST /v3/users/{user_id}/application_credentials`, `POST /v3/OS-OAUTH2/token`, and
+//! `POST /v3/OS-TRUST/trusts` / `DELETE /v3/OS-TRUST/trusts/{trust_id}`.
 //!
 //! Policy is a fixed, documented subset of Keystone's defaults (see each handler).
 
@@ -13,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::server::{error, header, issue_v3, json_response, unauthorized, UNAUTHORIZED};
 use super::specs::{AppCredSpec, DomainSpec, ProjectSpec};
-use super::state::{Target, TokenRecord};
+use super::state::{Target, TokenRecord, TrustRecord};
 use super::{lock, Shared};
 use crate::fixtures::new_id;
 
@@ -355,4 +356,123 @@ pub(crate) async fn oauth2_token(AxState(s): S, headers: HeaderMap, body: Bytes)
         StatusCode::OK,
         &json!({"access_token": token, "token_type": "Bearer", "expires_in": expires_in}),
     )
+}
+
+/// `POST /v3/OS-TRUST/trusts`. Keystone's default policy: only the trustor may create a trust
+/// (403 otherwise); every role named (by id or name) must be one the trustor holds on the
+/// project (403); the trustee must exist (404).
+pub(crate) async fn create_trust(AxState(s): S, headers: HeaderMap, body: Bytes) -> Response<Body> {
+    let tok = match caller(&s, &headers) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let t = &req["trust"];
+    let field = |k: &str| t[k].as_str().map(str::to_owned);
+    let (Some(trustor), Some(trustee)) = (field("trustor_user_id"), field("trustee_user_id"))
+    else {
+        return error(
+            &s,
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "Invalid input for field 'trust': 'trustor_user_id' and 'trustee_user_id' are required properties",
+        );
+    };
+    if tok.user_id != trustor {
+        return forbidden(&s, "identity:create_trust.");
+    }
+    let Some(project_id) = field("project_id") else {
+        return error(
+            &s,
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "The emulator only supports project trusts: 'project_id' is required.",
+        );
+    };
+    let mut st = lock(&s.state);
+    if st.user_by_id(&trustee).is_none() {
+        return error(
+            &s,
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("Could not find user: {trustee}."),
+        );
+    }
+    let held = st.roles_for(&trustor, &Target::Project(project_id.clone()));
+    let mut roles = Vec::new();
+    for r in t["roles"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let found = held.iter().find(|(id, name)| {
+            r["id"].as_str() == Some(id.as_str()) || r["name"].as_str() == Some(name.as_str())
+        });
+        match found {
+            Some(role) => roles.push(role.clone()),
+            None => {
+                return forbidden(&s, "Requested role is not assigned to the trustor.");
+            }
+        }
+    }
+    if roles.is_empty() {
+        return forbidden(&s, "At least one role should be specified.");
+    }
+    let impersonation = t["impersonation"].as_bool().unwrap_or(false);
+    let id = new_id();
+    st.trusts.insert(
+        id.clone(),
+        TrustRecord {
+            trustor_user_id: trustor.clone(),
+            trustee_user_id: trustee.clone(),
+            project_id: project_id.clone(),
+            impersonation,
+            roles: roles.clone(),
+        },
+    );
+    let base = s.config.base_url.clone();
+    drop(st);
+    let roles: Vec<Value> = roles
+        .iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    json_response(
+        StatusCode::CREATED,
+        &json!({"trust": {
+            "id": id,
+            "trustor_user_id": trustor,
+            "trustee_user_id": trustee,
+            "project_id": project_id,
+            "impersonation": impersonation,
+            "roles": roles,
+            "expires_at": null,
+            "remaining_uses": null,
+            "links": {"self": format!("{base}/v3/OS-TRUST/trusts/{id}")},
+        }}),
+    )
+}
+
+/// `DELETE /v3/OS-TRUST/trusts/{trust_id}`: the trustor only (403); 404 for an unknown trust.
+pub(crate) async fn delete_trust(
+    AxState(s): S,
+    Path(trust_id): Path<String>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let tok = match caller(&s, &headers) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let mut st = lock(&s.state);
+    match st.trusts.get(&trust_id) {
+        None => error(
+            &s,
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("Could not find trust: {trust_id}."),
+        ),
+        Some(t) if t.trustor_user_id != tok.user_id => forbidden(&s, "identity:delete_trust."),
+        Some(_) => {
+            st.trusts.remove(&trust_id);
+            Response::builder()
+                .status(StatusCode::NO_CONTENT)
+                .body(Body::empty())
+                .unwrap_or_default()
+        }
+    }
 }

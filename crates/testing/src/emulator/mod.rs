@@ -9,8 +9,11 @@
 //! `GET /v3/auth/projects` and `/v3/auth/domains` (what the token's user has roles on),
 //! `GET /v3/projects` (system, domain or `admin` tokens; otherwise 403),
 //! `POST /v3/users/{user_id}/application_credentials` (a restricted application credential
-//! cannot create another: 403) and `POST /v3/OS-OAUTH2/token` (client credentials grant with an
-//! application credential). Every response carries `X-OpenStack-Request-ID: req-<uuid>`.
+//! cannot create another: 403), `POST /v3/OS-OAUTH2/token` (client credentials grant with an
+//! application credential), and project trusts: `POST /v3/OS-TRUST/trusts` (by the trustor,
+//! with roles it holds) and `DELETE /v3/OS-TRUST/trusts/{id}`, used with an
+//! `{"OS-TRUST:trust": {"id": …}}` scope by the trustee (the trust's roles; with impersonation
+//! the token is the trustor's). Every response carries `X-OpenStack-Request-ID: req-<uuid>`.
 //!
 //! Authentication follows Keystone's server-side plugin contract ([`AuthMethodHandler`]):
 //! methods run in the order of `identity.methods`, all must succeed and agree on the user.

@@ -216,6 +216,14 @@ fn router(shared: Arc<Shared>) -> Router {
             "/v3/OS-OAUTH2/token",
             axum::routing::post(api::oauth2_token),
         )
+        .route(
+            "/v3/OS-TRUST/trusts",
+            axum::routing::post(api::create_trust),
+        )
+        .route(
+            "/v3/OS-TRUST/trusts/:trust_id",
+            axum::routing::delete(api::delete_trust),
+        )
         .route("/compute", get(compute_root))
         .route("/compute/", get(compute_root))
         .route("/compute/v2.1", get(compute_v21))
@@ -464,6 +472,7 @@ enum Scope {
     Project(String),
     Domain(String),
     System,
+    Trust(String),
 }
 
 /// Resolves `auth.scope`. `Err(Some(resp))` for an error response.
@@ -510,6 +519,23 @@ fn resolve_scope(
             None => Err(Box::new(unauthorized(s, UNAUTHORIZED))),
         };
     }
+    if let Some(t) = obj.get("OS-TRUST:trust") {
+        let Some(id) = t.get("id").and_then(Value::as_str) else {
+            return Err(Box::new(bad_request(
+                s,
+                "Invalid input for field 'scope/OS-TRUST:trust': 'id' is a required property",
+            )));
+        };
+        if !st.trusts.contains_key(id) {
+            return Err(Box::new(error(
+                s,
+                StatusCode::NOT_FOUND,
+                "Not Found",
+                &format!("Could not find trust: {id}."),
+            )));
+        }
+        return Ok(Some(Scope::Trust(id.to_owned())));
+    }
     if let Some(sys) = obj.get("system") {
         if sys.get("all").and_then(Value::as_bool) == Some(true) {
             return Ok(Some(Scope::System));
@@ -520,6 +546,19 @@ fn resolve_scope(
         )));
     }
     Err(Box::new(unauthorized(s, UNAUTHORIZED)))
+}
+
+/// Scopes `tok` to the project `id` (enabled or not: the caller checked); false if unknown.
+fn scope_to_project(st: &State, tok: &mut V3Token, id: &str) -> bool {
+    let Some(proj) = st.project_by_id(id) else {
+        return false;
+    };
+    let dname = st
+        .domain_by_id(&proj.domain_id)
+        .map(|d| d.name.clone())
+        .unwrap_or_default();
+    tok.project_scope(&proj.id, &proj.name, &proj.domain_id, &dname);
+    true
 }
 
 fn push_unique(v: &mut Vec<String>, m: &str) {
@@ -763,18 +802,55 @@ pub(super) async fn issue_v3(
         .issued(now)
         .expires(expires)
         .audit_ids(&audit_id, chain.as_deref());
+    // A trust-scoped token has the trust's roles, not the user's own.
+    let mut trust_roles = None;
+    let mut token_user_id = user_id.clone();
     let target = match &scope {
         Scope::Unscoped => None,
         Scope::Project(p) => {
-            let Some(proj) = st.project_by_id(p).cloned() else {
+            if !scope_to_project(&st, &mut tok, p) {
+                return unauthorized(&s, UNAUTHORIZED);
+            }
+            Some(Target::Project(p.clone()))
+        }
+        Scope::Trust(id) => {
+            let Some(trust) = st.trusts.get(id).cloned() else {
                 return unauthorized(&s, UNAUTHORIZED);
             };
-            let dname = st
-                .domain_by_id(&proj.domain_id)
-                .map(|d| d.name.clone())
-                .unwrap_or_default();
-            tok.project_scope(&proj.id, &proj.name, &proj.domain_id, &dname);
-            Some(Target::Project(proj.id))
+            if trust.trustee_user_id != user_id {
+                return error(
+                    &s,
+                    StatusCode::FORBIDDEN,
+                    "Forbidden",
+                    "You are not authorized to perform the requested action.",
+                );
+            }
+            let enabled = st
+                .project_by_id(&trust.project_id)
+                .is_some_and(|p| p.enabled);
+            if !enabled || !scope_to_project(&st, &mut tok, &trust.project_id) {
+                return unauthorized(&s, UNAUTHORIZED);
+            }
+            tok.trust(
+                id,
+                trust.impersonation,
+                &trust.trustee_user_id,
+                &trust.trustor_user_id,
+            );
+            if trust.impersonation {
+                // The token speaks for the trustor.
+                let Some(trustor) = st.user_by_id(&trust.trustor_user_id).cloned() else {
+                    return unauthorized(&s, UNAUTHORIZED);
+                };
+                let dname = st
+                    .domain_by_id(&trustor.domain_id)
+                    .map(|d| d.name.clone())
+                    .unwrap_or_default();
+                tok.user(&trustor.id, &trustor.name, &trustor.domain_id, &dname);
+                token_user_id = trustor.id;
+            }
+            trust_roles = Some(trust.roles);
+            Some(Target::Project(trust.project_id))
         }
         Scope::Domain(d) => {
             let dname = st
@@ -790,7 +866,7 @@ pub(super) async fn issue_v3(
         }
     };
     if let Some(t) = &target {
-        let roles = st.roles_for(&user_id, t);
+        let roles = trust_roles.unwrap_or_else(|| st.roles_for(&user_id, t));
         if roles.is_empty() {
             return unauthorized(&s, UNAUTHORIZED);
         }
@@ -811,7 +887,7 @@ pub(super) async fn issue_v3(
     st.tokens.insert(
         id.clone(),
         TokenRecord {
-            user_id,
+            user_id: token_user_id,
             methods: done,
             expires,
             audit_id,

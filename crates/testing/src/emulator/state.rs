@@ -51,6 +51,19 @@ pub(crate) struct State {
     pub mfa: HashMap<String, Vec<Vec<String>>>,
     pub tokens: HashMap<String, TokenRecord>,
     pub receipts: HashMap<String, ReceiptRecord>,
+    /// trust id → trust
+    pub trusts: HashMap<String, TrustRecord>,
+}
+
+/// A trust (`OS-TRUST`): the trustor delegates some of its roles on a project to the trustee.
+#[derive(Debug, Clone)]
+pub(crate) struct TrustRecord {
+    pub trustor_user_id: String,
+    pub trustee_user_id: String,
+    pub project_id: String,
+    pub impersonation: bool,
+    /// (role id, role name)
+    pub roles: Vec<(String, String)>,
 }
 
 /// `gAAAAAB` + URL-safe base64 random bytes: looks like a Fernet token.
