@@ -463,8 +463,7 @@ fn median_ms(n: usize, mut make: impl FnMut() -> Command) -> Result<f64> {
     for _ in 0..n {
         v.push(time_once(&mut make())?.as_secs_f64() * 1e3);
     }
-    v.sort_by(|a, b| a.total_cmp(b));
-    Ok(v[n / 2])
+    Ok(median(&mut v))
 }
 
 /// Peak RSS (KiB) of the command, the largest of 3 runs under `/usr/bin/time -f %M`.

@@ -1527,17 +1527,7 @@ impl RequestBuilder {
             Verify::System => {}
         }
         line.push_str(&format!(" -X {} {}", self.method, url));
-        let mut hs: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    redact::header_for_log(k.as_str(), v.as_bytes()),
-                )
-            })
-            .collect();
-        hs.sort();
-        for (k, v) in hs {
+        for (k, v) in headers_for_log(headers) {
             line.push_str(&format!(" -H \"{k}: {v}\""));
         }
         if let Some(b) = &self.body {
@@ -1591,6 +1581,21 @@ fn body_read_error(url: &str, e: &reqwest::Error) -> Error {
     }
 }
 
+/// Headers as logged: sorted by name and value, secure ones hashed.
+fn headers_for_log(headers: &HeaderMap) -> Vec<(String, String)> {
+    let mut hs: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                redact::header_for_log(k.as_str(), v.as_bytes()),
+            )
+        })
+        .collect();
+    hs.sort();
+    hs
+}
+
 /// The response lines: status and headers, body, request id (under one target, or each under
 /// its own with `split_loggers`).
 fn log_response(resp: &Response, split: bool) {
@@ -1606,19 +1611,8 @@ fn log_response(resp: &Response, split: bool) {
         (on, on, on)
     };
     if head_on {
-        let mut hs: Vec<(String, String)> = resp
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    redact::header_for_log(k.as_str(), v.as_bytes()),
-                )
-            })
-            .collect();
-        hs.sort();
         let mut line = format!("[{}]", resp.status.as_u16());
-        for (k, v) in hs {
+        for (k, v) in headers_for_log(&resp.headers) {
             line.push_str(&format!(" {k}: {v}"));
         }
         if split {

@@ -251,15 +251,18 @@ async fn split_loggers_put_each_part_under_its_own_target() {
         .split_loggers(true)
         .build()
         .unwrap();
+    // One GET while `guard` holds the thread's subscriber.
+    let get = |session: Session, guard: tracing::subscriber::DefaultGuard| {
+        let url = format!("{}/servers", server.uri());
+        async move {
+            session.get(url).send().await.unwrap();
+            drop(guard);
+        }
+    };
 
     // Everything on: four targets, no REQ:/RESP: prefixes, the token still hashed.
     let (logs, guard) = capture_logs();
-    session
-        .get(format!("{}/servers", server.uri()))
-        .send()
-        .await
-        .unwrap();
-    drop(guard);
+    get(session.clone(), guard).await;
     let text = logs.text();
     assert!(
         text.contains("keystoneauth::session::request: curl -g -i"),
@@ -294,13 +297,7 @@ async fn split_loggers_put_each_part_under_its_own_target() {
                     .with_target("keystoneauth::session::body", tracing::Level::DEBUG),
             ),
     );
-    let guard = tracing::subscriber::set_default(subscriber);
-    session
-        .get(format!("{}/servers", server.uri()))
-        .send()
-        .await
-        .unwrap();
-    drop(guard);
+    get(session, tracing::subscriber::set_default(subscriber)).await;
     let text = buf.text();
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.contains("keystoneauth::session::body:"), "{text}");
@@ -311,12 +308,7 @@ async fn split_loggers_put_each_part_under_its_own_target() {
         .build()
         .unwrap();
     let (logs, guard) = capture_logs();
-    plain
-        .get(format!("{}/servers", server.uri()))
-        .send()
-        .await
-        .unwrap();
-    drop(guard);
+    get(plain, guard).await;
     let text = logs.text();
     assert!(
         text.contains("keystoneauth::session: REQ: curl -g -i"),

@@ -76,6 +76,26 @@ fn parse_access_token(body: &[u8]) -> Result<(SecretString, Option<Duration>)> {
     Ok((SecretString::from(token.to_owned()), expires_in))
 }
 
+/// Puts `X-Auth-Token` (the Keystone token) and `Authorization: Bearer` into `headers` when
+/// both are at hand and valid header values; otherwise leaves `headers` alone.
+fn insert_token_and_bearer(
+    access: &AccessInfo,
+    bearer: Option<&SecretString>,
+    headers: &mut HeaderMap,
+) -> bool {
+    match (
+        access.auth_token_header(),
+        bearer.and_then(|b| bearer_value(b).ok()),
+    ) {
+        (Some(token), Some(bearer)) => {
+            headers.insert(X_AUTH_TOKEN, token.clone());
+            headers.insert(AUTHORIZATION, bearer);
+            true
+        }
+        _ => false,
+    }
+}
+
 fn bearer_value(token: &SecretString) -> Result<HeaderValue> {
     let mut v =
         HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
@@ -208,15 +228,8 @@ impl Authenticator for OAuth2ClientCredential {
         let bearer = guard
             .as_ref()
             .filter(|c| c.refresh_at.is_some_and(|t| Instant::now() < t))
-            .and_then(|c| bearer_value(&c.token).ok());
-        match (access.auth_token_header(), bearer) {
-            (Some(token), Some(bearer)) => {
-                headers.insert(X_AUTH_TOKEN, token.clone());
-                headers.insert(AUTHORIZATION, bearer);
-                true
-            }
-            _ => false,
-        }
+            .map(|c| &c.token);
+        insert_token_and_bearer(access, bearer, headers)
     }
 
     fn on_invalidate(&self) {
@@ -388,17 +401,7 @@ impl Authenticator for OAuth2MtlsClientCredential {
     }
 
     fn add_ready_headers(&self, access: &AccessInfo, headers: &mut HeaderMap) -> bool {
-        match (
-            access.auth_token_header(),
-            bearer_value(access.auth_token()).ok(),
-        ) {
-            (Some(token), Some(bearer)) => {
-                headers.insert(X_AUTH_TOKEN, token.clone());
-                headers.insert(AUTHORIZATION, bearer);
-                true
-            }
-            _ => false,
-        }
+        insert_token_and_bearer(access, Some(access.auth_token()), headers)
     }
 
     fn connection_params(&self) -> ConnectionParams {

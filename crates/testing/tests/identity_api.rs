@@ -28,13 +28,18 @@ fn project(name: &str) -> Option<Value> {
     Some(json!({"project": {"name": name, "domain": {"id": "default"}}}))
 }
 
-async fn token(emu: &Emulator, body: Value) -> (String, Value) {
-    let r = client()
+/// `POST /v3/auth/tokens` with `body`, whatever the answer.
+async fn post_token(emu: &Emulator, body: Value) -> reqwest::Response {
+    client()
         .post(format!("{}/auth/tokens", emu.auth_url_v3()))
         .json(&body)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn token(emu: &Emulator, body: Value) -> (String, Value) {
+    let r = post_token(emu, body).await;
     assert_eq!(r.status(), 201);
     let id = r.headers()["x-subject-token"].to_str().unwrap().to_string();
     (id, r.json().await.unwrap())
@@ -93,12 +98,7 @@ async fn every_response_has_a_request_id() {
         .unwrap()
         .to_owned();
     assert!(a.starts_with("req-") && a.len() == 40, "{a}");
-    let r = client()
-        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
-        .json(&password("demo", "wrong", None))
-        .send()
-        .await
-        .unwrap();
+    let r = post_token(&emu, password("demo", "wrong", None)).await;
     assert_eq!(r.status(), 401);
     let b = r.headers()["x-openstack-request-id"].to_str().unwrap();
     assert_ne!(a, b, "one id per request");
@@ -414,19 +414,9 @@ async fn trusts_created_used_and_deleted_like_keystone() {
     assert!(t["catalog"].is_array());
 
     // Not the trustee: 403. No such trust: 404.
-    let r = client()
-        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
-        .json(&password("demo", "demopass", scope(&trust_id)))
-        .send()
-        .await
-        .unwrap();
+    let r = post_token(&emu, password("demo", "demopass", scope(&trust_id))).await;
     assert_eq!(r.status(), 403);
-    let r = client()
-        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
-        .json(&password("admin", "secretadmin", scope("nope")))
-        .send()
-        .await
-        .unwrap();
+    let r = post_token(&emu, password("admin", "secretadmin", scope("nope"))).await;
     assert_eq!(r.status(), 404);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["message"], "Could not find trust: nope.");
@@ -454,11 +444,6 @@ async fn trusts_created_used_and_deleted_like_keystone() {
     assert_eq!(delete(&admin_tok).await.unwrap().status(), 403);
     assert_eq!(delete(&demo_tok).await.unwrap().status(), 204);
     assert_eq!(delete(&demo_tok).await.unwrap().status(), 404);
-    let r = client()
-        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
-        .json(&password("admin", "secretadmin", scope(&trust_id)))
-        .send()
-        .await
-        .unwrap();
+    let r = post_token(&emu, password("admin", "secretadmin", scope(&trust_id))).await;
     assert_eq!(r.status(), 404);
 }
