@@ -295,6 +295,50 @@ async fn oauth2_client_credential_wrong_secret() {
     f.admin.cleanup().await.unwrap();
 }
 
+// ------------------------------------------------------------------ service tokens
+
+/// `ServiceTokenAuth` over two real password plugins: requests through a `Session` succeed,
+/// and what it sends (on the second request, from the cached tokens) is the user's token in
+/// `X-Auth-Token` and the service user's in `X-Service-Token`, both valid at Keystone.
+#[tokio::test]
+async fn service_token_wrapper_sends_two_valid_tokens() {
+    use keystoneauth_core::{AuthPlugin, ServiceTokenAuth};
+    let f = fixture().await;
+    let (project, user) = project_user(&f.admin, "member").await;
+    let (service_project, service) = project_user(&f.admin, "member").await;
+    let plugin = |u: &keystoneauth_tests::User, p: &str| {
+        Arc::new(
+            Password::new(f.ks.auth_url(), &u.password)
+                .user_id(&u.id)
+                .scope(Scope::ProjectId(p.to_owned()))
+                .into_plugin(),
+        )
+    };
+    let both = Arc::new(ServiceTokenAuth::new(
+        plugin(&user, &project.id),
+        plugin(&service, &service_project.id),
+    ));
+    let session = Session::new(both.clone()).unwrap();
+    for _ in 0..2 {
+        let r = session
+            .get(format!("{}/auth/projects", f.ks.auth_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let mut sent = keystoneauth_core::http::HeaderMap::new();
+    assert!(both.add_ready_auth_headers(&mut sent), "both tokens cached");
+    let awaited = both.auth_headers(&session).await.unwrap().unwrap();
+    assert_eq!(sent, awaited);
+    for (header, who) in [("X-Auth-Token", &user), ("X-Service-Token", &service)] {
+        let token = sent[header].to_str().unwrap();
+        let v = f.admin.validate_token(token).await.unwrap();
+        assert_eq!(v["user"]["id"], who.id.as_str(), "{header}");
+    }
+    f.admin.cleanup().await.unwrap();
+}
+
 // ------------------------------------------------------------------ trusts
 
 #[tokio::test]
