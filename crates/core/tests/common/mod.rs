@@ -21,10 +21,18 @@ use tokio::net::TcpListener;
 pub const BOUND: Duration = Duration::from_secs(20);
 
 /// Run a future with a time bound; panics (fails the test) if it does not finish.
+///
+/// It then yields once, so the test goes on with a fresh tokio coop budget. A step that
+/// awaits many ready futures (a wave of join handles) can spend the whole budget, and
+/// wiremock's `MockServer` drop blocks on a tokio lock with `futures::executor::block_on`:
+/// with no budget left that lock never becomes ready and the drop spins forever, beyond the
+/// reach of any timeout.
 pub async fn bounded<F: Future>(fut: F) -> F::Output {
-    tokio::time::timeout(BOUND, fut)
+    let out = tokio::time::timeout(BOUND, fut)
         .await
-        .expect("test step timed out")
+        .expect("test step timed out");
+    tokio::task::yield_now().await;
+    out
 }
 
 pub fn data_path(name: &str) -> PathBuf {
