@@ -8,15 +8,24 @@
 //! The whole-suite run (no arguments) also runs every fuzz target briefly
 //! (`cargo xtask fuzz --seconds 10`, so a parser regression shows up) when cargo-fuzz is
 //! installed, and says loudly that it skipped them when it is not.
+//!
+//! `cargo test` runs under a deadline (`KSA_TEST_TIMEOUT_SECS`, 25 min by default): a test
+//! that hangs ends the run with a failure that says so, with its processes killed, instead
+//! of holding CI until its own limit. libtest names the hung test ("has been running for
+//! over 60 seconds") in the output above.
 
-use crate::util::{secs, workspace_root};
+use crate::util::{descendants, secs, send_signal, workspace_root};
 use crate::{keystone, peers};
 use anyhow::{Context, Result};
-use std::process::{Command, ExitCode};
-use std::time::Instant;
+use std::process::{Command, ExitCode, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// How long `cargo test` (build included) may take before it counts as hung.
+const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(25 * 60);
 
 pub fn main(args: &[String]) -> Result<ExitCode> {
     let t0 = Instant::now();
+    let test_timeout = test_timeout()?;
     // The whole-suite run (no arguments) first checks the facade with each feature alone.
     if args.is_empty() && crate::features::main(&[])? != ExitCode::SUCCESS {
         return Ok(ExitCode::FAILURE);
@@ -55,7 +64,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         up.env_json.display()
     );
     let t1 = Instant::now();
-    let status = cmd.status().context("run cargo test");
+    let status = run_with_deadline(&mut cmd, test_timeout);
     let t_test = t1.elapsed();
 
     if let Err(e) = peers::down(&peers_root) {
@@ -104,4 +113,43 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
         None => ExitCode::FAILURE,
     })
+}
+
+fn test_timeout() -> Result<Duration> {
+    match std::env::var("KSA_TEST_TIMEOUT_SECS") {
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .with_context(|| format!("KSA_TEST_TIMEOUT_SECS={v:?} is not a number of seconds")),
+        Err(_) => Ok(DEFAULT_TEST_TIMEOUT),
+    }
+}
+
+/// Runs `cmd`; past `limit`, kills it and everything it started and returns an error that
+/// says the run hung.
+fn run_with_deadline(cmd: &mut Command, limit: Duration) -> Result<ExitStatus> {
+    let mut child = cmd.spawn().context("run cargo test")?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().context("wait for cargo test")? {
+            return Ok(status);
+        }
+        if start.elapsed() >= limit {
+            // Test binaries first (they hold the ports and the hung test), then cargo.
+            let mut pids = descendants(child.id());
+            pids.reverse();
+            for pid in pids {
+                send_signal(pid, "KILL");
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!(
+                "cargo test did not finish within {} (KSA_TEST_TIMEOUT_SECS): a test hung; \
+                 libtest names it above (\"has been running for over 60 seconds\")",
+                secs(limit)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
