@@ -844,7 +844,8 @@ async fn faults_5xx_retry_after_delay_truncate_drop() {
 #[tokio::test]
 async fn short_token_ttl_expires() {
     let emu = emu().await;
-    emu.faults().token_ttl(Duration::from_millis(1200));
+    // Issue times are whole seconds, so the token lives 4 to 5 s: room for a slow machine.
+    emu.faults().token_ttl(Duration::from_secs(5));
     let pid = emu.project_id("demo").unwrap();
     let (tok, _) = token(
         &emu,
@@ -865,7 +866,7 @@ async fn short_token_ttl_expires() {
             .status(),
         200
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(5100)).await;
     assert_eq!(
         c.get(&url)
             .header("X-Auth-Token", &tok)
