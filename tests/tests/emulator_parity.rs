@@ -14,6 +14,9 @@
 //!   `tokenless_auth_over_the_tls_listener`: they need Keystone's TLS listener, client
 //!   certificates and federation mappings; the emulator serves plain HTTP.
 //!
+//! The OIDC password, client credentials and access token checks of `federation.rs` run
+//! here too, against the emulator's OpenID provider and federation URL.
+//!
 //! The identity v2.0 and generic plugins, which a current Keystone cannot serve (no v2.0),
 //! are checked here too, beyond what `crates/identity-v2/tests/emulator.rs` and
 //! `crates/generic/tests/emulator.rs` already cover.
@@ -25,14 +28,18 @@ use keystoneauth_core::registry::{self, OptionValues};
 use keystoneauth_core::secrecy::ExposeSecret;
 use keystoneauth_core::{AuthPlugin, EndpointFilter, Error, Session};
 use keystoneauth_testing::emulator::{
-    totp_now, AppCredSpec, DomainSpec, Emulator, EmulatorBuilder, ProjectSpec, RoleSpec, UserSpec,
+    totp_now, AppCredSpec, DomainSpec, Emulator, EmulatorBuilder, FederatedUserSpec,
+    IdentityProviderSpec, ProjectSpec, RoleSpec, UserSpec,
 };
 use serde_json::{json, Value};
 
 #[path = "identity_v3_flows/mod.rs"]
 pub mod flows;
+#[path = "oidc_flows/mod.rs"]
+mod oidc_flows;
 
 use flows::UserCreds;
+use oidc_flows::OidcSetup;
 
 // ------------------------------------------------------------------ provisioning
 
@@ -328,6 +335,70 @@ async fn oauth2_client_credential_wrong_secret() {
     let emu = start(b).await;
     let (id, _, _) = create_app_cred(&emu, &u, &project.id).await;
     flows::oauth2_client_credential_wrong_secret(&session(), &emu.auth_url_v3(), &id).await;
+}
+
+// ------------------------------------------------------------------ OIDC federation
+//
+// The OIDC checks of `federation.rs` (real oidc-provider → mod_auth_openidc → Keystone),
+// against the emulator's provider and federation URL. Not mirrored: the authorization code
+// and device authorization grants (the emulator's provider has no login pages), SAML2 ECP
+// and K2K.
+
+/// A provider like the peers' one: `alice` (password grant) and the client `svc` (client
+/// credentials grant) both map to users with a role on one project.
+async fn oidc_emulator() -> (Emulator, OidcSetup) {
+    let project = ProjectSpec::new("ksa-federated");
+    let emu = start(
+        Emulator::builder()
+            .project(project.clone())
+            .identity_provider(
+                IdentityProviderSpec::new("ksa-idp", "openid")
+                    .client("ks-client", "ks-client-secret")
+                    .client("svc", "svc-secret")
+                    .user(
+                        FederatedUserSpec::new("alice")
+                            .password("alice-pw")
+                            .group("federated-users")
+                            .project_role(&project.id, "member"),
+                    )
+                    .user(FederatedUserSpec::new("svc").project_role(&project.id, "member")),
+            ),
+    )
+    .await;
+    let issuer = emu.oidc_issuer("ksa-idp");
+    let setup = OidcSetup {
+        auth_url: emu.auth_url_v3(),
+        identity_provider: "ksa-idp".into(),
+        protocol: "openid".into(),
+        discovery_url: format!("{issuer}/.well-known/openid-configuration"),
+        token_endpoint: format!("{issuer}/token"),
+        client_id: "ks-client".into(),
+        client_secret: "ks-client-secret".into(),
+        username: "alice".into(),
+        password: "alice-pw".into(),
+        cc_client_id: "svc".into(),
+        cc_client_secret: "svc-secret".into(),
+        project_id: project.id,
+    };
+    (emu, setup)
+}
+
+#[tokio::test]
+async fn oidc_password_through_mod_auth_openidc() {
+    let (_emu, setup) = oidc_emulator().await;
+    oidc_flows::password_grant(&setup, &session()).await;
+}
+
+#[tokio::test]
+async fn oidc_client_credentials_through_mod_auth_openidc() {
+    let (_emu, setup) = oidc_emulator().await;
+    oidc_flows::client_credentials_grant(&setup, &session()).await;
+}
+
+#[tokio::test]
+async fn oidc_access_token_from_the_op() {
+    let (_emu, setup) = oidc_emulator().await;
+    oidc_flows::access_token(&setup, &session(), &reqwest::Client::new()).await;
 }
 
 // ------------------------------------------------------------------ identity v2.0 and generic

@@ -20,16 +20,18 @@ use std::time::Duration;
 use keystoneauth_core::secrecy::ExposeSecret;
 use keystoneauth_core::{AccessInfo, AuthPlugin, Error, Session, Verify};
 use keystoneauth_federation::k2k::Keystone2Keystone;
-use keystoneauth_federation::oidc::{
-    DeviceCode, OidcAccessToken, OidcAuthorizationCode, OidcClientCredentials,
-    OidcDeviceAuthorization, OidcPassword,
-};
+use keystoneauth_federation::oidc::{DeviceCode, OidcAuthorizationCode, OidcDeviceAuthorization};
 use keystoneauth_federation::saml2::Saml2Password;
 use keystoneauth_federation::{Federated, Scope, ScopeParams};
 use keystoneauth_identity_v3::Password;
 use keystoneauth_tests::Keystone;
 use reqwest::Method;
 use serde_json::{json, Value};
+
+#[path = "oidc_flows/mod.rs"]
+mod oidc_flows;
+
+use oidc_flows::{assert_scoped, OidcSetup};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,112 +99,42 @@ impl Oidc {
     }
 }
 
-/// The plugin's token is scoped to the peers' project and was made from a federated user.
-async fn assert_scoped(plugin: &dyn AuthPlugin, session: &Session, project_id: &str) {
-    let access: Arc<AccessInfo> = plugin
-        .access(session)
-        .await
-        .unwrap_or_else(|e| panic!("authentication failed: {e}"))
-        .expect("access info");
-    assert_eq!(access.project_id(), Some(project_id));
-    assert!(access.is_federated(), "a federated user");
-    assert!(access.has_service_catalog());
-    assert!(!access.auth_token().expose_secret().is_empty());
+impl Oidc {
+    /// The peers as the shared OIDC checks take them.
+    fn setup(&self) -> OidcSetup {
+        OidcSetup {
+            auth_url: self.get("auth_url"),
+            identity_provider: self.get("identity_provider"),
+            protocol: self.get("protocol"),
+            discovery_url: self.get("discovery_url"),
+            token_endpoint: self.get("token_endpoint"),
+            client_id: self.get("client_id"),
+            client_secret: self.get("client_secret"),
+            username: self.get("username"),
+            password: self.get("password"),
+            cc_client_id: self.get("cc_client_id"),
+            cc_client_secret: self.get("cc_client_secret"),
+            project_id: s(&self.env, "project_id"),
+        }
+    }
 }
 
 #[tokio::test]
 async fn oidc_password_through_mod_auth_openidc() {
     let p = Oidc::new();
-    let flow = OidcPassword::new(
-        p.get("auth_url"),
-        p.get("identity_provider"),
-        p.get("protocol"),
-        p.get("client_id"),
-        p.get("username"),
-        p.get("password"),
-    )
-    .client_secret(p.get("client_secret"))
-    .discovery_endpoint(p.get("discovery_url"));
-    let plugin = Federated::new(flow, p.project());
-    let session = p.session();
-    assert_scoped(&plugin, &session, &s(&p.env, "project_id")).await;
-    assert!(plugin.unscoped_auth_state().is_some());
-
-    // A wrong password is the OP's invalid_grant.
-    let bad = OidcPassword::new(
-        p.get("auth_url"),
-        p.get("identity_provider"),
-        p.get("protocol"),
-        p.get("client_id"),
-        p.get("username"),
-        "wrong-password",
-    )
-    .client_secret(p.get("client_secret"))
-    .discovery_endpoint(p.get("discovery_url"));
-    let e = Federated::new(bad, p.project())
-        .token(&session)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(e, Error::Oidc(keystoneauth_core::OidcError::Provider { ref error, .. }) if error == "invalid_grant"),
-        "{e}"
-    );
+    oidc_flows::password_grant(&p.setup(), &p.session()).await;
 }
 
 #[tokio::test]
 async fn oidc_client_credentials_through_mod_auth_openidc() {
     let p = Oidc::new();
-    let flow = OidcClientCredentials::new(
-        p.get("auth_url"),
-        p.get("identity_provider"),
-        p.get("protocol"),
-        p.get("cc_client_id"),
-    )
-    .client_secret(p.get("cc_client_secret"))
-    .openid_scope("openid")
-    .access_token_endpoint(p.get("token_endpoint"));
-    let plugin = Federated::new(flow, p.project());
-    assert_scoped(&plugin, &p.session(), &s(&p.env, "project_id")).await;
+    oidc_flows::client_credentials_grant(&p.setup(), &p.session()).await;
 }
 
 #[tokio::test]
 async fn oidc_access_token_from_the_op() {
     let p = Oidc::new();
-    let resp = p
-        .http()
-        .post(p.get("token_endpoint"))
-        .basic_auth(p.get("client_id"), Some(p.get("client_secret")))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", &p.get("username")),
-            ("password", &p.get("password")),
-            ("scope", "openid profile"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let v: Value = resp.json().await.unwrap();
-    let at = v["access_token"].as_str().expect("access_token").to_owned();
-    let flow = OidcAccessToken::new(
-        p.get("auth_url"),
-        p.get("identity_provider"),
-        p.get("protocol"),
-        at,
-    );
-    let plugin = Federated::new(flow, p.project());
-    assert_scoped(&plugin, &p.session(), &s(&p.env, "project_id")).await;
-
-    let forged = OidcAccessToken::new(
-        p.get("auth_url"),
-        p.get("identity_provider"),
-        p.get("protocol"),
-        "forged.jwt.value",
-    );
-    let e = Federated::new(forged, ScopeParams::default())
-        .token(&p.session())
-        .await
-        .unwrap_err();
-    assert!(matches!(e, Error::Unauthorized(_)), "{e}");
+    oidc_flows::access_token(&p.setup(), &p.session(), &p.http()).await;
 }
 
 /// The value of the form field `name` in an oidc-provider page.

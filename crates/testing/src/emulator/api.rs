@@ -286,10 +286,25 @@ fn oauth2_error(s: &Shared, status: StatusCode, error: &str, description: &str) 
     r
 }
 
-fn form_param(body: &[u8], name: &str) -> Option<String> {
-    std::str::from_utf8(body).ok()?.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == name).then(|| v.to_owned())
+/// The first value of field `name` in an `application/x-www-form-urlencoded` body, decoded.
+pub(super) fn form_param(body: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `Authorization: Basic id:secret`, or `client_id` and `client_secret` in the form.
+pub(super) fn client_credentials(headers: &HeaderMap, body: &[u8]) -> Option<(String, String)> {
+    let basic = header(headers, "authorization")
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|b| b.split_once(':').map(|(i, p)| (i.to_owned(), p.to_owned())));
+    basic.or_else(|| {
+        Some((
+            form_param(body, "client_id")?,
+            form_param(body, "client_secret")?,
+        ))
     })
 }
 
@@ -307,18 +322,7 @@ pub(crate) async fn oauth2_token(AxState(s): S, headers: HeaderMap, body: Bytes)
             &format!("The parameter grant_type {grant} is not supported."),
         );
     }
-    let basic = header(&headers, "authorization")
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|b| b.split_once(':').map(|(i, p)| (i.to_owned(), p.to_owned())));
-    let creds = basic.or_else(|| {
-        Some((
-            form_param(&body, "client_id")?,
-            form_param(&body, "client_secret")?,
-        ))
-    });
-    let Some((id, secret)) = creds else {
+    let Some((id, secret)) = client_credentials(&headers, &body) else {
         return oauth2_error(
             &s,
             StatusCode::UNAUTHORIZED,

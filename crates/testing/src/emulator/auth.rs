@@ -190,7 +190,8 @@ impl AuthMethodHandler for PasswordMethod {
             .and_then(Value::as_str)
             .ok_or_else(Unauthorized::default)?;
         let found = ctx.find_user(user).ok_or_else(Unauthorized::default)?;
-        if !found.enabled || found.password != pw {
+        // Federated (shadow) users have no password in Keystone.
+        if !found.enabled || found.password != pw || ctx.state.federated.contains_key(&found.id) {
             return Err(Unauthorized::default());
         }
         Ok(AuthHandlerResponse::complete(found.id.clone()))

@@ -15,6 +15,12 @@
 //! `{"OS-TRUST:trust": {"id": …}}` scope by the trustee (the trust's roles; with impersonation
 //! the token is the trustor's). Every response carries `X-OpenStack-Request-ID: req-<uuid>`.
 //!
+//! Federation with OpenID Connect ([`IdentityProviderSpec`]): each identity provider comes
+//! with a small OpenID provider (discovery, `password` and `client_credentials` grants) and
+//! Keystone's `/v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth`, which
+//! takes that provider's bearer token and gives an unscoped federated token for a shadow
+//! user, shaped like a real Keystone's.
+//!
 //! Authentication follows Keystone's server-side plugin contract ([`AuthMethodHandler`]):
 //! methods run in the order of `identity.methods`, all must succeed and agree on the user.
 //!
@@ -45,6 +51,7 @@ use tokio::sync::oneshot;
 
 mod api;
 mod auth;
+mod federation;
 mod server;
 mod specs;
 mod state;
@@ -53,7 +60,10 @@ pub use auth::{
     totp_code, totp_now, AuthContext, AuthHandlerResponse, AuthMethodHandler, AuthStatus,
     ResponseData, Unauthorized,
 };
-pub use specs::{AppCredSpec, DomainSpec, ProjectSpec, RoleSpec, RoleTarget, UserSpec};
+pub use specs::{
+    AppCredSpec, DomainSpec, FederatedUserSpec, IdentityProviderSpec, ProjectSpec, RoleSpec,
+    RoleTarget, UserSpec,
+};
 
 use state::State;
 
@@ -193,6 +203,7 @@ pub struct EmulatorBuilder {
     domains: Vec<DomainSpec>,
     roles: Vec<RoleSpec>,
     app_creds: Vec<AppCredSpec>,
+    identity_providers: Vec<IdentityProviderSpec>,
     mfa: Vec<(String, Vec<Vec<String>>)>,
     default_projects: Vec<(String, String)>,
     methods: Option<Vec<String>>,
@@ -222,6 +233,7 @@ impl Default for EmulatorBuilder {
             domains: Vec::new(),
             roles: Vec::new(),
             app_creds: Vec::new(),
+            identity_providers: Vec::new(),
             mfa: Vec::new(),
             default_projects: Vec::new(),
             methods: None,
@@ -263,6 +275,45 @@ impl EmulatorBuilder {
     /// Adds an application credential.
     pub fn application_credential(mut self, cred: AppCredSpec) -> Self {
         self.app_creds.push(cred);
+        self
+    }
+
+    /// Adds a federated identity provider with its own OpenID provider; see
+    /// [`IdentityProviderSpec`]. Its protocol becomes an enabled auth method, unless
+    /// [`methods`](Self::methods) is given: that list must then name it, as Keystone's
+    /// `[auth] methods` must.
+    ///
+    /// ```
+    /// use keystoneauth_testing::emulator::{
+    ///     Emulator, FederatedUserSpec, IdentityProviderSpec, ProjectSpec,
+    /// };
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emu = Emulator::builder()
+    ///     .project(ProjectSpec::new("demo"))
+    ///     .identity_provider(
+    ///         IdentityProviderSpec::new("myidp", "openid")
+    ///             .client("keystone", "client-secret")
+    ///             .user(
+    ///                 FederatedUserSpec::new("alice")
+    ///                     .password("alice-pw")
+    ///                     .project_role("demo", "member"),
+    ///             ),
+    ///     )
+    ///     .start()
+    ///     .await?;
+    /// // What an OIDC plugin is configured with:
+    /// let discovery = format!("{}/.well-known/openid-configuration", emu.oidc_issuer("myidp"));
+    /// assert!(discovery.ends_with("/oidc/myidp/.well-known/openid-configuration"));
+    /// // A token for `v3oidcaccesstoken`:
+    /// assert!(emu.oidc_access_token("myidp", "alice").is_some());
+    /// assert!(emu.oidc_access_token("myidp", "mallory").is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn identity_provider(mut self, idp: IdentityProviderSpec) -> Self {
+        self.identity_providers.push(idp);
         self
     }
 
@@ -405,6 +456,9 @@ impl EmulatorBuilder {
                 user.default_project_id = Some(pid);
             }
         }
+        for idp in &self.identity_providers {
+            federation::add_identity_provider(&mut st, idp).map_err(bad)?;
+        }
         Ok(st)
     }
 
@@ -427,6 +481,12 @@ impl EmulatorBuilder {
             Some(m) => m.clone(),
             None => DEFAULT_METHODS.iter().map(|s| s.to_string()).collect(),
         };
+        for idp in &self.identity_providers {
+            if self.methods.is_none() && !enabled.contains(&idp.protocol) {
+                enabled.push(idp.protocol.clone());
+            }
+            handlers.insert(idp.protocol.clone(), Arc::new(federation::MappedMethod));
+        }
         for (name, h) in self.handlers {
             if self.methods.is_none() && !enabled.contains(&name) {
                 enabled.push(name.clone());
@@ -516,7 +576,31 @@ impl Emulator {
             .map(|s| format!("{}{}", self.shared.config.base_url, s.2))
     }
 
-    /// The number of `POST`s to `/v3/auth/tokens` and `/v2.0/tokens`.
+    /// The issuer URL of the OpenID provider of identity provider `idp` (see
+    /// [`IdentityProviderSpec`]): `<root>/oidc/<idp>`. Its discovery document is at
+    /// `<issuer>/.well-known/openid-configuration` and its token endpoint at `<issuer>/token`.
+    pub fn oidc_issuer(&self, idp: &str) -> String {
+        format!("{}/oidc/{idp}", self.shared.config.base_url)
+    }
+
+    /// An access token of identity provider `idp`'s OpenID provider for its user `user`, as
+    /// if the user had logged in there (for [`OidcAccessToken`]-style plugins); `None` for an
+    /// unknown provider or user.
+    ///
+    /// [`OidcAccessToken`]: https://docs.rs/keystoneauth-federation
+    pub fn oidc_access_token(&self, idp: &str, user: &str) -> Option<String> {
+        let mut st = lock(&self.shared.state);
+        let user_id = st
+            .idp(idp)?
+            .users
+            .iter()
+            .find(|(u, _)| u.name == user)
+            .map(|(_, id)| id.clone())?;
+        Some(federation::issue_provider_token(&mut st, idp, Some(user_id)).0)
+    }
+
+    /// The number of `POST`s to `/v3/auth/tokens` and `/v2.0/tokens`, and of requests to a
+    /// federation auth URL (`/v3/OS-FEDERATION/identity_providers/…/auth`).
     pub fn token_requests(&self) -> usize {
         self.shared.token_requests.load(Ordering::SeqCst)
     }

@@ -16,6 +16,7 @@ use tower::ServiceExt as _;
 
 use super::api;
 use super::auth::{AuthContext, AuthStatus};
+use super::federation;
 use super::state::{fernet_like, ReceiptRecord, State, Target, TokenRecord};
 use super::{lock, RequestRecord, Shared};
 use crate::fixtures::{new_audit_id, Receipt, V2Token, V3Token, VersionDoc, VersionList};
@@ -126,7 +127,11 @@ async fn route(
                 .collect(),
         });
     }
-    if req.method() == Method::POST && (path == "/v3/auth/tokens" || path == "/v2.0/tokens") {
+    let federated_auth =
+        path.starts_with("/v3/OS-FEDERATION/identity_providers/") && path.ends_with("/auth");
+    if federated_auth
+        || (req.method() == Method::POST && (path == "/v3/auth/tokens" || path == "/v2.0/tokens"))
+    {
         shared.token_requests.fetch_add(1, Ordering::SeqCst);
     }
     let (delay, action) = {
@@ -223,6 +228,18 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/v3/OS-TRUST/trusts/:trust_id",
             axum::routing::delete(api::delete_trust),
+        )
+        .route(
+            "/v3/OS-FEDERATION/identity_providers/:idp/protocols/:protocol/auth",
+            get(federation::federated_auth).post(federation::federated_auth),
+        )
+        .route(
+            "/oidc/:idp/.well-known/openid-configuration",
+            get(federation::provider_discovery),
+        )
+        .route(
+            "/oidc/:idp/token",
+            axum::routing::post(federation::provider_token),
         )
         .route("/compute", get(compute_root))
         .route("/compute/", get(compute_root))
@@ -802,6 +819,13 @@ pub(super) async fn issue_v3(
         .issued(now)
         .expires(expires)
         .audit_ids(&audit_id, chain.as_deref());
+    // A shadow user's tokens say where the user came from; the domain stays the provider's.
+    if let Some(f) = st.federated.get(&user.id) {
+        let groups: Vec<&str> = f.group_ids.iter().map(String::as_str).collect();
+        tok.federation(&f.identity_provider, &f.protocol, &groups)
+            .user(&user.id, &user.name, &user_domain.id, &user_domain.name)
+            .methods(&method_refs);
+    }
     // A trust-scoped token has the trust's roles, not the user's own.
     let mut trust_roles = None;
     let mut token_user_id = user_id.clone();

@@ -237,3 +237,121 @@ impl AppCredSpec {
         self
     }
 }
+
+/// A federated identity provider with its protocol, served the way a Keystone behind
+/// mod_auth_openidc serves it, together with a small OpenID provider of its own.
+///
+/// The emulator then has:
+/// - the OpenID provider at [`Emulator::oidc_issuer`](super::Emulator::oidc_issuer): a
+///   discovery document and a token endpoint with the `password` and `client_credentials`
+///   grants (clients authenticate with HTTP Basic or form fields);
+/// - Keystone's `/v3/OS-FEDERATION/identity_providers/{id}/protocols/{protocol}/auth`, which
+///   takes `Authorization: Bearer <access token>` from that provider and gives an unscoped
+///   token with `user.OS-FEDERATION`, methods `[protocol]`, for the mapped user;
+/// - that user (a shadow user in a domain of the provider's own, with the groups and project
+///   roles given here), who can rescope with the `token` method like any other.
+///
+/// A `client_credentials` token speaks for the client: it maps to the user named like the
+/// client id, as a mapping on `sub` would; without one, Keystone refuses it (401).
+#[derive(Clone)]
+pub struct IdentityProviderSpec {
+    /// Identity provider id, as in the federation URL.
+    pub id: String,
+    /// Protocol id (`openid`, …); it is also the token's auth method.
+    pub protocol: String,
+    /// OAuth 2.0 clients of the provider: (client id, client secret).
+    pub clients: Vec<(String, String)>,
+    /// The users the provider knows, with what they map to in Keystone.
+    pub users: Vec<FederatedUserSpec>,
+}
+
+impl fmt::Debug for IdentityProviderSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let clients: Vec<&str> = self.clients.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("IdentityProviderSpec")
+            .field("id", &self.id)
+            .field("protocol", &self.protocol)
+            .field("clients", &clients)
+            .field("users", &self.users)
+            .finish()
+    }
+}
+
+impl IdentityProviderSpec {
+    /// A provider `id` whose Keystone protocol is `protocol`, with no clients or users yet.
+    pub fn new(id: &str, protocol: &str) -> Self {
+        IdentityProviderSpec {
+            id: id.into(),
+            protocol: protocol.into(),
+            clients: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+
+    /// Adds an OAuth 2.0 client.
+    pub fn client(mut self, client_id: &str, client_secret: &str) -> Self {
+        self.clients.push((client_id.into(), client_secret.into()));
+        self
+    }
+
+    /// Adds a user.
+    pub fn user(mut self, user: FederatedUserSpec) -> Self {
+        self.users.push(user);
+        self
+    }
+}
+
+/// A user of an [`IdentityProviderSpec`]: its name at the provider, its password there (for
+/// the `password` grant), and the groups and project roles Keystone's mapping gives it.
+#[derive(Clone)]
+pub struct FederatedUserSpec {
+    /// User name (the token's `user.name`).
+    pub name: String,
+    /// Password at the provider; `None`: no `password` grant for this user.
+    pub password: Option<String>,
+    /// Group names (shown as ids in `OS-FEDERATION.groups`).
+    pub groups: Vec<String>,
+    /// (project name or id, role name) pairs the mapped groups hold.
+    pub project_roles: Vec<(String, String)>,
+}
+
+impl fmt::Debug for FederatedUserSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FederatedUserSpec")
+            .field("name", &self.name)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("groups", &self.groups)
+            .field("project_roles", &self.project_roles)
+            .finish()
+    }
+}
+
+impl FederatedUserSpec {
+    /// A user with no password, groups or roles.
+    pub fn new(name: &str) -> Self {
+        FederatedUserSpec {
+            name: name.into(),
+            password: None,
+            groups: Vec::new(),
+            project_roles: Vec::new(),
+        }
+    }
+
+    /// Sets the password for the `password` grant.
+    pub fn password(mut self, password: &str) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+
+    /// Adds a group.
+    pub fn group(mut self, group: &str) -> Self {
+        self.groups.push(group.into());
+        self
+    }
+
+    /// Grants `role` on `project` (name or id).
+    pub fn project_role(mut self, project: &str, role: &str) -> Self {
+        self.project_roles.push((project.into(), role.into()));
+        self
+    }
+}

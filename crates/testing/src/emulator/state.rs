@@ -7,7 +7,7 @@ use rand::RngCore as _;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::specs::{AppCredSpec, DomainSpec, ProjectSpec, RoleTarget, UserSpec};
+use super::specs::{AppCredSpec, DomainSpec, FederatedUserSpec, ProjectSpec, RoleTarget, UserSpec};
 use crate::fixtures::new_id;
 
 /// A resolved grant: ids only.
@@ -53,6 +53,40 @@ pub(crate) struct State {
     pub receipts: HashMap<String, ReceiptRecord>,
     /// trust id → trust
     pub trusts: HashMap<String, TrustRecord>,
+    /// Federated identity providers.
+    pub idps: Vec<IdpRecord>,
+    /// shadow user id → what its tokens show in `user.OS-FEDERATION`
+    pub federated: HashMap<String, FederatedRecord>,
+    /// access or id token issued by an emulated OpenID provider → its grant
+    pub oidc_tokens: HashMap<String, OidcGrant>,
+}
+
+/// A federated identity provider: its protocol, its domain in Keystone, its OAuth 2.0
+/// clients and its users (with their shadow user ids).
+#[derive(Debug, Clone)]
+pub(crate) struct IdpRecord {
+    pub id: String,
+    pub protocol: String,
+    pub clients: Vec<(String, String)>,
+    /// (spec, shadow user id)
+    pub users: Vec<(FederatedUserSpec, String)>,
+}
+
+/// The `OS-FEDERATION` data of a shadow user.
+#[derive(Debug, Clone)]
+pub(crate) struct FederatedRecord {
+    pub identity_provider: String,
+    pub protocol: String,
+    pub group_ids: Vec<String>,
+}
+
+/// A token an emulated OpenID provider issued: for which provider, and which shadow user it
+/// maps to (`None`: a client's own token that no user maps to).
+#[derive(Debug, Clone)]
+pub(crate) struct OidcGrant {
+    pub identity_provider: String,
+    pub user_id: Option<String>,
+    pub expires: OffsetDateTime,
 }
 
 /// A trust (`OS-TRUST`): the trustor delegates some of its roles on a project to the trustee.
@@ -149,6 +183,11 @@ impl State {
             }
         }
         out
+    }
+
+    /// An identity provider by id.
+    pub fn idp(&self, id: &str) -> Option<&IdpRecord> {
+        self.idps.iter().find(|i| i.id == id)
     }
 
     /// A token that exists, is not revoked and has not expired.

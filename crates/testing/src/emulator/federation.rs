@@ -1,0 +1,335 @@
+//! Federation: Keystone behind mod_auth_openidc, with the OpenID provider in front of it.
+//!
+//! - `GET <root>/oidc/{idp}/.well-known/openid-configuration` and `POST <root>/oidc/{idp}/token`
+//!   (grants `password` and `client_credentials`; OAuth 2.0 errors `invalid_client`,
+//!   `invalid_grant`, `unsupported_grant_type`): the provider.
+//! - `GET|POST /v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth` with
+//!   `Authorization: Bearer <access token>`: the web server checks the token (401 with
+//!   `WWW-Authenticate: Bearer` otherwise), then Keystone's protocol method ([`MappedMethod`])
+//!   maps it to the shadow user and issues an unscoped token, methods `[protocol]`, through the
+//!   same code as `POST /v3/auth/tokens`. Every token of a shadow user carries
+//!   `user.OS-FEDERATION`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+
+use super::api::{client_credentials, form_param};
+use super::auth::{AuthContext, AuthHandlerResponse, AuthMethodHandler, Unauthorized};
+use super::server::{error, header, issue_v3, json_response};
+use super::specs::{DomainSpec, IdentityProviderSpec, UserSpec};
+use super::state::{fernet_like, FederatedRecord, IdpRecord, OidcGrant, State, Target};
+use super::{lock, Shared, DEFAULT_METHODS};
+use crate::fixtures::new_id;
+
+type S = AxState<Arc<Shared>>;
+
+/// How long the provider's tokens live.
+const PROVIDER_TOKEN_TTL: time::Duration = time::Duration::hours(1);
+
+/// Adds `idp` to the directory: a domain of its own (id and name both a new id, as Keystone
+/// makes them), a shadow user per provider user (id: SHA-256 of name and provider, as
+/// Keystone's), its groups and its project roles.
+pub(crate) fn add_identity_provider(
+    st: &mut State,
+    idp: &IdentityProviderSpec,
+) -> Result<(), String> {
+    if idp.id.is_empty() || idp.id.contains('/') || idp.protocol.is_empty() {
+        return Err(format!(
+            "identity provider {:?} / protocol {:?}: both must be non-empty path segments",
+            idp.id, idp.protocol
+        ));
+    }
+    if st.idp(&idp.id).is_some() {
+        return Err(format!("identity provider {} is given twice", idp.id));
+    }
+    if DEFAULT_METHODS.contains(&idp.protocol.as_str()) {
+        return Err(format!(
+            "protocol {:?} of identity provider {} is a built-in auth method",
+            idp.protocol, idp.id
+        ));
+    }
+    let domain_id = new_id();
+    st.domains.push(DomainSpec::new(&domain_id, &domain_id));
+    let mut group_ids: HashMap<&str, String> = HashMap::new();
+    let mut users = Vec::new();
+    for u in &idp.users {
+        let user_id = shadow_user_id(&u.name, &idp.id);
+        if st.user_by_id(&user_id).is_some() {
+            return Err(format!(
+                "user {} of identity provider {} is given twice",
+                u.name, idp.id
+            ));
+        }
+        // Nobody can log in with this password: it is random, and the password method
+        // refuses shadow users anyway.
+        st.users.push(
+            UserSpec::new(&u.name, &fernet_like(32))
+                .id(&user_id)
+                .domain(&domain_id),
+        );
+        for (project, role) in &u.project_roles {
+            let project_id = st
+                .project_ref(project)
+                .ok_or_else(|| {
+                    format!(
+                        "role for federated user {} on unknown project {project}",
+                        u.name
+                    )
+                })?
+                .id
+                .clone();
+            let role_id = st.role_id(role);
+            st.grants
+                .push((user_id.clone(), Target::Project(project_id), role_id));
+        }
+        let groups = u
+            .groups
+            .iter()
+            .map(|g| group_ids.entry(g).or_insert_with(new_id).clone())
+            .collect();
+        st.federated.insert(
+            user_id.clone(),
+            FederatedRecord {
+                identity_provider: idp.id.clone(),
+                protocol: idp.protocol.clone(),
+                group_ids: groups,
+            },
+        );
+        users.push((u.clone(), user_id));
+    }
+    st.idps.push(IdpRecord {
+        id: idp.id.clone(),
+        protocol: idp.protocol.clone(),
+        clients: idp.clients.clone(),
+        users,
+    });
+    Ok(())
+}
+
+fn shadow_user_id(name: &str, idp: &str) -> String {
+    Sha256::digest(format!("{name}{idp}"))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Issues a provider token for `user_id` (`None`: the client's own); returns it and its
+/// lifetime in seconds.
+pub(crate) fn issue_provider_token(
+    st: &mut State,
+    idp: &str,
+    user_id: Option<String>,
+) -> (String, i64) {
+    let token = fernet_like(48);
+    st.oidc_tokens.insert(
+        token.clone(),
+        OidcGrant {
+            identity_provider: idp.into(),
+            user_id,
+            expires: OffsetDateTime::now_utc() + PROVIDER_TOKEN_TTL,
+        },
+    );
+    (token, PROVIDER_TOKEN_TTL.whole_seconds())
+}
+
+/// Keystone's auth method for a federation protocol (its `mapped` plugin): the payload
+/// `{"identity_provider": id}` and the provider's bearer token in `Authorization` give the
+/// shadow user that token maps to.
+pub(crate) struct MappedMethod;
+
+impl AuthMethodHandler for MappedMethod {
+    fn authenticate(
+        &self,
+        payload: &Value,
+        ctx: &mut AuthContext<'_>,
+    ) -> Result<AuthHandlerResponse, Unauthorized> {
+        let idp = payload
+            .get("identity_provider")
+            .and_then(Value::as_str)
+            .ok_or_else(Unauthorized::default)?;
+        let bearer = ctx
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(Unauthorized::default)?;
+        let grant = valid_grant(ctx.state, idp, bearer).ok_or_else(Unauthorized::default)?;
+        let user_id = grant.user_id.clone().ok_or_else(|| {
+            Unauthorized("Could not map any user from the identity provider's token.".into())
+        })?;
+        Ok(AuthHandlerResponse::complete(user_id))
+    }
+}
+
+fn valid_grant<'a>(st: &'a State, idp: &str, token: &str) -> Option<&'a OidcGrant> {
+    st.oidc_tokens
+        .get(token)
+        .filter(|g| g.identity_provider == idp && g.expires > OffsetDateTime::now_utc())
+}
+
+/// `/v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth`.
+pub(crate) async fn federated_auth(
+    AxState(s): S,
+    Path((idp, protocol)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let bearer = {
+        let st = lock(&s.state);
+        let Some(rec) = st.idp(&idp) else {
+            return not_found(&s, &format!("Could not find Identity Provider: {idp}."));
+        };
+        if rec.protocol != protocol {
+            return not_found(
+                &s,
+                &format!(
+                    "Could not find federated protocol {protocol} for Identity Provider: {idp}."
+                ),
+            );
+        }
+        // What mod_auth_openidc checks before Keystone sees the request.
+        match header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer ")) {
+            None => return bearer_challenge(&idp, None),
+            Some(t) if valid_grant(&st, &idp, t).is_none() => {
+                return bearer_challenge(&idp, Some("The access token is invalid or expired."))
+            }
+            Some(t) => t.to_owned(),
+        }
+    };
+    let body = json!({"auth": {"identity": {
+        "methods": [protocol],
+        protocol.clone(): {"identity_provider": idp, "protocol": protocol},
+    }}});
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {bearer}")) {
+        h.insert("authorization", v);
+    }
+    issue_v3(AxState(s), h, RawQuery(None), Bytes::from(body.to_string())).await
+}
+
+fn not_found(s: &Shared, message: &str) -> Response<Body> {
+    error(s, StatusCode::NOT_FOUND, "Not Found", message)
+}
+
+/// The web server's 401 (RFC 6750): a bare challenge, or `invalid_token` with a reason.
+fn bearer_challenge(idp: &str, invalid: Option<&str>) -> Response<Body> {
+    let challenge = match invalid {
+        None => format!("Bearer realm=\"{idp}\""),
+        Some(why) => {
+            format!("Bearer realm=\"{idp}\", error=\"invalid_token\", error_description=\"{why}\"")
+        }
+    };
+    let mut r = Response::new(Body::from("Unauthorized"));
+    *r.status_mut() = StatusCode::UNAUTHORIZED;
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        r.headers_mut().insert("www-authenticate", v);
+    }
+    r
+}
+
+/// `GET /oidc/{idp}/.well-known/openid-configuration`.
+pub(crate) async fn provider_discovery(AxState(s): S, Path(idp): Path<String>) -> Response<Body> {
+    if lock(&s.state).idp(&idp).is_none() {
+        return provider_error(StatusCode::NOT_FOUND, "invalid_request", "unknown issuer");
+    }
+    let issuer = format!("{}/oidc/{idp}", s.config.base_url);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}/token"),
+            "grant_types_supported": ["password", "client_credentials"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "response_types_supported": ["token"],
+            "scopes_supported": ["openid", "profile", "email"],
+        }),
+    )
+}
+
+/// `POST /oidc/{idp}/token`: the `password` and `client_credentials` grants for the
+/// provider's clients.
+pub(crate) async fn provider_token(
+    AxState(s): S,
+    Path(idp): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let mut st = lock(&s.state);
+    let Some(rec) = st.idp(&idp).cloned() else {
+        return provider_error(StatusCode::NOT_FOUND, "invalid_request", "unknown issuer");
+    };
+    let client = client_credentials(&headers, &body)
+        .filter(|(id, secret)| rec.clients.iter().any(|(i, s)| i == id && s == secret));
+    let Some((client_id, _)) = client else {
+        return provider_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+    };
+    let user_id = match form_param(&body, "grant_type").as_deref() {
+        Some("password") => {
+            let (Some(name), Some(password)) =
+                (form_param(&body, "username"), form_param(&body, "password"))
+            else {
+                return provider_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "username and password are required",
+                );
+            };
+            let found = rec
+                .users
+                .iter()
+                .find(|(u, _)| u.name == name && u.password.as_deref() == Some(password.as_str()));
+            match found {
+                Some((_, id)) => Some(id.clone()),
+                None => {
+                    return provider_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "invalid username or password",
+                    )
+                }
+            }
+        }
+        // The client's own token; Keystone maps it when a user is named like the client.
+        Some("client_credentials") => rec
+            .users
+            .iter()
+            .find(|(u, _)| u.name == client_id)
+            .map(|(_, id)| id.clone()),
+        other => {
+            return provider_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                &format!("grant_type {} is not supported", other.unwrap_or("(none)")),
+            )
+        }
+    };
+    let (access_token, expires_in) = issue_provider_token(&mut st, &idp, user_id.clone());
+    let (id_token, _) = issue_provider_token(&mut st, &idp, user_id);
+    let scope = form_param(&body, "scope").unwrap_or_else(|| "openid".into());
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "access_token": access_token,
+            "id_token": id_token,
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "scope": scope,
+        }),
+    )
+}
+
+/// An OAuth 2.0 error response (RFC 6749 §5.2).
+fn provider_error(status: StatusCode, error: &str, description: &str) -> Response<Body> {
+    json_response(
+        status,
+        &json!({"error": error, "error_description": description}),
+    )
+}

@@ -1,0 +1,374 @@
+//! Federation in the emulator (plain HTTP): its OpenID provider's discovery document and token
+//! endpoint, and Keystone's federation auth URL, checked against the shapes of tokens a real
+//! Keystone gave (captures) and against Keystone's and OAuth 2.0's status codes.
+
+use std::time::Duration;
+
+use keystoneauth_testing::emulator::{
+    Emulator, FederatedUserSpec, IdentityProviderSpec, ProjectSpec,
+};
+use keystoneauth_testing::fixtures::shape_diff;
+use serde_json::{json, Value};
+
+const IDP: &str = "testidp";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn capture(raw: &str) -> Value {
+    let v: Value = serde_json::from_str(raw).unwrap();
+    v["response"]["body"].clone()
+}
+
+/// Provider `testidp` (protocol `openid`, client `ks-client`) with `alice` (member of `demo`
+/// through group `fed-group`) and `svc` (the client `svc`'s own user).
+async fn emu() -> Emulator {
+    Emulator::builder()
+        .project(ProjectSpec::new("demo"))
+        .identity_provider(
+            IdentityProviderSpec::new(IDP, "openid")
+                .client("ks-client", "client-secret")
+                .client("svc", "svc-secret")
+                .client("nobody", "nobody-secret")
+                .user(
+                    FederatedUserSpec::new("alice")
+                        .password("p@ss word&=")
+                        .group("fed-group")
+                        .project_role("demo", "member"),
+                )
+                .user(FederatedUserSpec::new("svc").project_role("demo", "reader")),
+        )
+        .start()
+        .await
+        .unwrap()
+}
+
+/// POSTs a form to the provider's token endpoint with HTTP Basic client authentication.
+async fn grant(
+    emu: &Emulator,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let r = client()
+        .post(format!("{}/token", emu.oidc_issuer(IDP)))
+        .basic_auth(client_id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn alice_access_token(emu: &Emulator) -> String {
+    let (status, body) = grant(
+        emu,
+        "ks-client",
+        "client-secret",
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "p@ss word&="),
+            ("scope", "openid profile"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn federated_url(emu: &Emulator, idp: &str, protocol: &str) -> String {
+    format!(
+        "{}/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth",
+        emu.auth_url_v3()
+    )
+}
+
+async fn federated(emu: &Emulator, bearer: Option<&str>) -> reqwest::Response {
+    let mut rb = client().post(federated_url(emu, IDP, "openid"));
+    if let Some(t) = bearer {
+        rb = rb.bearer_auth(t);
+    }
+    rb.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_provider_serves_discovery_and_its_grants() {
+    let emu = emu().await;
+    let issuer = emu.oidc_issuer(IDP);
+    let doc: Value = client()
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], issuer.as_str());
+    assert_eq!(doc["token_endpoint"], format!("{issuer}/token").as_str());
+    assert_eq!(
+        doc["grant_types_supported"],
+        json!(["password", "client_credentials"])
+    );
+
+    // The password grant, with a password that needs form encoding.
+    let (status, body) = grant(
+        &emu,
+        "ks-client",
+        "client-secret",
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "p@ss word&="),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["access_token"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["id_token"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["scope"], "openid");
+
+    // Client authentication in the form works too.
+    let r = client()
+        .post(format!("{issuer}/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "svc"),
+            ("client_secret", "svc-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let wrong_password = [
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", "p@ss"),
+    ];
+    let (status, body) = grant(&emu, "ks-client", "client-secret", &wrong_password).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, body) = grant(&emu, "ks-client", "wrong", &[("grant_type", "password")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let (status, body) = grant(
+        &emu,
+        "ks-client",
+        "client-secret",
+        &[("grant_type", "implicit")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let r = client()
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            emu.oidc_issuer("other")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn a_provider_token_gives_an_unscoped_federated_token_like_keystone() {
+    let emu = emu().await;
+    let at = alice_access_token(&emu).await;
+    let r = federated(&emu, Some(&at)).await;
+    assert_eq!(r.status(), 201);
+    let id = r.headers()["x-subject-token"].to_str().unwrap().to_owned();
+    assert!(id.starts_with("gAAAAAB"));
+    let body: Value = r.json().await.unwrap();
+    let cap = capture(include_str!("data/token_federated_openid_unscoped.json"));
+    let d = shape_diff(&cap, &body);
+    assert!(d.is_empty(), "{d:?}");
+    let user = &body["token"]["user"];
+    assert_eq!(body["token"]["methods"], json!(["openid"]));
+    assert_eq!(user["name"], "alice");
+    assert_eq!(user["OS-FEDERATION"]["identity_provider"]["id"], IDP);
+    assert_eq!(user["OS-FEDERATION"]["protocol"]["id"], "openid");
+    assert_eq!(user["OS-FEDERATION"]["groups"].as_array().unwrap().len(), 1);
+    // The shadow user: a SHA-256 id, in the provider's own domain (id and name alike).
+    let uid = user["id"].as_str().unwrap();
+    assert_eq!(uid.len(), 64);
+    assert!(uid.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(user["domain"]["id"], user["domain"]["name"]);
+    assert_ne!(user["domain"]["id"], "default");
+    assert_eq!(emu.token_requests(), 1);
+
+    // The same user again: the same shadow user.
+    let again: Value = federated(&emu, Some(&alice_access_token(&emu).await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["token"]["user"]["id"], uid);
+}
+
+#[tokio::test]
+async fn a_federated_token_rescopes_and_keeps_its_federation() {
+    let emu = emu().await;
+    let at = emu.oidc_access_token(IDP, "alice").unwrap();
+    let r = federated(&emu, Some(&at)).await;
+    let unscoped = r.headers()["x-subject-token"].to_str().unwrap().to_owned();
+    let first: Value = r.json().await.unwrap();
+
+    // Projects the federated user may scope to, as OS-FEDERATION clients list them.
+    let projects: Value = client()
+        .get(format!("{}/auth/projects", emu.auth_url_v3()))
+        .header("X-Auth-Token", &unscoped)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let demo = emu.project_id("demo").unwrap();
+    assert_eq!(projects["projects"][0]["id"], demo.as_str());
+
+    let r = client()
+        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
+        .json(&json!({"auth": {
+            "identity": {"methods": ["token"], "token": {"id": unscoped}},
+            "scope": {"project": {"id": demo}},
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let scoped = r.headers()["x-subject-token"].to_str().unwrap().to_owned();
+    let body: Value = r.json().await.unwrap();
+    let cap = capture(include_str!("data/token_federated_rescoped_project.json"));
+    let d = shape_diff(&cap, &body);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(body["token"]["methods"], json!(["openid", "token"]));
+    assert_eq!(body["token"]["user"], first["token"]["user"]);
+    assert_eq!(body["token"]["project"]["id"], demo.as_str());
+    assert_eq!(body["token"]["roles"][0]["name"], "member");
+    assert!(body["token"]["catalog"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty()));
+
+    // Validation shows the same federation data.
+    let v: Value = client()
+        .get(format!("{}/auth/tokens", emu.auth_url_v3()))
+        .header("X-Auth-Token", &scoped)
+        .header("X-Subject-Token", &scoped)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["token"]["user"]["OS-FEDERATION"],
+        first["token"]["user"]["OS-FEDERATION"]
+    );
+}
+
+#[tokio::test]
+async fn the_federation_url_refuses_what_keystone_refuses() {
+    let emu = emu().await;
+    let at = alice_access_token(&emu).await;
+
+    // Unknown provider or protocol: Keystone's 404.
+    for url in [
+        federated_url(&emu, "other", "openid"),
+        federated_url(&emu, IDP, "saml2"),
+    ] {
+        let r = client().post(url).bearer_auth(&at).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let b: Value = r.json().await.unwrap();
+        assert!(b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Could not find"));
+    }
+
+    // No token, or one the provider never gave: the web server's Bearer challenge.
+    let r = federated(&emu, None).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"testidp\"");
+    let r = federated(&emu, Some("forged.jwt.value")).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+
+    // A client's own token maps to a user only when one is named like the client.
+    let cc = [("grant_type", "client_credentials")];
+    let (_, svc) = grant(&emu, "svc", "svc-secret", &cc).await;
+    let r = federated(&emu, svc["access_token"].as_str()).await;
+    assert_eq!(r.status(), 201);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["token"]["user"]["name"], "svc");
+    let (_, nobody) = grant(&emu, "nobody", "nobody-secret", &cc).await;
+    let r = federated(&emu, nobody["access_token"].as_str()).await;
+    assert_eq!(r.status(), 401);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(
+        b["error"]["message"],
+        "Could not map any user from the identity provider's token."
+    );
+
+    // The shadow user has no password in Keystone, whatever is sent.
+    let uid = emu.user_id("alice").unwrap();
+    let r = client()
+        .post(format!("{}/auth/tokens", emu.auth_url_v3()))
+        .json(&json!({"auth": {"identity": {"methods": ["password"],
+            "password": {"user": {"id": uid, "password": "p@ss word&="}}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn the_builder_refuses_bad_providers() {
+    let start = |idp: IdentityProviderSpec| async move {
+        Emulator::builder()
+            .identity_provider(idp)
+            .start()
+            .await
+            .unwrap_err()
+            .to_string()
+    };
+    let e = start(
+        IdentityProviderSpec::new(IDP, "openid")
+            .user(FederatedUserSpec::new("alice").project_role("nowhere", "member")),
+    )
+    .await;
+    assert!(e.contains("unknown project nowhere"), "{e}");
+    let e = start(IdentityProviderSpec::new(IDP, "password")).await;
+    assert!(e.contains("built-in auth method"), "{e}");
+    let e = start(
+        IdentityProviderSpec::new(IDP, "openid")
+            .user(FederatedUserSpec::new("alice"))
+            .user(FederatedUserSpec::new("alice")),
+    )
+    .await;
+    assert!(e.contains("given twice"), "{e}");
+    let e = Emulator::builder()
+        .identity_provider(IdentityProviderSpec::new(IDP, "openid"))
+        .identity_provider(IdentityProviderSpec::new(IDP, "openid"))
+        .start()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("given twice"), "{e}");
+}
