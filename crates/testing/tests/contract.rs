@@ -1,25 +1,16 @@
 //! Contract tests: plain HTTP against the emulator.
 
+mod common;
+
 use std::time::Duration;
 
+use common::*;
 use keystoneauth_testing::emulator::{
     totp_now, AppCredSpec, AuthContext, AuthHandlerResponse, Emulator, ProjectSpec, RoleSpec,
     Unauthorized, UserSpec, DEMO_TOTP_SECRET,
 };
 use keystoneauth_testing::fixtures::shape_diff;
 use serde_json::{json, Value};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-fn capture(raw: &str) -> Value {
-    let v: Value = serde_json::from_str(raw).unwrap();
-    v["response"]["body"].clone()
-}
 
 fn password(name: &str, pw: &str) -> Value {
     json!({"user": {"name": name, "password": pw, "domain": {"id": "default"}}})

@@ -2,8 +2,9 @@
 //! endpoint, and Keystone's federation auth URL, checked against the shapes of tokens a real
 //! Keystone gave (captures) and against Keystone's and OAuth 2.0's status codes.
 
-use std::time::Duration;
+mod common;
 
+use common::*;
 use keystoneauth_testing::emulator::{
     Emulator, FederatedUserSpec, IdentityProviderSpec, ProjectSpec,
 };
@@ -11,18 +12,6 @@ use keystoneauth_testing::fixtures::shape_diff;
 use serde_json::{json, Value};
 
 const IDP: &str = "testidp";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-fn capture(raw: &str) -> Value {
-    let v: Value = serde_json::from_str(raw).unwrap();
-    v["response"]["body"].clone()
-}
 
 /// Provider `testidp` (protocol `openid`, client `ks-client`) with `alice` (member of `demo`
 /// through group `fed-group`) and `svc` (the client `svc`'s own user).
@@ -61,7 +50,7 @@ async fn grant(
         .send()
         .await
         .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    status_and_json(r).await
 }
 
 async fn alice_access_token(emu: &Emulator) -> String {

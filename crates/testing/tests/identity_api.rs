@@ -2,18 +2,12 @@
 //! `/v3/auth/domains`, `/v3/projects`, application credential creation, OS-OAUTH2 and the
 //! request id header, checked against Keystone's shapes, status codes and messages.
 
-use std::time::Duration;
+mod common;
 
 use base64::Engine as _;
+use common::*;
 use keystoneauth_testing::emulator::{AppCredSpec, DomainSpec, Emulator, ProjectSpec, RoleSpec};
 use serde_json::{json, Value};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
 
 fn password(name: &str, pw: &str, scope: Option<Value>) -> Value {
     let mut a = json!({"auth": {"identity": {"methods": ["password"], "password":
@@ -50,9 +44,7 @@ async fn get(emu: &Emulator, path: &str, token: Option<&str>) -> (u16, Value) {
     if let Some(t) = token {
         rb = rb.header("X-Auth-Token", t);
     }
-    let r = rb.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    status_and_json(rb.send().await.unwrap()).await
 }
 
 async fn post_json(emu: &Emulator, path: &str, token: &str, body: Value) -> (u16, Value) {
@@ -63,8 +55,7 @@ async fn post_json(emu: &Emulator, path: &str, token: &str, body: Value) -> (u16
         .send()
         .await
         .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    status_and_json(r).await
 }
 
 fn names(v: &Value, key: &str) -> Vec<String> {
