@@ -298,6 +298,15 @@ async fn trust_scoped_password_token() {
         &project.id,
     )
     .await;
+    flows::limited_trusts(
+        &session(),
+        &emu.auth_url_v3(),
+        &as_trustor,
+        &creds(&trustor, "Default"),
+        &creds(&trustee, "Default"),
+        &project.id,
+    )
+    .await;
     flows::delete_trust(&as_trustor, &emu.auth_url_v3(), &trust_id).await;
 }
 

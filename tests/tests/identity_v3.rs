@@ -357,6 +357,15 @@ async fn trust_scoped_password_token() {
     // Keystone itself validates the token as trust-scoped.
     let v = f.admin.validate_token(&token).await.unwrap();
     assert_eq!(v["OS-TRUST:trust"]["id"], trust_id.as_str());
+    flows::limited_trusts(
+        &f.session,
+        f.ks.auth_url(),
+        &as_trustor,
+        &creds(&trustor, "Default"),
+        &creds(&trustee, "Default"),
+        &project.id,
+    )
+    .await;
     flows::delete_trust(&as_trustor, f.ks.auth_url(), &trust_id).await;
     f.admin.cleanup().await.unwrap();
 }

@@ -404,13 +404,16 @@ async fn trusts_created_used_and_deleted_like_keystone() {
     );
     assert!(t["catalog"].is_array());
 
-    // Not the trustee: 403. No such trust: 404.
+    // Not the trustee: 403. No such trust: Keystone's auth makes "not found" a 401.
     let r = post_token(&emu, password("demo", "demopass", scope(&trust_id))).await;
     assert_eq!(r.status(), 403);
     let r = post_token(&emu, password("admin", "secretadmin", scope("nope"))).await;
-    assert_eq!(r.status(), 404);
+    assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"]["message"], "Could not find trust: nope.");
+    assert_eq!(
+        body["error"]["message"],
+        "The request you have made requires authentication."
+    );
 
     // Impersonation: the token speaks for the trustor.
     let (_, body) = post_json(
@@ -436,5 +439,5 @@ async fn trusts_created_used_and_deleted_like_keystone() {
     assert_eq!(delete(&demo_tok).await.unwrap().status(), 204);
     assert_eq!(delete(&demo_tok).await.unwrap().status(), 404);
     let r = post_token(&emu, password("admin", "secretadmin", scope(&trust_id))).await;
-    assert_eq!(r.status(), 404);
+    assert_eq!(r.status(), 401);
 }

@@ -477,12 +477,95 @@ pub async fn trust_scoped_password(
         .user_id(&trustee.id)
         .scope(Scope::Trust("0123456789abcdef0123456789abcdef".into()))
         .into_plugin();
+    // Keystone's auth turns "trust not found" into a 401.
     let err = bogus.token(s).await.unwrap_err();
-    assert!(
-        matches!(err, Error::Unauthorized(_) | Error::NotFound(_)),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     (trust_id, token, as_trustor)
+}
+
+/// Creates a `member` trust from `trustor` to `trustee` on the project, with `extra` fields
+/// (`remaining_uses`, `expires_at`); the status and body.
+async fn post_trust(
+    as_trustor: &Session,
+    auth_url: &str,
+    trustor: &UserCreds,
+    trustee: &UserCreds,
+    project_id: &str,
+    extra: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut trust = serde_json::json!({
+        "trustor_user_id": trustor.id,
+        "trustee_user_id": trustee.id,
+        "project_id": project_id,
+        "impersonation": false,
+        "roles": [{"name": "member"}],
+    });
+    if let (Some(t), Some(e)) = (trust.as_object_mut(), extra.as_object()) {
+        t.extend(e.clone());
+    }
+    let resp = as_trustor
+        .post(format!("{auth_url}/OS-TRUST/trusts"))
+        .json(&serde_json::json!({ "trust": trust }))
+        .raise_exc(false)
+        .send()
+        .await
+        .unwrap();
+    let body = resp.json::<serde_json::Value>().unwrap_or_default();
+    (resp.status().as_u16(), body)
+}
+
+/// The limits Keystone keeps on trusts, seen through the trustee's password plugin:
+/// - a one-use trust gives one token, then 401;
+/// - a trust's tokens expire no later than the trust, and once it has expired, 401;
+/// - an `expires_at` in the past or `remaining_uses: 0` is a 400 at creation.
+pub async fn limited_trusts(
+    s: &Session,
+    auth_url: &str,
+    as_trustor: &Session,
+    trustor: &UserCreds,
+    trustee: &UserCreds,
+    project_id: &str,
+) {
+    let trustee_plugin = |trust_id: &str| {
+        Password::new(auth_url, &trustee.password)
+            .user_id(&trustee.id)
+            .scope(Scope::Trust(trust_id.to_owned()))
+            .into_plugin()
+    };
+    let post = |extra| post_trust(as_trustor, auth_url, trustor, trustee, project_id, extra);
+
+    let (status, body) = post(serde_json::json!({"remaining_uses": 1})).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["trust"]["remaining_uses"], 1);
+    let once = body["trust"]["id"].as_str().unwrap().to_owned();
+    access_of(s, &trustee_plugin(&once)).await;
+    let err = trustee_plugin(&once).token(s).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+
+    // Keystone keeps whole seconds of a trust's expiry.
+    let end = time::OffsetDateTime::now_utc() + time::Duration::seconds(4);
+    let end = end.replace_nanosecond(0).unwrap();
+    let end_text = keystoneauth_testing::fixtures::keystone_time(end);
+    let (status, body) = post(serde_json::json!({"expires_at": end_text})).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["trust"]["expires_at"], end_text.as_str());
+    let expiring = body["trust"]["id"].as_str().unwrap().to_owned();
+    let access = access_of(s, &trustee_plugin(&expiring)).await;
+    assert!(access.expires() <= end, "{} > {end}", access.expires());
+    let wait = end - time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1500);
+    tokio::time::sleep(wait.try_into().unwrap_or_default()).await;
+    let err = trustee_plugin(&expiring).token(s).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+
+    let past = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let past = keystoneauth_testing::fixtures::keystone_time(past);
+    let (status, body) = post(serde_json::json!({"expires_at": past})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("The 'expires_at' must not be before now.")));
+    let (status, body) = post(serde_json::json!({"remaining_uses": 0})).await;
+    assert_eq!(status, 400, "{body}");
 }
 
 /// The trustor deletes its trust through its session: 204.

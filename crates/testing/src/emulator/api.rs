@@ -16,7 +16,7 @@ use super::server::{error, header, issue_v3, json_response, unauthorized, UNAUTH
 use super::specs::{AppCredSpec, DomainSpec, ProjectSpec};
 use super::state::{Target, TokenRecord, TrustRecord};
 use super::{lock, Shared};
-use crate::fixtures::new_id;
+use crate::fixtures::{keystone_time, new_id};
 
 type S = AxState<std::sync::Arc<Shared>>;
 
@@ -37,6 +37,10 @@ fn forbidden(s: &Shared, action: &str) -> Response<Body> {
         "Forbidden",
         &format!("You are not authorized to perform the requested action: {action}"),
     )
+}
+
+fn bad_request(s: &Shared, message: &str) -> Response<Body> {
+    error(s, StatusCode::BAD_REQUEST, "Bad Request", message)
 }
 
 fn project_json(base: &str, p: &ProjectSpec) -> Value {
@@ -362,6 +366,26 @@ pub(crate) async fn oauth2_token(AxState(s): S, headers: HeaderMap, body: Bytes)
     )
 }
 
+/// A trust's `expires_at` as Keystone reads it: ISO 8601 in UTC (`Z` is added when missing),
+/// not in the past; kept to the second.
+fn trust_expiry(v: &Value) -> Result<time::OffsetDateTime, &'static str> {
+    const MALFORMED: &str = "Timestamp not in expected format. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.";
+    const PAST: &str = "The 'expires_at' must not be before now. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.";
+    let text = v.as_str().ok_or(MALFORMED)?;
+    let text = if text.ends_with('Z') {
+        text.to_owned()
+    } else {
+        format!("{text}Z")
+    };
+    let at = time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| MALFORMED)?;
+    if at < time::OffsetDateTime::now_utc() {
+        return Err(PAST);
+    }
+    // Keystone keeps whole seconds.
+    Ok(at.replace_nanosecond(0).unwrap_or(at))
+}
+
 /// `POST /v3/OS-TRUST/trusts`. Keystone's default policy: only the trustor may create a trust
 /// (403 otherwise); every role named (by id or name) must be one the trustor holds on the
 /// project (403); the trustee must exist (404).
@@ -419,6 +443,27 @@ pub(crate) async fn create_trust(AxState(s): S, headers: HeaderMap, body: Bytes)
         return forbidden(&s, "At least one role should be specified.");
     }
     let impersonation = t["impersonation"].as_bool().unwrap_or(false);
+    let remaining_uses = match &t["remaining_uses"] {
+        Value::Null => None,
+        v => match v.as_u64().filter(|n| *n >= 1) {
+            Some(n) => Some(n),
+            None => {
+                return bad_request(
+                    &s,
+                    &format!(
+                        "Invalid input for field 'remaining_uses': {v} is not a positive integer or null."
+                    ),
+                )
+            }
+        },
+    };
+    let expires = match &t["expires_at"] {
+        Value::Null => None,
+        v => match trust_expiry(v) {
+            Ok(e) => Some(e),
+            Err(message) => return bad_request(&s, message),
+        },
+    };
     let id = new_id();
     st.trusts.insert(
         id.clone(),
@@ -428,6 +473,8 @@ pub(crate) async fn create_trust(AxState(s): S, headers: HeaderMap, body: Bytes)
             project_id: project_id.clone(),
             impersonation,
             roles: roles.clone(),
+            expires,
+            remaining_uses,
         },
     );
     let base = s.config.base_url.clone();
@@ -445,8 +492,8 @@ pub(crate) async fn create_trust(AxState(s): S, headers: HeaderMap, body: Bytes)
             "project_id": project_id,
             "impersonation": impersonation,
             "roles": roles,
-            "expires_at": null,
-            "remaining_uses": null,
+            "expires_at": expires.map(keystone_time),
+            "remaining_uses": remaining_uses,
             "links": {"self": format!("{base}/v3/OS-TRUST/trusts/{id}")},
         }}),
     )

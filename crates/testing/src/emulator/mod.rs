@@ -13,7 +13,10 @@
 //! application credential), and project trusts: `POST /v3/OS-TRUST/trusts` (by the trustor,
 //! with roles it holds) and `DELETE /v3/OS-TRUST/trusts/{id}`, used with an
 //! `{"OS-TRUST:trust": {"id": …}}` scope by the trustee (the trust's roles; with impersonation
-//! the token is the trustor's). Every response carries `X-OpenStack-Request-ID: req-<uuid>`.
+//! the token is the trustor's). Trusts keep Keystone's limits: `remaining_uses` (each
+//! trust-scoped token takes one) and `expires_at` (whole seconds, not in the past; it caps
+//! the expiry of the trust's tokens); an unknown, expired or used-up trust is a 401.
+//! Every response carries `X-OpenStack-Request-ID: req-<uuid>`.
 //!
 //! Federation with OpenID Connect ([`IdentityProviderSpec`]): each identity provider comes
 //! with a small OpenID provider (discovery, `password` and `client_credentials` grants) and

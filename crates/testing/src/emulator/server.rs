@@ -543,13 +543,9 @@ fn resolve_scope(
                 "Invalid input for field 'scope/OS-TRUST:trust': 'id' is a required property",
             )));
         };
-        if !st.trusts.contains_key(id) {
-            return Err(Box::new(error(
-                s,
-                StatusCode::NOT_FOUND,
-                "Not Found",
-                &format!("Could not find trust: {id}."),
-            )));
+        // Keystone's auth turns "trust not found" (unknown, expired or used up) into a 401.
+        if !st.trusts.get(id).is_some_and(|t| t.usable()) {
+            return Err(Box::new(unauthorized(s, UNAUTHORIZED)));
         }
         return Ok(Some(Scope::Trust(id.to_owned())));
     }
@@ -812,7 +808,7 @@ pub(super) async fn issue_v3(
     let mut tok = V3Token::new();
     let method_refs: Vec<&str> = done.iter().map(String::as_str).collect();
     let ttl_expiry = now + ttl(&s);
-    let expires = expires_cap.map_or(ttl_expiry, |c| c.min(ttl_expiry));
+    let mut expires = expires_cap.map_or(ttl_expiry, |c| c.min(ttl_expiry));
     let audit_id = new_audit_id();
     tok.user(&user.id, &user.name, &user_domain.id, &user_domain.name)
         .methods(&method_refs)
@@ -838,7 +834,8 @@ pub(super) async fn issue_v3(
             Some(Target::Project(p.clone()))
         }
         Scope::Trust(id) => {
-            let Some(trust) = st.trusts.get(id).cloned() else {
+            // Keystone: an expired or used-up trust is not found, which auth turns into 401.
+            let Some(trust) = st.trusts.get(id).filter(|t| t.usable()).cloned() else {
                 return unauthorized(&s, UNAUTHORIZED);
             };
             if trust.trustee_user_id != user_id {
@@ -873,6 +870,14 @@ pub(super) async fn issue_v3(
                 tok.user(&trustor.id, &trustor.name, &trustor.domain_id, &dname);
                 token_user_id = trustor.id;
             }
+            // A trust-scoped token does not outlive its trust.
+            if let Some(end) = trust.expires {
+                let end = end.replace_nanosecond(0).unwrap_or(end);
+                if end < expires {
+                    expires = end;
+                    tok.expires(end);
+                }
+            }
             trust_roles = Some(trust.roles);
             Some(Target::Project(trust.project_id))
         }
@@ -904,6 +909,16 @@ pub(super) async fn issue_v3(
     if let Some(ac) = &app_cred {
         if let Some((spec, _, _)) = st.app_creds.iter().find(|(x, _, _)| x.id == *ac) {
             tok.application_credential(&spec.id, &spec.name, spec.restricted);
+        }
+    }
+    // Keystone consumes a use of the trust once the token is issued.
+    if let Scope::Trust(trust_id) = &scope {
+        if let Some(n) = st
+            .trusts
+            .get_mut(trust_id)
+            .and_then(|t| t.remaining_uses.as_mut())
+        {
+            *n = n.saturating_sub(1);
         }
     }
     let body = tok.to_json();

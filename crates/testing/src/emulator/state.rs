@@ -98,6 +98,18 @@ pub(crate) struct TrustRecord {
     pub impersonation: bool,
     /// (role id, role name)
     pub roles: Vec<(String, String)>,
+    /// After this the trust is gone (Keystone: not found, so a 401 on use).
+    pub expires: Option<OffsetDateTime>,
+    /// Tokens it may still give; each trust-scoped token takes one.
+    pub remaining_uses: Option<u64>,
+}
+
+impl TrustRecord {
+    /// Neither expired nor used up.
+    pub fn usable(&self) -> bool {
+        self.expires.is_none_or(|e| e > OffsetDateTime::now_utc())
+            && self.remaining_uses.is_none_or(|n| n > 0)
+    }
 }
 
 /// `gAAAAAB` + URL-safe base64 random bytes: looks like a Fernet token.
