@@ -210,6 +210,32 @@ fn token_issue_from_clouds_yaml() {
 }
 
 #[test]
+fn token_issue_with_a_profile_from_clouds_public_yaml() {
+    // The profile carries where the cloud is; the cloud entry only who the user is.
+    let h = harness();
+    let r = Run::new();
+    let public = format!(
+        "public-clouds:\n  harness:\n    auth:\n      auth_url: {}\n      user_domain_id: {}\n      project_domain_id: {}\n    identity_api_version: 3\n    region_name: RegionOne\n",
+        h.s("auth_url"),
+        h.s("admin_user_domain_id"),
+        h.s("admin_project_domain_id"),
+    );
+    let clouds = format!(
+        "clouds:\n  via-profile:\n    profile: harness\n    auth:\n      username: {}\n      password: {}\n      project_name: {}\n",
+        h.s("admin_username"),
+        h.s("admin_password"),
+        h.s("admin_project_name"),
+    );
+    std::fs::write(r.home.path().join("clouds-public.yaml"), public).unwrap();
+    std::fs::write(r.home.path().join("clouds.yaml"), clouds).unwrap();
+    let v = issued(&ok(&r.ksa(
+        &["--os-cloud", "via-profile", "token", "issue", "-f", "json"],
+        &[],
+    )));
+    assert_eq!(keystone_validates(&h, v["id"].as_str().unwrap()), 200);
+}
+
+#[test]
 fn catalog_and_request() {
     let h = harness();
     let r = Run::new();

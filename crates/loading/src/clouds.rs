@@ -5,6 +5,12 @@
 //! `/etc/openstack/clouds.yaml`, each also with the `.yml` and `.json` suffixes. The first file
 //! that exists is used. `secure.yaml` is found the same way (`$OS_CLIENT_SECURE_FILE` first) and
 //! merged over it, mapping by mapping.
+//!
+//! A cloud with `profile: <name>` (formerly `cloud:`) takes its defaults from the profile of
+//! that name under `public-clouds:` in `clouds-public.yaml` (found the same way), and its own
+//! settings win, as openstacksdk does. openstacksdk's built-in vendor data is not shipped: a
+//! profile found nowhere is an error when the cloud has no `auth_url` of its own, and a
+//! warning when it has one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,6 +105,10 @@ pub struct CloudsFile {
     pub secure_path: Option<PathBuf>,
     /// The merged document.
     pub doc: Value,
+    /// The `clouds-public.yaml` (vendor profiles) read, if one was found.
+    pub public_path: Option<PathBuf>,
+    /// Its document (`public-clouds: {name: settings}`).
+    pub public: Value,
 }
 
 impl CloudsFile {
@@ -106,7 +116,7 @@ impl CloudsFile {
     ///
     /// `config_files` / `secure_files` replace the search path when given (tests). With
     /// `config_files` given and `secure_files` not, `secure.yaml` is looked for next to each
-    /// given file.
+    /// given file; so is `clouds-public.yaml` whenever `config_files` is given.
     pub fn load(
         env: &Env,
         config_files: Option<&[PathBuf]>,
@@ -125,7 +135,32 @@ impl CloudsFile {
                 .collect(),
             (None, None) => candidates(env, "secure", "OS_CLIENT_SECURE_FILE"),
         };
+        let public_candidates: Vec<PathBuf> = match config_files {
+            Some(f) => f
+                .iter()
+                .filter_map(|p| p.parent())
+                .flat_map(|d| {
+                    SUFFIXES
+                        .iter()
+                        .map(move |s| d.join(format!("clouds-public{s}")))
+                })
+                .collect(),
+            None => search_dirs(env)
+                .into_iter()
+                .flat_map(|d| {
+                    SUFFIXES
+                        .iter()
+                        .map(move |s| d.join(format!("clouds-public{s}")))
+                })
+                .collect(),
+        };
         let mut out = CloudsFile::default();
+        if let Some(p) = first_existing(&public_candidates) {
+            let public = read_yaml(&p)?;
+            check_public_shape(&p, &public)?;
+            out.public = public;
+            out.public_path = Some(p);
+        }
         if let Some(p) = first_existing(&config_candidates) {
             out.doc = read_yaml(&p)?;
             check_shape(&p, &out.doc)?;
@@ -164,6 +199,7 @@ impl CloudsFile {
             .path
             .iter()
             .chain(self.secure_path.iter())
+            .chain(self.public_path.iter())
             .map(|p| p.display().to_string())
             .collect();
         if files.is_empty() {
@@ -201,6 +237,20 @@ impl CloudsFile {
                 )))
             }
         };
+        let profile = ["profile", "cloud"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(scalar_to_string));
+        // The profile's settings are the defaults; the cloud's own win (auth key by key).
+        let profiled;
+        let map = match profile.as_deref().and_then(|p| self.public_profile(p)) {
+            Some(defaults) => {
+                let mut merged = Value::Mapping(defaults.clone());
+                merge(&mut merged, Value::Mapping(map.clone()));
+                profiled = merged;
+                profiled.as_mapping().unwrap_or(map)
+            }
+            None => map,
+        };
         let mut flat = FlatCloud::default();
         for (k, v) in map {
             let Some(key) = scalar_to_string(k) else {
@@ -219,24 +269,33 @@ impl CloudsFile {
                 flat.settings.insert(key, v);
             }
         }
-        // openstacksdk's vendor profiles (`profile: <vendor>`, formerly `cloud:`) fill in
-        // defaults from data we do not ship. Say so rather than guess.
-        if let Some(profile) = flat.settings.get("profile").or(flat.settings.get("cloud")) {
+        // A profile that is not in clouds-public.yaml would come from openstacksdk's vendor
+        // data, which is not shipped. Say so rather than guess.
+        if let Some(profile) = profile.filter(|p| self.public_profile(p).is_none()) {
             if !flat.auth.contains_key("auth_url") {
                 return Err(Error::Config(format!(
-                    "cloud {name} in {} uses the vendor profile {profile:?}, and vendor profiles \
-                     are not supported; put its auth_url (and region_name, interface, …) in \
-                     the cloud's own entry",
+                    "cloud {name} in {} uses the vendor profile {profile:?}, which is not in a \
+                     clouds-public.yaml (openstacksdk's built-in vendor profiles are not \
+                     shipped); define it under public-clouds: in clouds-public.yaml, or put \
+                     its auth_url (and region_name, interface, …) in the cloud's own entry",
                     self.describe_files()
                 )));
             }
             tracing::warn!(
                 target: "keystoneauth::loading",
-                "cloud {name}: the defaults of vendor profile {profile:?} are not applied \
-                 (vendor profiles are not supported); using the cloud's own settings"
+                "cloud {name}: vendor profile {profile:?} is not in a clouds-public.yaml, so its \
+                 defaults are not applied; using the cloud's own settings"
             );
         }
         Ok(flat)
+    }
+
+    /// The settings of profile `name` under `public-clouds:` in clouds-public.yaml.
+    fn public_profile(&self, name: &str) -> Option<&serde_yaml::Mapping> {
+        self.public
+            .get("public-clouds")
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_mapping)
     }
 }
 
@@ -261,6 +320,23 @@ fn check_shape(path: &Path, doc: &Value) -> Result<()> {
         },
         _ => Err(Error::Config(format!(
             "{}: the top level must be a mapping with a `clouds` key",
+            path.display()
+        ))),
+    }
+}
+
+fn check_public_shape(path: &Path, doc: &Value) -> Result<()> {
+    match doc {
+        Value::Null => Ok(()),
+        Value::Mapping(m) => match m.get("public-clouds") {
+            None | Some(Value::Mapping(_)) | Some(Value::Null) => Ok(()),
+            Some(_) => Err(Error::Config(format!(
+                "{}: `public-clouds` must be a mapping of profile names to settings",
+                path.display()
+            ))),
+        },
+        _ => Err(Error::Config(format!(
+            "{}: the top level must be a mapping with a `public-clouds` key",
             path.display()
         ))),
     }
@@ -377,6 +453,25 @@ mod tests {
         let f = CloudsFile::load(&Env::default(), Some(&[clouds]), None).unwrap();
         assert_eq!(f.cloud("j").unwrap().auth["auth_url"], "http://j");
         assert!(f.secure_path.is_none());
+    }
+
+    #[test]
+    fn bad_clouds_public_yaml_is_a_config_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let clouds = dir.path().join("clouds.yaml");
+        std::fs::write(&clouds, "clouds: {}\n").unwrap();
+        std::fs::write(
+            dir.path().join("clouds-public.yaml"),
+            "public-clouds: [a]\n",
+        )
+        .unwrap();
+        let e = CloudsFile::load(&Env::default(), Some(&[clouds]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("clouds-public.yaml") && e.contains("public-clouds"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -130,6 +130,10 @@ impl Files {
         std::fs::write(self.dir.path().join("secure.yaml"), text).unwrap();
         self
     }
+    fn public(self, text: &str) -> Files {
+        std::fs::write(self.dir.path().join("clouds-public.yaml"), text).unwrap();
+        self
+    }
     fn list(&self) -> Option<Vec<PathBuf>> {
         Some(vec![self.dir.path().join("clouds.yaml")])
     }
@@ -245,6 +249,44 @@ fn secure_yaml_merges() {
     assert_eq!(c.auth.get("username").as_deref(), Some("secure-user"));
     assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://yaml/v3"));
     assert!(c.secure_file.is_some());
+}
+
+#[test]
+fn profiles_from_clouds_public_yaml_are_defaults_the_cloud_overrides() {
+    let files = Files::new(
+        "clouds:\n  mine:\n    profile: acme\n    region_name: Mine\n    auth:\n      username: me\n      password: pw\n  old:\n    cloud: acme\n    auth: {username: me, password: pw}\n  gone:\n    profile: vexxhost\n    auth: {username: me}\n",
+    )
+    .public(
+        "public-clouds:\n  acme:\n    auth:\n      auth_url: https://keystone.acme.test/v3\n      user_domain_name: AcmeUsers\n    region_name: AcmeOne\n    interface: internal\n    identity_api_version: 3\n",
+    );
+    let load = |cloud: &str| {
+        CloudConfig::load(LoadOptions {
+            cloud: Some(cloud.into()),
+            config_files: files.list(),
+            env: env(&[]),
+            ..Default::default()
+        })
+    };
+    let c = load("mine").unwrap();
+    // From the profile:
+    assert_eq!(
+        c.auth.get("auth_url").as_deref(),
+        Some("https://keystone.acme.test/v3")
+    );
+    assert_eq!(c.auth.get("user_domain_name").as_deref(), Some("AcmeUsers"));
+    assert_eq!(c.interfaces, vec![Interface::Internal]);
+    // The cloud's own settings win, and its auth is merged key by key:
+    assert_eq!(c.region_name.as_deref(), Some("Mine"));
+    assert_eq!(c.auth.get("username").as_deref(), Some("me"));
+    // The older `cloud:` key names a profile too.
+    let c = load("old").unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("AcmeOne"));
+    // A profile found nowhere, with no auth_url of the cloud's own, is a clear error.
+    let e = load("gone").unwrap_err().to_string();
+    assert!(
+        e.contains("vendor profile \"vexxhost\"") && e.contains("clouds-public.yaml"),
+        "{e}"
+    );
 }
 
 #[test]
