@@ -1,6 +1,7 @@
 //! Load an auth plugin, session options and adapter options the way OpenStack tools do:
 //! from explicit values, `--os-*` command-line flags, `OS_*` environment variables and
-//! `clouds.yaml` (+ `secure.yaml`), in that order of precedence.
+//! `clouds.yaml` (+ `secure.yaml`, and `clouds-public.yaml` for `profile:`), in that order of
+//! precedence.
 //!
 //! - [`CloudConfig::load`] / [`CloudConfig::from_env`] / [`CloudConfig::from_options`]: resolve
 //!   the auth type (`--os-auth-type`, `OS_AUTH_TYPE`/`OS_AUTH_PLUGIN`, clouds.yaml `auth_type`,
