@@ -27,6 +27,8 @@ use keystoneauth_core::access::IdentityVersion;
 use keystoneauth_core::registry::{self, OptionValues};
 use keystoneauth_core::secrecy::ExposeSecret;
 use keystoneauth_core::{AuthPlugin, EndpointFilter, Error, Session};
+use keystoneauth_federation::oidc::{OidcAuthorizationCode, OidcDeviceAuthorization};
+use keystoneauth_federation::{Federated, Scope};
 use keystoneauth_testing::emulator::{
     totp_now, AppCredSpec, DomainSpec, Emulator, EmulatorBuilder, FederatedUserSpec,
     IdentityProviderSpec, ProjectSpec, RoleSpec, UserSpec,
@@ -349,9 +351,9 @@ async fn oauth2_client_credential_wrong_secret() {
 // ------------------------------------------------------------------ OIDC federation
 //
 // The OIDC checks of `federation.rs` (real oidc-provider → mod_auth_openidc → Keystone),
-// against the emulator's provider and federation URL. Not mirrored: the authorization code
-// and device authorization grants (the emulator's provider has no login pages), SAML2 ECP
-// and K2K.
+// against the emulator's provider and federation URL. The authorization code and device
+// grants are mirrored with the emulator's stand-ins for the provider's login pages
+// (`oidc_authorization_code`, `oidc_approve_device`). Not mirrored: SAML2 ECP and K2K.
 
 /// A provider like the peers' one: `alice` (password grant) and the client `svc` (client
 /// credentials grant) both map to users with a role on one project.
@@ -364,6 +366,7 @@ async fn oidc_emulator() -> (Emulator, OidcSetup) {
                 IdentityProviderSpec::new("ksa-idp", "openid")
                     .client("ks-client", "ks-client-secret")
                     .client("svc", "svc-secret")
+                    .public_client("ksa-cli")
                     .user(
                         FederatedUserSpec::new("alice")
                             .password("alice-pw")
@@ -408,6 +411,72 @@ async fn oidc_client_credentials_through_mod_auth_openidc() {
 async fn oidc_access_token_from_the_op() {
     let (_emu, setup) = oidc_emulator().await;
     oidc_flows::access_token(&setup, &session(), &reqwest::Client::new()).await;
+}
+
+#[tokio::test]
+async fn oidc_authorization_code_from_the_op() {
+    let (emu, setup) = oidc_emulator().await;
+    let redirect_uri = "http://127.0.0.1:8400/callback";
+    let code = emu
+        .oidc_authorization_code(
+            "ksa-idp",
+            &setup.client_id,
+            &setup.username,
+            Some(redirect_uri),
+        )
+        .expect("a code");
+    let flow = |code: &str| {
+        OidcAuthorizationCode::new(
+            &setup.auth_url,
+            &setup.identity_provider,
+            &setup.protocol,
+            &setup.client_id,
+            code,
+        )
+        .client_secret(&setup.client_secret)
+        .redirect_uri(redirect_uri)
+        .discovery_endpoint(&setup.discovery_url)
+    };
+    let plugin = Federated::new(flow(&code), Scope::ProjectId(setup.project_id.clone()));
+    oidc_flows::assert_scoped(&plugin, &session(), &setup.project_id).await;
+
+    // A code is good once: a second exchange is the provider's invalid_grant.
+    let e = Federated::new(flow(&code), Scope::ProjectId(setup.project_id.clone()))
+        .token(&session())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("invalid_grant"), "{e}");
+}
+
+#[tokio::test]
+async fn oidc_device_authorization_with_pkce() {
+    let (emu, setup) = oidc_emulator().await;
+    let emu = Arc::new(emu);
+    let approver = emu.clone();
+    let flow = OidcDeviceAuthorization::new(
+        &setup.auth_url,
+        &setup.identity_provider,
+        &setup.protocol,
+        "ksa-cli",
+    )
+    .discovery_endpoint(&setup.discovery_url)
+    .code_challenge_method("S256")
+    .prompt(move |c| {
+        // The user opens the verification URI and approves, as alice.
+        assert!(approver.oidc_approve_device("ksa-idp", &c.user_code, "alice"));
+    });
+    let plugin = Federated::new(flow, Scope::ProjectId(setup.project_id.clone()));
+    let access = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        plugin.access(&session()),
+    )
+    .await
+    .expect("the plugin gets its token once the device is approved")
+    .unwrap_or_else(|e| panic!("device flow failed: {e}"))
+    .unwrap();
+    assert_eq!(access.project_id(), Some(setup.project_id.as_str()));
+    assert!(access.is_federated());
+    assert_eq!(access.username(), Some("alice"));
 }
 
 // ------------------------------------------------------------------ identity v2.0 and generic

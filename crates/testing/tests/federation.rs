@@ -23,6 +23,7 @@ async fn emu() -> Emulator {
                 .client("ks-client", "client-secret")
                 .client("svc", "svc-secret")
                 .client("nobody", "nobody-secret")
+                .public_client("cli")
                 .user(
                     FederatedUserSpec::new("alice")
                         .password("p@ss word&=")
@@ -101,7 +102,16 @@ async fn the_provider_serves_discovery_and_its_grants() {
     assert_eq!(doc["token_endpoint"], format!("{issuer}/token").as_str());
     assert_eq!(
         doc["grant_types_supported"],
-        json!(["password", "client_credentials"])
+        json!([
+            "password",
+            "client_credentials",
+            "authorization_code",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ])
+    );
+    assert_eq!(
+        doc["device_authorization_endpoint"],
+        format!("{issuer}/device").as_str()
     );
 
     // The password grant, with a password that needs form encoding.
@@ -325,6 +335,148 @@ async fn the_federation_url_refuses_what_keystone_refuses() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+/// POSTs a form as the public client `cli` (no secret) to the provider's `path`.
+async fn public_post(emu: &Emulator, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let mut fields = vec![("client_id", "cli")];
+    fields.extend_from_slice(form);
+    let r = client()
+        .post(format!("{}/{path}", emu.oidc_issuer(IDP)))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    status_and_json(r).await
+}
+
+#[tokio::test]
+async fn the_device_grant_waits_for_approval_and_checks_pkce() {
+    let emu = emu().await;
+    // RFC 7636 appendix B.
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let (status, dev) = public_post(
+        &emu,
+        "device",
+        &[
+            ("scope", "openid"),
+            ("code_challenge_method", "S256"),
+            ("code_challenge", challenge),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{dev}");
+    let device_code = dev["device_code"].as_str().unwrap().to_owned();
+    let user_code = dev["user_code"].as_str().unwrap().to_owned();
+    assert_eq!(user_code.len(), 9);
+    assert!(dev["verification_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with(&emu.oidc_issuer(IDP)));
+    assert_eq!(dev["interval"], 1);
+
+    let poll = |v: &'static str| {
+        let device_code = device_code.clone();
+        let emu = &emu;
+        async move {
+            public_post(
+                emu,
+                "token",
+                &[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                    ("device_code", &device_code),
+                    ("code_verifier", v),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, body) = poll(verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("authorization_pending"))
+    );
+    assert!(!emu.oidc_approve_device(IDP, "XXXX-XXXX", "alice"));
+    assert!(!emu.oidc_approve_device(IDP, &user_code, "mallory"));
+    assert!(emu.oidc_approve_device(IDP, &user_code, "alice"));
+    let (status, body) = poll("not-the-verifier").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, body) = poll(verifier).await;
+    assert_eq!(status, 200, "{body}");
+    let at = body["access_token"].as_str().unwrap().to_owned();
+    // Used once.
+    let (status, body) = poll(verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // The token is alice's at Keystone.
+    let b: Value = federated(&emu, Some(&at)).await.json().await.unwrap();
+    assert_eq!(b["token"]["user"]["name"], "alice");
+
+    // A public client cannot use client_credentials; an unknown one is not a client.
+    let (status, body) = public_post(&emu, "token", &[("grant_type", "client_credentials")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    let r = client()
+        .post(format!("{}/device", emu.oidc_issuer(IDP)))
+        .form(&[("client_id", "stranger")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn an_authorization_code_is_good_once_for_its_redirect_uri() {
+    let emu = emu().await;
+    let redirect = "http://127.0.0.1:8080/callback";
+    let code = emu
+        .oidc_authorization_code(IDP, "ks-client", "alice", Some(redirect))
+        .unwrap();
+    assert!(emu
+        .oidc_authorization_code(IDP, "stranger", "alice", Some(redirect))
+        .is_none());
+    let exchange = |code: String, redirect: &'static str| {
+        let emu = &emu;
+        async move {
+            grant(
+                emu,
+                "ks-client",
+                "client-secret",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", redirect),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, body) = exchange(code.clone(), "http://127.0.0.1:8080/elsewhere").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // The failed attempt used the code up, as providers do.
+    let (status, _) = exchange(code, redirect).await;
+    assert_eq!(status, 400);
+    let code = emu
+        .oidc_authorization_code(IDP, "ks-client", "alice", Some(redirect))
+        .unwrap();
+    let (status, body) = exchange(code.clone(), redirect).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = exchange(code, redirect).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,13 @@
 //! Federation: Keystone behind mod_auth_openidc, with the OpenID provider in front of it.
 //!
-//! - `GET <root>/oidc/{idp}/.well-known/openid-configuration` and `POST <root>/oidc/{idp}/token`
-//!   (grants `password` and `client_credentials`; OAuth 2.0 errors `invalid_client`,
-//!   `invalid_grant`, `unsupported_grant_type`): the provider.
+//! - `GET <root>/oidc/{idp}/.well-known/openid-configuration`, `POST <root>/oidc/{idp}/device`
+//!   and `POST <root>/oidc/{idp}/token` (grants `password`, `client_credentials`,
+//!   `authorization_code` and the device code, PKCE `S256`/`plain`; OAuth 2.0 errors
+//!   `invalid_client`, `invalid_grant`, `authorization_pending`, `expired_token`,
+//!   `unauthorized_client`, `unsupported_grant_type`): the provider. Codes come from
+//!   [`Emulator::oidc_authorization_code`](super::Emulator::oidc_authorization_code) and
+//!   devices are approved with
+//!   [`Emulator::oidc_approve_device`](super::Emulator::oidc_approve_device): no login pages.
 //! - `GET|POST /v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth` with
 //!   `Authorization: Bearer <access token>`: the web server checks the token (401 with
 //!   `WWW-Authenticate: Bearer` otherwise), then Keystone's protocol method ([`MappedMethod`])
@@ -16,6 +21,9 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore as _;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
@@ -24,7 +32,9 @@ use super::api::{client_credentials, form_param};
 use super::auth::{AuthContext, AuthHandlerResponse, AuthMethodHandler, Unauthorized};
 use super::server::{error, header, issue_v3, json_response};
 use super::specs::{DomainSpec, IdentityProviderSpec, UserSpec};
-use super::state::{fernet_like, FederatedRecord, IdpRecord, OidcGrant, State, Target};
+use super::state::{
+    fernet_like, FederatedRecord, IdpRecord, OidcGrant, PendingGrant, State, Target,
+};
 use super::{lock, Shared, DEFAULT_METHODS};
 use crate::fixtures::new_id;
 
@@ -108,6 +118,7 @@ pub(crate) fn add_identity_provider(
         id: idp.id.clone(),
         protocol: idp.protocol.clone(),
         clients: idp.clients.clone(),
+        public_clients: idp.public_clients.clone(),
         users,
     });
     Ok(())
@@ -231,6 +242,12 @@ fn bearer_challenge(idp: &str, invalid: Option<&str>) -> Response<Body> {
     r
 }
 
+/// The device code grant type (RFC 8628).
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// How long codes and device authorizations wait to be exchanged.
+const PENDING_TTL: time::Duration = time::Duration::minutes(10);
+
 /// `GET /oidc/{idp}/.well-known/openid-configuration`.
 pub(crate) async fn provider_discovery(AxState(s): S, Path(idp): Path<String>) -> Response<Body> {
     if lock(&s.state).idp(&idp).is_none() {
@@ -242,16 +259,90 @@ pub(crate) async fn provider_discovery(AxState(s): S, Path(idp): Path<String>) -
         &json!({
             "issuer": issuer,
             "token_endpoint": format!("{issuer}/token"),
-            "grant_types_supported": ["password", "client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "response_types_supported": ["token"],
+            "device_authorization_endpoint": format!("{issuer}/device"),
+            "grant_types_supported": [
+                "password", "client_credentials", "authorization_code", DEVICE_CODE_GRANT,
+            ],
+            "token_endpoint_auth_methods_supported":
+                ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256", "plain"],
+            "response_types_supported": ["code"],
             "scopes_supported": ["openid", "profile", "email"],
         }),
     )
 }
 
-/// `POST /oidc/{idp}/token`: the `password` and `client_credentials` grants for the
-/// provider's clients.
+/// A client that authenticated: its id, and whether it is confidential (has a secret).
+struct Client {
+    id: String,
+    confidential: bool,
+}
+
+/// A confidential client by HTTP Basic or form secret, or a public client by `client_id`.
+fn authenticate_client(rec: &IdpRecord, headers: &HeaderMap, body: &[u8]) -> Option<Client> {
+    if let Some((id, secret)) = client_credentials(headers, body) {
+        let known = rec.clients.iter().any(|(i, s)| *i == id && *s == secret);
+        return known.then_some(Client {
+            id,
+            confidential: true,
+        });
+    }
+    let id = form_param(body, "client_id")?;
+    rec.public_clients.contains(&id).then_some(Client {
+        id,
+        confidential: false,
+    })
+}
+
+fn invalid_client() -> Response<Body> {
+    provider_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "client authentication failed",
+    )
+}
+
+fn invalid_grant(why: &str) -> Response<Body> {
+    provider_error(StatusCode::BAD_REQUEST, "invalid_grant", why)
+}
+
+/// RFC 7636: `S256` is base64url(SHA-256(verifier)) without padding; `plain` is the verifier.
+fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
+    match method {
+        "S256" => URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge,
+        "plain" => verifier == challenge,
+        _ => false,
+    }
+}
+
+/// Checks a pending grant against the client, the PKCE verifier and the clock.
+fn check_pending(
+    grant: &PendingGrant,
+    client: &Client,
+    verifier: Option<&str>,
+) -> Result<(), Box<Response<Body>>> {
+    if grant.client_id != client.id {
+        return Err(Box::new(invalid_grant(
+            "the grant was issued to another client",
+        )));
+    }
+    if grant.expires <= OffsetDateTime::now_utc() {
+        return Err(Box::new(provider_error(
+            StatusCode::BAD_REQUEST,
+            "expired_token",
+            "the grant has expired",
+        )));
+    }
+    match (&grant.pkce, verifier) {
+        (None, _) => Ok(()),
+        (Some((method, challenge)), Some(v)) if pkce_matches(method, challenge, v) => Ok(()),
+        (Some(_), Some(_)) => Err(Box::new(invalid_grant("PKCE verification failed"))),
+        (Some(_), None) => Err(Box::new(invalid_grant("code_verifier is required"))),
+    }
+}
+
+/// `POST /oidc/{idp}/token`: the `password`, `client_credentials`, `authorization_code` and
+/// device code grants.
 pub(crate) async fn provider_token(
     AxState(s): S,
     Path(idp): Path<String>,
@@ -262,20 +353,13 @@ pub(crate) async fn provider_token(
     let Some(rec) = st.idp(&idp).cloned() else {
         return provider_error(StatusCode::NOT_FOUND, "invalid_request", "unknown issuer");
     };
-    let client = client_credentials(&headers, &body)
-        .filter(|(id, secret)| rec.clients.iter().any(|(i, s)| i == id && s == secret));
-    let Some((client_id, _)) = client else {
-        return provider_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        );
+    let Some(client) = authenticate_client(&rec, &headers, &body) else {
+        return invalid_client();
     };
-    let user_id = match form_param(&body, "grant_type").as_deref() {
+    let param = |name: &str| form_param(&body, name);
+    let user_id = match param("grant_type").as_deref() {
         Some("password") => {
-            let (Some(name), Some(password)) =
-                (form_param(&body, "username"), form_param(&body, "password"))
-            else {
+            let (Some(name), Some(password)) = (param("username"), param("password")) else {
                 return provider_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
@@ -288,21 +372,64 @@ pub(crate) async fn provider_token(
                 .find(|(u, _)| u.name == name && u.password.as_deref() == Some(password.as_str()));
             match found {
                 Some((_, id)) => Some(id.clone()),
-                None => {
-                    return provider_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_grant",
-                        "invalid username or password",
-                    )
-                }
+                None => return invalid_grant("invalid username or password"),
             }
         }
         // The client's own token; Keystone maps it when a user is named like the client.
-        Some("client_credentials") => rec
+        Some("client_credentials") if client.confidential => rec
             .users
             .iter()
-            .find(|(u, _)| u.name == client_id)
+            .find(|(u, _)| u.name == client.id)
             .map(|(_, id)| id.clone()),
+        Some("client_credentials") => {
+            return provider_error(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "a public client cannot use client_credentials",
+            )
+        }
+        Some("authorization_code") => {
+            // A code is good once, whatever happens next.
+            let Some(grant) = param("code").and_then(|c| st.oidc_codes.remove(&c)) else {
+                return invalid_grant("invalid or already used authorization code");
+            };
+            if grant.identity_provider != idp || grant.redirect_uri != param("redirect_uri") {
+                return invalid_grant("the redirect_uri does not match the code's");
+            }
+            if let Err(r) = check_pending(&grant, &client, param("code_verifier").as_deref()) {
+                return *r;
+            }
+            grant.user_id
+        }
+        Some(DEVICE_CODE_GRANT) => {
+            let Some(device_code) = param("device_code") else {
+                return provider_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "device_code is required",
+                );
+            };
+            let Some(grant) = st
+                .oidc_devices
+                .get(&device_code)
+                .filter(|g| g.identity_provider == idp)
+                .cloned()
+            else {
+                return invalid_grant("invalid device code");
+            };
+            if let Err(r) = check_pending(&grant, &client, param("code_verifier").as_deref()) {
+                return *r;
+            }
+            if grant.user_id.is_none() {
+                return provider_error(
+                    StatusCode::BAD_REQUEST,
+                    "authorization_pending",
+                    "the user has not approved the device yet",
+                );
+            }
+            st.oidc_devices.remove(&device_code);
+            grant.user_id
+        }
         other => {
             return provider_error(
                 StatusCode::BAD_REQUEST,
@@ -313,7 +440,7 @@ pub(crate) async fn provider_token(
     };
     let (access_token, expires_in) = issue_provider_token(&mut st, &idp, user_id.clone());
     let (id_token, _) = issue_provider_token(&mut st, &idp, user_id);
-    let scope = form_param(&body, "scope").unwrap_or_else(|| "openid".into());
+    let scope = param("scope").unwrap_or_else(|| "openid".into());
     json_response(
         StatusCode::OK,
         &json!({
@@ -324,6 +451,139 @@ pub(crate) async fn provider_token(
             "scope": scope,
         }),
     )
+}
+
+/// `POST /oidc/{idp}/device` (RFC 8628 §3.1), with an optional PKCE challenge.
+pub(crate) async fn provider_device_authorization(
+    AxState(s): S,
+    Path(idp): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let mut st = lock(&s.state);
+    let Some(rec) = st.idp(&idp).cloned() else {
+        return provider_error(StatusCode::NOT_FOUND, "invalid_request", "unknown issuer");
+    };
+    let Some(client) = authenticate_client(&rec, &headers, &body) else {
+        return invalid_client();
+    };
+    let pkce = match (
+        form_param(&body, "code_challenge_method"),
+        form_param(&body, "code_challenge"),
+    ) {
+        (_, None) => None,
+        (method, Some(challenge)) => {
+            let method = method.unwrap_or_else(|| "plain".into());
+            if method != "S256" && method != "plain" {
+                return provider_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    &format!("code_challenge_method {method} is not supported"),
+                );
+            }
+            Some((method, challenge))
+        }
+    };
+    let device_code = fernet_like(32);
+    let user_code = user_code();
+    st.oidc_devices.insert(
+        device_code.clone(),
+        PendingGrant {
+            identity_provider: idp.clone(),
+            client_id: client.id,
+            user_id: None,
+            redirect_uri: None,
+            pkce,
+            user_code: Some(user_code.clone()),
+            expires: OffsetDateTime::now_utc() + PENDING_TTL,
+        },
+    );
+    let verify = format!("{}/oidc/{idp}/device/verify", s.config.base_url);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": verify,
+            "verification_uri_complete": format!("{verify}?user_code={user_code}"),
+            "expires_in": PENDING_TTL.whole_seconds(),
+            "interval": 1,
+        }),
+    )
+}
+
+/// `ABCD-EFGH`: eight letters without vowels, as providers show them.
+fn user_code() -> String {
+    const LETTERS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+    let mut raw = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let letters: String = raw
+        .iter()
+        .map(|b| char::from(LETTERS[usize::from(*b) % LETTERS.len()]))
+        .collect();
+    format!("{}-{}", &letters[..4], &letters[4..])
+}
+
+/// An authorization code for `user` of provider `idp`, as if the user had logged in at the
+/// provider and been redirected to `redirect_uri`.
+pub(crate) fn issue_authorization_code(
+    st: &mut State,
+    idp: &str,
+    client_id: &str,
+    user: &str,
+    redirect_uri: Option<&str>,
+) -> Option<String> {
+    let rec = st.idp(idp)?;
+    let known_client = rec.clients.iter().any(|(id, _)| id == client_id)
+        || rec.public_clients.iter().any(|id| id == client_id);
+    if !known_client {
+        return None;
+    }
+    let user_id = rec
+        .users
+        .iter()
+        .find(|(u, _)| u.name == user)
+        .map(|(_, id)| id.clone())?;
+    let code = fernet_like(32);
+    st.oidc_codes.insert(
+        code.clone(),
+        PendingGrant {
+            identity_provider: idp.into(),
+            client_id: client_id.into(),
+            user_id: Some(user_id),
+            redirect_uri: redirect_uri.map(str::to_owned),
+            pkce: None,
+            user_code: None,
+            expires: OffsetDateTime::now_utc() + PENDING_TTL,
+        },
+    );
+    Some(code)
+}
+
+/// `user` approves the device showing `user_code`; false if there is no such pending
+/// device or user.
+pub(crate) fn approve_device(st: &mut State, idp: &str, user_code: &str, user: &str) -> bool {
+    let Some(user_id) = st.idp(idp).and_then(|rec| {
+        rec.users
+            .iter()
+            .find(|(u, _)| u.name == user)
+            .map(|(_, id)| id.clone())
+    }) else {
+        return false;
+    };
+    let now = OffsetDateTime::now_utc();
+    match st.oidc_devices.values_mut().find(|g| {
+        g.identity_provider == idp
+            && g.user_code.as_deref() == Some(user_code)
+            && g.user_id.is_none()
+            && g.expires > now
+    }) {
+        Some(g) => {
+            g.user_id = Some(user_id);
+            true
+        }
+        None => false,
+    }
 }
 
 /// An OAuth 2.0 error response (RFC 6749 §5.2).

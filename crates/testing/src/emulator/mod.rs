@@ -19,7 +19,8 @@
 //! Every response carries `X-OpenStack-Request-ID: req-<uuid>`.
 //!
 //! Federation with OpenID Connect ([`IdentityProviderSpec`]): each identity provider comes
-//! with a small OpenID provider (discovery, `password` and `client_credentials` grants) and
+//! with a small OpenID provider (discovery; the `password`, `client_credentials`,
+//! `authorization_code` and device code grants, with PKCE) and
 //! Keystone's `/v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth`, which
 //! takes that provider's bearer token and gives an unscoped federated token for a shadow
 //! user, shaped like a real Keystone's.
@@ -600,6 +601,30 @@ impl Emulator {
             .find(|(u, _)| u.name == user)
             .map(|(_, id)| id.clone())?;
         Some(federation::issue_provider_token(&mut st, idp, Some(user_id)).0)
+    }
+
+    /// An authorization code of identity provider `idp`'s OpenID provider for client
+    /// `client_id`, as if `user` had logged in there and been sent back to `redirect_uri`
+    /// (for `v3oidcauthcode`): good for one exchange at the token endpoint with the same
+    /// client and redirect URI, for ten minutes. `None` for an unknown provider, client or
+    /// user.
+    pub fn oidc_authorization_code(
+        &self,
+        idp: &str,
+        client_id: &str,
+        user: &str,
+        redirect_uri: Option<&str>,
+    ) -> Option<String> {
+        let mut st = lock(&self.shared.state);
+        federation::issue_authorization_code(&mut st, idp, client_id, user, redirect_uri)
+    }
+
+    /// `user` of identity provider `idp` approves the device that shows `user_code` (for
+    /// `v3oidcdeviceauthz`: call it from the plugin's prompt, or after it); false when no
+    /// such device is waiting or there is no such user.
+    pub fn oidc_approve_device(&self, idp: &str, user_code: &str, user: &str) -> bool {
+        let mut st = lock(&self.shared.state);
+        federation::approve_device(&mut st, idp, user_code, user)
     }
 
     /// The number of `POST`s to `/v3/auth/tokens` and `/v2.0/tokens`, and of requests to a

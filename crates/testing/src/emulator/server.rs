@@ -241,6 +241,10 @@ fn router(shared: Arc<Shared>) -> Router {
             "/oidc/:idp/token",
             axum::routing::post(federation::provider_token),
         )
+        .route(
+            "/oidc/:idp/device",
+            axum::routing::post(federation::provider_device_authorization),
+        )
         .route("/compute", get(compute_root))
         .route("/compute/", get(compute_root))
         .route("/compute/v2.1", get(compute_v21))

@@ -243,8 +243,13 @@ impl AppCredSpec {
 ///
 /// The emulator then has:
 /// - the OpenID provider at [`Emulator::oidc_issuer`](super::Emulator::oidc_issuer): a
-///   discovery document and a token endpoint with the `password` and `client_credentials`
-///   grants (clients authenticate with HTTP Basic or form fields);
+///   discovery document, a device authorization endpoint and a token endpoint with the
+///   `password`, `client_credentials`, `authorization_code` and device code grants (PKCE
+///   `S256` or `plain`; confidential clients authenticate with HTTP Basic or form fields,
+///   public clients send their `client_id`). There are no login pages: a test logs a user in
+///   with [`Emulator::oidc_authorization_code`](super::Emulator::oidc_authorization_code) or
+///   approves a device with
+///   [`Emulator::oidc_approve_device`](super::Emulator::oidc_approve_device);
 /// - Keystone's `/v3/OS-FEDERATION/identity_providers/{id}/protocols/{protocol}/auth`, which
 ///   takes `Authorization: Bearer <access token>` from that provider and gives an unscoped
 ///   token with `user.OS-FEDERATION`, methods `[protocol]`, for the mapped user;
@@ -259,8 +264,10 @@ pub struct IdentityProviderSpec {
     pub id: String,
     /// Protocol id (`openid`, …); it is also the token's auth method.
     pub protocol: String,
-    /// OAuth 2.0 clients of the provider: (client id, client secret).
+    /// Confidential OAuth 2.0 clients of the provider: (client id, client secret).
     pub clients: Vec<(String, String)>,
+    /// Public clients (no secret: the device and authorization code grants, with PKCE).
+    pub public_clients: Vec<String>,
     /// The users the provider knows, with what they map to in Keystone.
     pub users: Vec<FederatedUserSpec>,
 }
@@ -272,6 +279,7 @@ impl fmt::Debug for IdentityProviderSpec {
             .field("id", &self.id)
             .field("protocol", &self.protocol)
             .field("clients", &clients)
+            .field("public_clients", &self.public_clients)
             .field("users", &self.users)
             .finish()
     }
@@ -284,13 +292,20 @@ impl IdentityProviderSpec {
             id: id.into(),
             protocol: protocol.into(),
             clients: Vec::new(),
+            public_clients: Vec::new(),
             users: Vec::new(),
         }
     }
 
-    /// Adds an OAuth 2.0 client.
+    /// Adds a confidential OAuth 2.0 client.
     pub fn client(mut self, client_id: &str, client_secret: &str) -> Self {
         self.clients.push((client_id.into(), client_secret.into()));
+        self
+    }
+
+    /// Adds a public client (it sends only its `client_id`).
+    pub fn public_client(mut self, client_id: &str) -> Self {
+        self.public_clients.push(client_id.into());
         self
     }
 

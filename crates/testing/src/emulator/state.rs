@@ -59,6 +59,25 @@ pub(crate) struct State {
     pub federated: HashMap<String, FederatedRecord>,
     /// access or id token issued by an emulated OpenID provider → its grant
     pub oidc_tokens: HashMap<String, OidcGrant>,
+    /// authorization code → what it may be exchanged for (once)
+    pub oidc_codes: HashMap<String, PendingGrant>,
+    /// device code → the device authorization (approved or not)
+    pub oidc_devices: HashMap<String, PendingGrant>,
+}
+
+/// An authorization code or a device authorization waiting to be exchanged at the token
+/// endpoint: by which client, for which user (`None`: a device code nobody approved yet),
+/// with which redirect URI (codes), PKCE challenge and user code (devices).
+#[derive(Debug, Clone)]
+pub(crate) struct PendingGrant {
+    pub identity_provider: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    /// (method, challenge)
+    pub pkce: Option<(String, String)>,
+    pub user_code: Option<String>,
+    pub expires: OffsetDateTime,
 }
 
 /// A federated identity provider: its protocol, its domain in Keystone, its OAuth 2.0
@@ -68,6 +87,7 @@ pub(crate) struct IdpRecord {
     pub id: String,
     pub protocol: String,
     pub clients: Vec<(String, String)>,
+    pub public_clients: Vec<String>,
     /// (spec, shadow user id)
     pub users: Vec<(FederatedUserSpec, String)>,
 }
