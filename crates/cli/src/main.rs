@@ -93,6 +93,8 @@ fn run() -> i32 {
     };
     if cli.debug {
         init_debug_logging();
+    } else {
+        init_warning_logging();
     }
     match dispatch(cli, extra) {
         Ok(()) => 0,
@@ -126,6 +128,53 @@ fn init_debug_logging() {
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .try_init();
+}
+
+/// Without `--debug`, the library's warnings still reach the user, one `ksa: warning: …` line
+/// each on stderr, as `openstack` shows keystoneauth1's: the device code to enter, a refresh
+/// that failed, discovery that fell back, a vendor profile that was not applied.
+fn init_warning_logging() {
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::filter::filter_fn(|m| {
+        let t = m.target();
+        (t.starts_with("keystoneauth") || t.starts_with("ksa"))
+            && *m.level() <= tracing::Level::WARN
+    });
+    let _ = tracing_subscriber::registry()
+        .with(WarningLines.with_filter(filter))
+        .try_init();
+}
+
+/// Writes each event's message, and its other fields, as one `ksa: warning:` line.
+struct WarningLines;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarningLines {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        struct Line(String);
+        impl tracing::field::Visit for Line {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0.insert_str(0, &format!("{value:?}"));
+                } else {
+                    self.0.push_str(&format!(" ({}: {value:?})", field.name()));
+                }
+            }
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                if field.name() == "message" {
+                    self.0.insert_str(0, value);
+                } else {
+                    self.0.push_str(&format!(" ({}: {value})", field.name()));
+                }
+            }
+        }
+        let mut line = Line(String::new());
+        event.record(&mut line);
+        eprintln!("ksa: warning: {}", one_line(&line.0));
+    }
 }
 
 fn print(s: &str) -> Res<()> {

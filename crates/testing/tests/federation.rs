@@ -399,7 +399,35 @@ async fn the_device_grant_waits_for_approval_and_checks_pkce() {
     );
     assert!(!emu.oidc_approve_device(IDP, "XXXX-XXXX", "alice"));
     assert!(!emu.oidc_approve_device(IDP, &user_code, "mallory"));
-    assert!(emu.oidc_approve_device(IDP, &user_code, "alice"));
+    // The verification page: a form, then the user logs in there and approves.
+    let page = client()
+        .get(dev["verification_uri_complete"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("value=\"{user_code}\"")), "{page}");
+    let verify = |password: &'static str| {
+        let url = dev["verification_uri"].as_str().unwrap().to_owned();
+        let code = user_code.to_lowercase().replace('-', "");
+        async move {
+            client()
+                .post(url)
+                .form(&[
+                    ("user_code", code.as_str()),
+                    ("username", "alice"),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(verify("wrong").await, 401);
+    assert_eq!(verify("p@ss word&=").await, 200);
     let (status, body) = poll("not-the-verifier").await;
     assert_eq!(
         (status, body["error"].as_str()),

@@ -1,6 +1,11 @@
-//! `ksa-emulator [--port N]`: runs the identity emulator with the default users until Ctrl-C.
+//! `ksa-emulator [--port N]`: runs the identity emulator with the default users and an OpenID
+//! Connect identity provider until Ctrl-C.
 
-use keystoneauth_testing::emulator::{totp_now, Emulator, DEMO_TOTP_SECRET};
+use keystoneauth_testing::emulator::{
+    totp_now, Emulator, FederatedUserSpec, IdentityProviderSpec, DEMO_TOTP_SECRET,
+};
+
+const IDP: &str = "ksa-idp";
 
 #[tokio::main]
 async fn main() {
@@ -25,7 +30,22 @@ async fn main() {
             }
         }
     }
-    let emu = match Emulator::builder().default_users().port(port).start().await {
+    let idp = IdentityProviderSpec::new(IDP, "openid")
+        .client("ksa-client", "ksa-client-secret")
+        .public_client("ksa-cli")
+        .user(
+            FederatedUserSpec::new("alice")
+                .password("alice-pw")
+                .group("federated-users")
+                .project_role("demo", "member"),
+        );
+    let emu = match Emulator::builder()
+        .default_users()
+        .identity_provider(idp)
+        .port(port)
+        .start()
+        .await
+    {
         Ok(e) => e,
         Err(e) => {
             eprintln!("cannot start the emulator: {e}");
@@ -48,6 +68,15 @@ async fn main() {
     );
     println!("  current TOTP passcode: {}", totp_now(DEMO_TOTP_SECRET));
     println!("  external method header: X-Remote-User");
+    println!(
+        "  OIDC: --os-identity-provider {IDP} --os-protocol openid --os-discovery-endpoint \
+         {}/.well-known/openid-configuration",
+        emu.oidc_issuer(IDP)
+    );
+    println!(
+        "        client ksa-client / ksa-client-secret (password grant), public client ksa-cli \
+         (device grant); alice / alice-pw (federated, member of demo)"
+    );
     println!("Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("cannot wait for Ctrl-C: {e}");

@@ -7,7 +7,9 @@
 //!   `unauthorized_client`, `unsupported_grant_type`): the provider. Codes come from
 //!   [`Emulator::oidc_authorization_code`](super::Emulator::oidc_authorization_code) and
 //!   devices are approved with
-//!   [`Emulator::oidc_approve_device`](super::Emulator::oidc_approve_device): no login pages.
+//!   [`Emulator::oidc_approve_device`](super::Emulator::oidc_approve_device) or on the
+//!   verification page (`<root>/oidc/{idp}/device/verify`, a plain form: code, user name,
+//!   password).
 //! - `GET|POST /v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth` with
 //!   `Authorization: Bearer <access token>`: the web server checks the token (401 with
 //!   `WWW-Authenticate: Bearer` otherwise), then Keystone's protocol method ([`MappedMethod`])
@@ -512,6 +514,82 @@ pub(crate) async fn provider_device_authorization(
     )
 }
 
+/// `GET /oidc/{idp}/device/verify[?user_code=…]`: the verification page, a plain HTML form
+/// (user code, user name, password) that posts back to itself.
+pub(crate) async fn device_verification_page(
+    AxState(s): S,
+    Path(idp): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response<Body> {
+    if lock(&s.state).idp(&idp).is_none() {
+        return html(StatusCode::NOT_FOUND, "Unknown identity provider.");
+    }
+    let code = q
+        .as_deref()
+        .and_then(|q| form_param(q.as_bytes(), "user_code"))
+        .unwrap_or_default();
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    html(
+        StatusCode::OK,
+        &format!(
+            "<form method=\"post\"><label>Code <input name=\"user_code\" value=\"{code}\"></label> \
+             <label>User <input name=\"username\"></label> \
+             <label>Password <input name=\"password\" type=\"password\"></label> \
+             <button>Approve</button></form>"
+        ),
+    )
+}
+
+/// `POST /oidc/{idp}/device/verify` (form `user_code`, `username`, `password`): the user logs
+/// in at the provider and approves the device.
+pub(crate) async fn device_verification(
+    AxState(s): S,
+    Path(idp): Path<String>,
+    body: Bytes,
+) -> Response<Body> {
+    let mut st = lock(&s.state);
+    let (Some(code), Some(name), Some(password)) = (
+        form_param(&body, "user_code"),
+        form_param(&body, "username"),
+        form_param(&body, "password"),
+    ) else {
+        return html(
+            StatusCode::BAD_REQUEST,
+            "Code, user and password are required.",
+        );
+    };
+    let known = st.idp(&idp).is_some_and(|rec| {
+        rec.users
+            .iter()
+            .any(|(u, _)| u.name == name && u.password.as_deref() == Some(password.as_str()))
+    });
+    if !known {
+        return html(StatusCode::UNAUTHORIZED, "Wrong user name or password.");
+    }
+    if !approve_device(&mut st, &idp, code.trim(), &name) {
+        return html(
+            StatusCode::BAD_REQUEST,
+            "No device is waiting for this code.",
+        );
+    }
+    html(StatusCode::OK, "Device approved. You can close this page.")
+}
+
+fn html(status: StatusCode, body: &str) -> Response<Body> {
+    let mut r = Response::new(Body::from(format!(
+        "<!doctype html><title>ksa emulator</title><p>{body}</p>"
+    )));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
 /// `ABCD-EFGH`: eight letters without vowels, as providers show them.
 fn user_code() -> String {
     const LETTERS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
@@ -571,10 +649,18 @@ pub(crate) fn approve_device(st: &mut State, idp: &str, user_code: &str, user: &
     }) else {
         return false;
     };
+    // Users type codes in any case, with or without the dash.
+    let norm = |c: &str| -> String {
+        c.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    let wanted = norm(user_code);
     let now = OffsetDateTime::now_utc();
     match st.oidc_devices.values_mut().find(|g| {
         g.identity_provider == idp
-            && g.user_code.as_deref() == Some(user_code)
+            && g.user_code.as_deref().map(norm).as_deref() == Some(wanted.as_str())
             && g.user_id.is_none()
             && g.expires > now
     }) {

@@ -245,6 +245,10 @@ fn router(shared: Arc<Shared>) -> Router {
             "/oidc/:idp/device",
             axum::routing::post(federation::provider_device_authorization),
         )
+        .route(
+            "/oidc/:idp/device/verify",
+            get(federation::device_verification_page).post(federation::device_verification),
+        )
         .route("/compute", get(compute_root))
         .route("/compute/", get(compute_root))
         .route("/compute/v2.1", get(compute_v21))

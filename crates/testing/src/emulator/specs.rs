@@ -246,10 +246,11 @@ impl AppCredSpec {
 ///   discovery document, a device authorization endpoint and a token endpoint with the
 ///   `password`, `client_credentials`, `authorization_code` and device code grants (PKCE
 ///   `S256` or `plain`; confidential clients authenticate with HTTP Basic or form fields,
-///   public clients send their `client_id`). There are no login pages: a test logs a user in
-///   with [`Emulator::oidc_authorization_code`](super::Emulator::oidc_authorization_code) or
+///   public clients send their `client_id`). A test logs a user in with
+///   [`Emulator::oidc_authorization_code`](super::Emulator::oidc_authorization_code), and
 ///   approves a device with
-///   [`Emulator::oidc_approve_device`](super::Emulator::oidc_approve_device);
+///   [`Emulator::oidc_approve_device`](super::Emulator::oidc_approve_device) or, like a
+///   person would, on the plain-form verification page the device flow shows;
 /// - Keystone's `/v3/OS-FEDERATION/identity_providers/{id}/protocols/{protocol}/auth`, which
 ///   takes `Authorization: Bearer <access token>` from that provider and gives an unscoped
 ///   token with `user.OS-FEDERATION`, methods `[protocol]`, for the mapped user;

@@ -1,0 +1,97 @@
+//! `ksa` against the in-process identity emulator (no Keystone needed): flows that need a
+//! person in the middle, like the OIDC device authorization grant.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use keystoneauth_testing::emulator::{
+    Emulator, FederatedUserSpec, IdentityProviderSpec, ProjectSpec,
+};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const IDP: &str = "ksa-idp";
+
+async fn emulator() -> Emulator {
+    Emulator::builder()
+        .project(ProjectSpec::new("demo"))
+        .identity_provider(
+            IdentityProviderSpec::new(IDP, "openid")
+                .public_client("ksa-cli")
+                .user(FederatedUserSpec::new("alice").project_role("demo", "member")),
+        )
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_authorization_shows_the_code_and_waits_for_approval() {
+    let emu = emulator().await;
+    let home = tempfile::tempdir().unwrap();
+    let discovery = format!("{}/.well-known/openid-configuration", emu.oidc_issuer(IDP));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksa"))
+        .args([
+            "--os-auth-type",
+            "v3oidcdeviceauthz",
+            "--os-auth-url",
+            &emu.auth_url_v3(),
+            "--os-identity-provider",
+            IDP,
+            "--os-protocol",
+            "openid",
+            "--os-discovery-endpoint",
+            &discovery,
+            "--os-client-id",
+            "ksa-cli",
+            "--os-code-challenge-method",
+            "S256",
+            "--os-project-name",
+            "demo",
+            "--os-project-domain-id",
+            "default",
+            "token",
+            "issue",
+            "-f",
+            "json",
+        ])
+        .env_clear()
+        .env("HOME", home.path())
+        .current_dir(home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    // Without --debug, the prompt still reaches the user: one warning line on stderr.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), stderr.next_line())
+        .await
+        .expect("ksa shows the verification URI")
+        .unwrap()
+        .expect("a line on stderr");
+    let prefix = "ksa: warning: To authenticate please go to: ";
+    assert!(line.starts_with(prefix), "{line}");
+    let uri = &line[prefix.len()..];
+    assert!(uri.starts_with(&emu.oidc_issuer(IDP)), "{uri}");
+    let user_code = uri.rsplit_once("user_code=").expect("a user code").1;
+
+    // Nothing until the user approves; then the token.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "ksa waits for approval"
+    );
+    assert!(emu.oidc_approve_device(IDP, user_code, "alice"));
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("ksa finishes after approval")
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["project_id"], emu.project_id("demo").unwrap().as_str());
+    assert_eq!(v["user_id"].as_str().map(str::len), Some(64));
+}
