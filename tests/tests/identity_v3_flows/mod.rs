@@ -543,7 +543,8 @@ pub async fn limited_trusts(
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
 
     // Keystone keeps whole seconds of a trust's expiry.
-    let end = time::OffsetDateTime::now_utc() + time::Duration::seconds(4);
+    // Room for a slow Keystone to create the trust and issue one token before it expires.
+    let end = time::OffsetDateTime::now_utc() + time::Duration::seconds(8);
     let end = end.replace_nanosecond(0).unwrap();
     let end_text = keystoneauth_testing::fixtures::keystone_time(end);
     let (status, body) = post(serde_json::json!({"expires_at": end_text})).await;
