@@ -9,8 +9,11 @@
 //! The canned Keystone is Debian's nginx (`/usr/sbin/nginx`) when installed, else the
 //! `ksa-bench canned` Rust server. It answers `POST /v3/auth/tokens` with a captured
 //! project-scoped body (its expiry moved a day ahead) and `X-Subject-Token`, `GET /v3` and
-//! `GET /` with the captured discovery documents. The Python figure uses keystoneauth1 from
-//! PyPI in `target/ksa-harness/bench-venv`.
+//! `GET /` with the captured discovery documents. The Python figures use keystoneauth1 from
+//! PyPI in `target/ksa-harness/bench-venv`: the same token request, and the same 1 MB body
+//! parse with 1,000 lookups. Against the real Keystone (a harness instance of its own,
+//! `target/ksa-harness/keystone-bench`, brought down afterwards) the table gives the
+//! client's CPU share, since the server's work dominates there.
 
 use crate::util::{free_port, harness_dir, wait_until, workspace_root};
 use anyhow::{bail, Context, Result};
@@ -78,6 +81,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     session_get_ratio(full, &mut rows)?;
     load_figures(full, &mut rows)?;
     process_figures(&dir, full, ksa_built, &mut rows)?;
+    real_keystone_figures(&dir, full, &mut rows);
     build_figures(full, &mut rows)?;
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -168,6 +172,7 @@ fn criterion(dir: &Path, full: bool, rows: &mut Vec<Row>) -> Result<()> {
         "report",
         None,
     ));
+    keystoneauth1_parse(dir, ours, rows);
     let bare = criterion_median(&home, "get", "reqwest")?;
     let ours = criterion_median(&home, "get", "session")?;
     let cat = criterion_median(&home, "get", "session_catalog")?;
@@ -185,6 +190,70 @@ fn criterion(dir: &Path, full: bool, rows: &mut Vec<Row>) -> Result<()> {
         None,
     ));
     Ok(())
+}
+
+const PY_PARSE_SCRIPT: &str = r#"import json, sys, time
+from keystoneauth1 import access
+body = open(sys.argv[1], 'rb').read()
+lookups = json.load(open(sys.argv[2]))
+token, runs, limit = sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+def once():
+    ref = access.create(body=json.loads(body), auth_token=token)
+    cat = ref.service_catalog
+    return sum(len(cat.url_for(service_type=s, interface=i, region_name=r))
+               for s, i, r in lookups)
+def parse_only():
+    return access.create(body=json.loads(body), auth_token=token).service_catalog
+times, parse, started = [], [], time.perf_counter()
+while len(times) < runs and (not times or time.perf_counter() - started < limit):
+    t = time.perf_counter(); once(); times.append(time.perf_counter() - t)
+    t = time.perf_counter(); parse_only(); parse.append(time.perf_counter() - t)
+times.sort(); parse.sort()
+print(json.dumps({'runs': len(times), 'median_ms': times[len(times) // 2] * 1e3,
+                  'parse_ms': parse[len(parse) // 2] * 1e3}))
+"#;
+
+/// (a) against keystoneauth1: the same body and the same 1,000 lookups (`ksa-bench
+/// large-body`), `access.create` + `service_catalog.url_for`, timed inside Python (so the
+/// interpreter's start-up is not counted): median of up to 5 runs, at most ~60 s.
+fn keystoneauth1_parse(dir: &Path, ours_ns: f64, rows: &mut Vec<Row>) {
+    let name = "(a'') keystoneauth1 on the same body: access.create + 1,000 url_for";
+    let measured = (|| -> Result<Value> {
+        let py = python_venv()?;
+        let work = dir.join("large-body");
+        let written = json_line(&run_checked(
+            Command::new(ksa_bench())
+                .arg("large-body")
+                .arg("--dir")
+                .arg(&work),
+        )?)?;
+        let token = written["token"]
+            .as_str()
+            .context("no token from large-body")?;
+        let script = dir.join("ksa_parse_bench.py");
+        std::fs::write(&script, PY_PARSE_SCRIPT)?;
+        eprintln!("bench: keystoneauth1 parse + 1,000 lookups (up to 5 runs, ~60 s)");
+        json_line(&run_checked(
+            Command::new(py)
+                .arg(&script)
+                .arg(work.join("large_token.json"))
+                .arg(work.join("lookups.json"))
+                .args([token, "5", "60"]),
+        )?)
+    })();
+    let figure = match measured {
+        Ok(v) => {
+            let ms = v["median_ms"].as_f64().unwrap_or(f64::NAN);
+            format!(
+                "{ms:.0} ms (parse alone {:.1} ms; median of {} runs): ours is {:.0}× faster",
+                v["parse_ms"].as_f64().unwrap_or(f64::NAN),
+                v["runs"].as_u64().unwrap_or(0),
+                ms * 1e6 / ours_ns
+            )
+        }
+        Err(e) => format!("not measured: {e:#}"),
+    };
+    rows.push(row(name, figure, "report", None));
 }
 
 /// (b) as the median of interleaved rounds (`ksa-bench get`): drifting load on a small
@@ -527,10 +596,14 @@ print(json.dumps({'expires': ref.expires.isoformat(), 'id': ref.auth_token,
 "#;
 
 fn os_env(cmd: &mut Command, url: &str) {
-    cmd.env("OS_AUTH_URL", format!("{url}/v3"))
+    os_env_for(cmd, &format!("{url}/v3"), "admin", "secretadmin");
+}
+
+fn os_env_for(cmd: &mut Command, auth_url: &str, username: &str, password: &str) {
+    cmd.env("OS_AUTH_URL", auth_url)
         .env("OS_AUTH_TYPE", "v3password")
-        .env("OS_USERNAME", "admin")
-        .env("OS_PASSWORD", "secretadmin")
+        .env("OS_USERNAME", username)
+        .env("OS_PASSWORD", password)
         .env("OS_USER_DOMAIN_NAME", "Default")
         .env("OS_PROJECT_NAME", "admin")
         .env("OS_PROJECT_DOMAIN_NAME", "Default")
@@ -683,6 +756,103 @@ fn process_figures(dir: &Path, full: bool, ksa_built: bool, rows: &mut Vec<Row>)
     }
     drop(canned);
     Ok(())
+}
+
+/// CPU time (user + system) of the children this process has waited for so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Median wall time and median client CPU time (ms) of `n` runs after one warm-up; the CPU
+/// time is the child's own (getrusage of the waited-for child), so the server's is not in it.
+fn wall_and_cpu_ms(n: usize, mut make: impl FnMut() -> Command) -> Result<(f64, f64)> {
+    time_once(&mut make())?;
+    let (mut wall, mut cpu) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let before = children_cpu();
+        wall.push(time_once(&mut make())?.as_secs_f64() * 1e3);
+        cpu.push((children_cpu().saturating_sub(before)).as_secs_f64() * 1e3);
+    }
+    Ok((median(&mut wall), median(&mut cpu)))
+}
+
+/// Against the real Keystone (its own harness instance, HTTP only), where the server's work
+/// dominates: the client's CPU share of `ksa token issue -f json`, and of keystoneauth1's
+/// script doing the same. The instance is brought down afterwards.
+fn real_keystone_figures(dir: &Path, full: bool, rows: &mut Vec<Row>) {
+    let runs = if full { 21 } else { 11 };
+    let paths = crate::keystone::Paths::named("keystone-bench");
+    eprintln!("bench: starting the real Keystone (harness instance keystone-bench)");
+    let measured = (|| -> Result<Vec<Row>> {
+        let up = crate::keystone::up(&paths, false)?;
+        let env: Value = serde_json::from_str(&std::fs::read_to_string(&up.env_json)?)?;
+        let field = |k: &str| {
+            env[k]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("env.json has no {k}"))
+        };
+        let (auth_url, user, password) = (
+            field("auth_url")?,
+            field("admin_username")?,
+            field("admin_password")?,
+        );
+        let ksa_path = workspace_root().join("target/release/ksa");
+        let ksa = || {
+            let mut c = Command::new(&ksa_path);
+            c.args(["token", "issue", "-f", "json"]);
+            os_env_for(&mut c, &auth_url, &user, &password);
+            c
+        };
+        let mut out = Vec::new();
+        let share = |name: &str, (wall, cpu): (f64, f64)| {
+            row(
+                name,
+                format!(
+                    "{wall:.1} ms wall, {cpu:.1} ms client CPU = {:.1} % client share",
+                    cpu / wall * 100.0
+                ),
+                "report",
+                None,
+            )
+        };
+        out.push(share(
+            &format!("real Keystone 30.0.0: ksa token issue -f json, median of {runs}"),
+            wall_and_cpu_ms(runs, ksa)?,
+        ));
+        let py = python_venv()?;
+        let script = dir.join("ksa_token_issue.py");
+        std::fs::write(&script, PY_SCRIPT)?;
+        let python = || {
+            let mut c = Command::new(&py);
+            c.arg(&script);
+            os_env_for(&mut c, &auth_url, &user, &password);
+            c
+        };
+        out.push(share(
+            &format!("real Keystone 30.0.0: Python keystoneauth1, same request, median of {runs}"),
+            wall_and_cpu_ms(runs, python)?,
+        ));
+        Ok(out)
+    })();
+    if let Err(e) = crate::keystone::down(&paths) {
+        eprintln!("bench: keystone down failed: {e:#}");
+    }
+    match measured {
+        Ok(r) => rows.extend(r),
+        Err(e) => rows.push(row(
+            "real Keystone: client CPU share of ksa token issue",
+            format!("not measured: {e:#}"),
+            "report",
+            None,
+        )),
+    }
 }
 
 fn build_figures(full: bool, rows: &mut Vec<Row>) -> Result<()> {

@@ -73,14 +73,31 @@ pub fn service_type(i: usize) -> String {
     format!("service-{i:03}")
 }
 
-/// 1,000 endpoint filters spread over the large catalog (every interface and region).
-pub fn lookups() -> Vec<EndpointFilter> {
-    let interfaces = [Interface::Public, Interface::Internal, Interface::Admin];
+/// The 1,000 lookups of the large catalog as (service type, interface, region), spread over
+/// every service, interface and region. [`lookups`] makes them filters; `ksa-bench
+/// large-body` writes them out for the keystoneauth1 comparison.
+pub fn lookup_triples() -> Vec<(String, &'static str, String)> {
+    const NAMES: [&str; INTERFACES] = ["public", "internal", "admin"];
     (0..1000)
         .map(|i| {
-            EndpointFilter::service(service_type((i * 7) % SERVICES))
-                .interface(interfaces[i % INTERFACES].clone())
-                .region(format!("Region{}", (i * 3) % REGIONS))
+            (
+                service_type((i * 7) % SERVICES),
+                NAMES[i % INTERFACES],
+                format!("Region{}", (i * 3) % REGIONS),
+            )
+        })
+        .collect()
+}
+
+/// 1,000 endpoint filters spread over the large catalog (every interface and region).
+pub fn lookups() -> Vec<EndpointFilter> {
+    lookup_triples()
+        .into_iter()
+        .map(|(service, interface, region)| {
+            let interface: Interface = interface.parse().expect("a known interface name");
+            EndpointFilter::service(service)
+                .interface(interface)
+                .region(region)
         })
         .collect()
 }

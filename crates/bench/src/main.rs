@@ -17,6 +17,9 @@
 //! - `ksa-bench emulator`: the identity emulator as a child process (so that 10,000 client
 //!   sockets and 10,000 server sockets do not share one process's file limit); it prints
 //!   `URL <url>` and answers `count` (token requests so far) and `ttl <ms>` on stdin.
+//! - `ksa-bench large-body --dir D`: writes the 1 MB token body of the parse bench to
+//!   `D/large_token.json` and its 1,000 lookups to `D/lookups.json` (`[[type, interface,
+//!   region], …]`), so that keystoneauth1 can be timed on the same work.
 
 use std::convert::Infallible;
 use std::process::Stdio;
@@ -77,8 +80,9 @@ async fn main() {
             )
             .await
         }
+        Some("large-body") => large_body(&arg(&args, "--dir", String::from("."))),
         _ => {
-            eprintln!("usage: ksa-bench stampede|refresh|get|canned|emulator [options]");
+            eprintln!("usage: ksa-bench stampede|refresh|get|canned|emulator|large-body [options]");
             std::process::exit(2);
         }
     };
@@ -443,4 +447,25 @@ async fn canned(port: u16, dir: String) -> Result<(), BoxError> {
                 .await;
         });
     }
+}
+
+/// The parse bench's body and lookups, as files (for the keystoneauth1 comparison).
+fn large_body(dir: &str) -> Result<(), BoxError> {
+    let dir = std::path::Path::new(dir);
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join("large_token.json"),
+        keystoneauth_bench::large_v3_token_body(),
+    )?;
+    let lookups = keystoneauth_bench::lookup_triples();
+    let triples: Vec<[&str; 3]> = lookups
+        .iter()
+        .map(|(s, i, r)| [s.as_str(), *i, r.as_str()])
+        .collect();
+    std::fs::write(dir.join("lookups.json"), serde_json::to_vec(&triples)?)?;
+    println!(
+        "{}",
+        json!({ "token": keystoneauth_bench::TOKEN, "lookups": triples.len() })
+    );
+    Ok(())
 }
