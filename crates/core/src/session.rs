@@ -765,6 +765,8 @@ pub struct RequestBuilder {
     url: String,
     headers: HeaderMap,
     body: Option<Bytes>,
+    /// A streamed body: sent once, so never replayed (see [`RequestBuilder::body_stream`]).
+    stream_body: Option<std::sync::Mutex<Option<reqwest::Body>>>,
     json_body: bool,
     log_body: bool,
     query: Vec<(String, String)>,
@@ -852,6 +854,7 @@ impl Session {
             // Room for what most requests carry (token, User-Agent, a few more) without growing.
             headers: HeaderMap::with_capacity(8),
             body: None,
+            stream_body: None,
             json_body: false,
             log_body: true,
             query: Vec::new(),
@@ -1048,10 +1051,60 @@ impl RequestBuilder {
         );
         self
     }
-    /// A raw body.
+    /// A raw body. It is kept, so the request can be sent again: after a 401 and a
+    /// reauthentication, on a connection retry, a retriable status or a redirect.
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = Some(body.into());
+        self.stream_body = None;
         self
+    }
+
+    /// A streamed body (e.g. a large upload read as it is sent), instead of one held in
+    /// memory. It can be sent only once, so a request with it is **never sent again**: a 401
+    /// invalidates the token (the next request reauthenticates) and is returned as
+    /// [`Error::Unauthorized`] whose message says the body could not be replayed; connection
+    /// failures, retriable statuses and redirects are returned as they are, with a warning.
+    /// Use [`body`](Self::body) for a request that should be retried.
+    ///
+    /// ```
+    /// # async fn demo(session: keystoneauth_core::Session) -> keystoneauth_core::Result<()> {
+    /// let chunks = futures::stream::iter(vec![
+    ///     Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"part one, ")),
+    ///     Ok(bytes::Bytes::from_static(b"part two")),
+    /// ]);
+    /// session
+    ///     .put("https://swift.example/v1/AUTH_p/container/object")
+    ///     .body_stream(chunks)
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn body_stream<S>(mut self, stream: S) -> Self
+    where
+        S: futures::TryStream + Send + 'static,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        Bytes: From<S::Ok>,
+    {
+        self.body = None;
+        self.stream_body = Some(std::sync::Mutex::new(Some(reqwest::Body::wrap_stream(
+            stream,
+        ))));
+        self
+    }
+
+    /// Whether the request's body was streamed and is gone (so it cannot be sent again).
+    fn stream_sent(&self) -> bool {
+        self.stream_body
+            .as_ref()
+            .is_some_and(|slot| slot.lock().unwrap_or_else(|e| e.into_inner()).is_none())
+    }
+
+    fn warn_not_resent(&self, url: &str, why: &str) {
+        tracing::warn!(
+            target: "keystoneauth::session",
+            "{} {url}: {why}; not sent again: the request body was a stream, which cannot be replayed",
+            self.method
+        );
     }
     /// Query parameters.
     pub fn query(mut self, pairs: &[(&str, &str)]) -> Self {
@@ -1331,6 +1384,7 @@ impl RequestBuilder {
             None => plugin.map(|a| a.connection_params()).unwrap_or_default(),
         };
         let mut resp = self.send_with_retries(&params, &url).await?;
+        let mut stream_not_replayed = false;
 
         if resp.status == StatusCode::UNAUTHORIZED && authenticated && self.allow_reauth {
             if let Some(plugin) = plugin {
@@ -1339,7 +1393,12 @@ impl RequestBuilder {
                     .get(crate::plugin::AUTH_TOKEN_HEADER)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
-                if plugin.invalidate_sent(sent.as_deref()) {
+                if self.stream_sent() {
+                    // The token goes (the next request reauthenticates), the body cannot.
+                    plugin.invalidate_sent(sent.as_deref());
+                    self.warn_not_resent(&resp.url, "401 Unauthorized");
+                    stream_not_replayed = true;
+                } else if plugin.invalidate_sent(sent.as_deref()) {
                     tracing::debug!(target: "keystoneauth::session", "401: reauthenticating once");
                     let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
                         Error::AuthorizationFailure("No valid authentication is available".into())
@@ -1362,7 +1421,15 @@ impl RequestBuilder {
         }
         if self.raise_exc && resp.status.as_u16() >= 400 {
             tracing::debug!(target: "keystoneauth::session", "Request returned failure status: {}", resp.status.as_u16());
-            return Err(error_from_response(&resp, self.method.as_str()));
+            let mut err = error_from_response(&resp, self.method.as_str());
+            if let (true, Error::Unauthorized(e)) = (stream_not_replayed, &mut err) {
+                e.message.push_str(
+                    " (not retried after reauthentication: the request body was a stream, \
+                     which cannot be replayed; the token was dropped, so the next request \
+                     authenticates again)",
+                );
+            }
+            return Err(err);
         }
         Ok(resp)
     }
@@ -1392,6 +1459,10 @@ impl RequestBuilder {
             let result = self.send_once(&client, &url, &headers).await;
             let resp = match result {
                 Err(e) if e.is_retriable_connection_failure() && connect_left > 0 => {
+                    if self.stream_sent() {
+                        self.warn_not_resent(&url, &e.to_string());
+                        return Err(e);
+                    }
                     let delay = connect_backoff.next_delay();
                     tracing::warn!(
                         target: "keystoneauth::session",
@@ -1415,6 +1486,14 @@ impl RequestBuilder {
                 log_response(&resp, inner.split_loggers);
             }
             let code = resp.status.as_u16();
+            if REDIRECT_STATUSES.contains(&code) && redirects_left > 0 && self.stream_sent() {
+                self.warn_not_resent(&url, &format!("redirected ({code})"));
+                return Ok(resp);
+            }
+            if retriable.contains(&code) && status_left > 0 && self.stream_sent() {
+                self.warn_not_resent(&url, &format!("retriable status {code}"));
+                return Ok(resp);
+            }
             if REDIRECT_STATUSES.contains(&code) && redirects_left > 0 {
                 let Some(location) = resp.header(LOCATION.as_str()) else {
                     tracing::warn!(target: "keystoneauth::session", "Failed to redirect request to {url} as new location was not provided.");
@@ -1467,7 +1546,20 @@ impl RequestBuilder {
             .map_err(|e| Error::OptionError(format!("invalid URL {url:?}: {e}")))?;
         let mut req = reqwest::Request::new(self.method.clone(), parsed);
         *req.headers_mut() = headers.clone();
-        *req.body_mut() = self.body.clone().map(reqwest::Body::from);
+        *req.body_mut() = match &self.stream_body {
+            None => self.body.clone().map(reqwest::Body::from),
+            Some(slot) => Some(
+                slot.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .ok_or_else(|| {
+                        Error::OptionError(format!(
+                            "{url}: the request body was a stream and has been sent already; \
+                             it cannot be sent again"
+                        ))
+                    })?,
+            ),
+        };
         if let Some(t) = self.timeout.or(inner.timeout) {
             // Only when set: reqwest keeps it in the request's extension map.
             *req.timeout_mut() = Some(t);
@@ -1540,6 +1632,8 @@ impl RequestBuilder {
             } else {
                 line.push_str(" -d '<omitted>'");
             }
+        } else if self.stream_body.is_some() {
+            line.push_str(" -d '<streamed body>'");
         }
         if split {
             tracing::debug!(target: "keystoneauth::session::request", "{line}");

@@ -466,6 +466,165 @@ async fn unauthorized_reauthenticates_once_never_loops() {
     assert_eq!(plugin.invalidate_calls(), 1);
 }
 
+fn chunks(
+    parts: &'static [&'static str],
+) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>> {
+    futures::stream::iter(
+        parts
+            .iter()
+            .map(|p| Ok(bytes::Bytes::from_static(p.as_bytes()))),
+    )
+}
+
+/// A buffered body is sent again, the same, after a 401 and one reauthentication.
+#[tokio::test]
+async fn buffered_body_is_replayed_after_401() {
+    let server = MockServer::start().await;
+    Mock::given(path("/o"))
+        .and(header("x-auth-token", "tok-1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(path("/o"))
+        .and(header("x-auth-token", "tok-2"))
+        .respond_with(ResponseTemplate::new(201))
+        .mount(&server)
+        .await;
+    let session = Session::new(Arc::new(CountingPlugin::new())).unwrap();
+    let resp = bounded(
+        session
+            .put(format!("{}/o", server.uri()))
+            .body("the object")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 201);
+    let bodies: Vec<_> = received(&server)
+        .await
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(bodies, vec![b"the object".to_vec(), b"the object".to_vec()]);
+}
+
+/// A streamed body is sent whole, once; a 401 drops the token but does not resend (the
+/// stream is gone), and the error says why. The next request gets a new token.
+#[tokio::test]
+async fn streamed_body_is_not_replayed_after_401_and_the_error_says_why() {
+    let (logs, _guard) = capture_logs();
+    let server = MockServer::start().await;
+    Mock::given(path("/o"))
+        .and(header("x-auth-token", "tok-1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(path("/o"))
+        .and(header("x-auth-token", "tok-2"))
+        .respond_with(ResponseTemplate::new(201))
+        .mount(&server)
+        .await;
+    let plugin = Arc::new(CountingPlugin::new());
+    let session = Session::new(plugin.clone()).unwrap();
+    let err = bounded(
+        session
+            .put(format!("{}/o", server.uri()))
+            .body_stream(chunks(&["part one, ", "part two"]))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    let Error::Unauthorized(e) = &err else {
+        panic!("expected Unauthorized, got {err:?}");
+    };
+    assert!(
+        e.message
+            .contains("request body was a stream, which cannot be replayed"),
+        "{}",
+        e.message
+    );
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 1, "sent once");
+    assert_eq!(reqs[0].body, b"part one, part two".to_vec());
+    assert_eq!(plugin.invalidate_calls(), 1, "the stale token is dropped");
+    assert!(logs.text().contains("<streamed body>"), "{}", logs.text());
+    assert!(logs.text().contains("not sent again"), "{}", logs.text());
+
+    let resp = bounded(
+        session
+            .put(format!("{}/o", server.uri()))
+            .body_stream(chunks(&["again"]))
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 201, "the next request carries a new token");
+    assert_eq!(received(&server).await[1].body, b"again".to_vec());
+}
+
+/// Retriable statuses and redirects are not followed with a streamed body: one request,
+/// the response as the server sent it.
+#[tokio::test]
+async fn streamed_body_is_not_resent_on_503_or_redirect() {
+    let server = MockServer::start().await;
+    Mock::given(path("/busy"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/moved"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/busy"))
+        .mount(&server)
+        .await;
+    let session = plain();
+    let err = bounded(
+        session
+            .put(format!("{}/busy", server.uri()))
+            .status_code_retries(3)
+            .body_stream(chunks(&["x"]))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(received(&server).await.len(), 1);
+
+    let resp = bounded(
+        session
+            .put(format!("{}/moved", server.uri()))
+            .body_stream(chunks(&["y"]))
+            .raise_exc(false)
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 307);
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+/// A connection failure with a streamed body is returned at once, not retried.
+#[tokio::test]
+async fn streamed_body_is_not_resent_after_a_connection_failure() {
+    let (logs, _guard) = capture_logs();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = bounded(
+        plain()
+            .put(format!("http://127.0.0.1:{port}/o"))
+            .connect_retries(3)
+            .connect_retry_delay(Duration::from_secs(30))
+            .body_stream(chunks(&["z"]))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::ConnectFailure { .. }), "{err:?}");
+    assert!(logs.text().contains("not sent again"), "{}", logs.text());
+    assert!(!logs.text().contains("Retrying"), "{}", logs.text());
+}
+
 #[tokio::test]
 async fn unauthorized_then_ok_succeeds_with_the_new_token() {
     let server = MockServer::start().await;
