@@ -7,10 +7,28 @@
 //! let servers: serde_json::Value = compute.get("/servers").send().await?.json()?;
 //! # Ok(()) }
 //! ```
+//!
+//! An adapter can also limit its requests, as keystoneauth1's `rate_limit` and `concurrency`
+//! do (the limit is shared by the adapter's clones):
+//!
+//! ```no_run
+//! # async fn demo(session: keystoneauth_core::Session) -> keystoneauth_core::Result<()> {
+//! use keystoneauth_core::Adapter;
+//! let compute = Adapter::new(session, "compute").rate_limit(5.0)?.concurrency(2)?;
+//! for _ in 0..10 {
+//!     compute.get("/servers").send().await?; // at most 5 a second, 2 at once
+//! }
+//! # Ok(()) }
+//! ```
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use http::Method;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
+
+use crate::plugin::AuthPlugin;
 
 use crate::catalog::{EndpointData, Interface};
 use crate::error::{Error, Result};
@@ -32,6 +50,57 @@ pub struct Adapter {
     client_name: Option<(String, Option<String>)>,
     raise_exc: Option<bool>,
     timeout: Option<Duration>,
+    connect_retry_delay: Option<Duration>,
+    status_code_retry_delay: Option<Duration>,
+    retriable_status_codes: Option<Vec<u16>>,
+    additional_headers: HeaderMap,
+    auth: Option<Arc<dyn AuthPlugin>>,
+    user_agent: Option<String>,
+    rate_limit: Option<f64>,
+    concurrency: Option<usize>,
+    limiter: Option<Arc<RequestLimiter>>,
+}
+
+/// The request limit of an adapter (keystoneauth1's `FairSemaphore`): at most `concurrency`
+/// requests at once, waiting in turn (first come, first served), and request starts spaced
+/// `1 / rate_limit` seconds apart. Unlike keystoneauth1 the spacing does not bank idle time
+/// (no burst after a pause), the first request does not wait, and exactly `concurrency`
+/// requests run at once (keystoneauth1 lets one more in).
+#[derive(Debug)]
+pub(crate) struct RequestLimiter {
+    permits: Option<Semaphore>,
+    spacing: Option<Duration>,
+    next_start: std::sync::Mutex<Option<Instant>>,
+}
+
+impl RequestLimiter {
+    fn new(rate_limit: Option<f64>, concurrency: Option<usize>) -> Self {
+        RequestLimiter {
+            permits: concurrency.map(Semaphore::new),
+            spacing: rate_limit.map(|r| Duration::from_secs_f64(1.0 / r)),
+            next_start: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Wait for a turn; the permit (if concurrency is limited) is held until dropped.
+    pub(crate) async fn acquire(&self) -> Option<SemaphorePermit<'_>> {
+        // The semaphore is never closed, so acquire does not fail.
+        let permit = match &self.permits {
+            Some(s) => s.acquire().await.ok(),
+            None => None,
+        };
+        if let Some(spacing) = self.spacing {
+            let start = {
+                let mut next = self.next_start.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                let start = next.map_or(now, |n| n.max(now));
+                *next = Some(start + spacing);
+                start
+            };
+            tokio::time::sleep_until(start).await;
+        }
+        permit
+    }
 }
 
 impl Adapter {
@@ -48,6 +117,15 @@ impl Adapter {
             client_name: None,
             raise_exc: None,
             timeout: None,
+            connect_retry_delay: None,
+            status_code_retry_delay: None,
+            retriable_status_codes: None,
+            additional_headers: HeaderMap::new(),
+            auth: None,
+            user_agent: None,
+            rate_limit: None,
+            concurrency: None,
+            limiter: None,
         }
     }
 
@@ -131,6 +209,70 @@ impl Adapter {
         self.timeout = Some(d);
         self
     }
+    /// Delay before each connection retry (default: exponential backoff from 0.5 s).
+    pub fn connect_retry_delay(mut self, d: Duration) -> Self {
+        self.connect_retry_delay = Some(d);
+        self
+    }
+    /// Delay before each status-code retry (default: exponential backoff from 0.5 s;
+    /// `Retry-After` wins).
+    pub fn status_code_retry_delay(mut self, d: Duration) -> Self {
+        self.status_code_retry_delay = Some(d);
+        self
+    }
+    /// Which statuses to retry (default 429 and 503).
+    pub fn retriable_status_codes(mut self, codes: Vec<u16>) -> Self {
+        self.retriable_status_codes = Some(codes);
+        self
+    }
+    /// A header sent with every request unless the request sets it (it wins over the
+    /// session's additional headers).
+    pub fn additional_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.additional_headers.insert(name, value);
+        self
+    }
+    /// Authenticate this adapter's requests with another plugin than the session's.
+    pub fn auth(mut self, auth: Arc<dyn AuthPlugin>) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+    /// The whole User-Agent of this adapter's requests.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+    /// At most this many requests a second (keystoneauth1's `rate_limit`), shared by the
+    /// adapter's clones. Must be a positive number.
+    pub fn rate_limit(mut self, requests_per_second: f64) -> Result<Self> {
+        if !(requests_per_second.is_finite() && requests_per_second > 0.0) {
+            return Err(Error::OptionError(format!(
+                "rate_limit must be a positive number of requests per second, got \
+                 {requests_per_second}"
+            )));
+        }
+        self.rate_limit = Some(requests_per_second);
+        self.limiter = Some(Arc::new(RequestLimiter::new(
+            self.rate_limit,
+            self.concurrency,
+        )));
+        Ok(self)
+    }
+    /// At most this many requests at once (keystoneauth1's `concurrency`), shared by the
+    /// adapter's clones; the others wait in turn. Must be at least 1.
+    pub fn concurrency(mut self, requests: usize) -> Result<Self> {
+        if requests == 0 || requests > Semaphore::MAX_PERMITS {
+            return Err(Error::OptionError(format!(
+                "concurrency must be at least 1 (and at most {}), got {requests}",
+                Semaphore::MAX_PERMITS
+            )));
+        }
+        self.concurrency = Some(requests);
+        self.limiter = Some(Arc::new(RequestLimiter::new(
+            self.rate_limit,
+            self.concurrency,
+        )));
+        Ok(self)
+    }
 
     /// A request relative to the service's endpoint.
     pub fn request(&self, method: Method, path: impl Into<String>) -> RequestBuilder {
@@ -162,6 +304,27 @@ impl Adapter {
         }
         if let Some(t) = self.timeout {
             r = r.timeout(t);
+        }
+        if let Some(d) = self.connect_retry_delay {
+            r = r.connect_retry_delay(d);
+        }
+        if let Some(d) = self.status_code_retry_delay {
+            r = r.status_code_retry_delay(d);
+        }
+        if let Some(codes) = &self.retriable_status_codes {
+            r = r.retriable_status_codes(codes.clone());
+        }
+        if !self.additional_headers.is_empty() {
+            r = r.headers(self.additional_headers.clone());
+        }
+        if let Some(a) = &self.auth {
+            r = r.auth(a.clone());
+        }
+        if let Some(ua) = &self.user_agent {
+            r = r.user_agent(ua.clone());
+        }
+        if let Some(l) = &self.limiter {
+            r = r.limiter(l.clone());
         }
         r
     }

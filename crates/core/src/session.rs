@@ -790,6 +790,7 @@ pub struct RequestBuilder {
     redirect: Option<u32>,
     client_name: Option<(String, Option<String>)>,
     user_agent: Option<String>,
+    limiter: Option<Arc<crate::adapter::RequestLimiter>>,
     error: Option<Error>,
 }
 
@@ -878,6 +879,7 @@ impl Session {
             redirect: None,
             client_name: None,
             user_agent: None,
+            limiter: None,
             error: None,
         }
     }
@@ -1016,6 +1018,11 @@ impl RequestBuilder {
                 )));
             }
         }
+        self
+    }
+    /// The adapter's request limit (rate and concurrency).
+    pub(crate) fn limiter(mut self, limiter: Arc<crate::adapter::RequestLimiter>) -> Self {
+        self.limiter = Some(limiter);
         self
     }
     /// Add headers.
@@ -1382,6 +1389,12 @@ impl RequestBuilder {
         let params = match &self.connection_params {
             Some(p) => p.clone(),
             None => plugin.map(|a| a.connection_params()).unwrap_or_default(),
+        };
+        // An adapter's rate and concurrency limit covers the request with its retries.
+        let limiter = self.limiter.clone();
+        let _turn = match &limiter {
+            Some(l) => l.acquire().await,
+            None => None,
         };
         let mut resp = self.send_with_retries(&params, &url).await?;
         let mut stream_not_replayed = false;

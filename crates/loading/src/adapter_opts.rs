@@ -1,6 +1,9 @@
 //! Adapter options (keystoneauth1's adapter loader): `service_type`, `service_name`,
 //! `valid_interfaces` / `interface`, `region_name`, `endpoint_override`, `version` /
-//! `min_version` / `max_version`, `connect_retries`, `status_code_retries`.
+//! `min_version` / `max_version`, `connect_retries`, `connect_retry_delay`,
+//! `status_code_retries`, `status_code_retry_delay`, `retriable_status_codes`.
+
+use std::time::Duration;
 
 use keystoneauth_core::registry::{Opt, OptKind, OptionValues};
 use keystoneauth_core::{Adapter, Error, Interface, Result, Session};
@@ -28,6 +31,12 @@ pub struct AdapterOptions {
     pub connect_retries: Option<u32>,
     /// Status-code retries.
     pub status_code_retries: Option<u32>,
+    /// Delay before each connection retry (instead of the exponential backoff).
+    pub connect_retry_delay: Option<Duration>,
+    /// Delay before each status-code retry (instead of the exponential backoff).
+    pub status_code_retry_delay: Option<Duration>,
+    /// Statuses to retry (default 429 and 503).
+    pub retriable_status_codes: Option<Vec<u16>>,
 }
 
 /// The adapter options as [`Opt`]s (keystoneauth1's conf names).
@@ -66,15 +75,61 @@ pub fn adapter_opts() -> Vec<Opt> {
         )
         .kind(OptKind::Int),
         Opt::new(
+            "connect-retry-delay",
+            "Delay (in seconds) between two retries for connection errors. If not set, \
+             exponential retry starting with 0.5 seconds up to a maximum of 60 seconds is used.",
+        )
+        .kind(OptKind::Float),
+        Opt::new(
             "status-code-retries",
             "The maximum number of retries for retriable HTTP status codes.",
         )
         .kind(OptKind::Int),
         Opt::new(
+            "status-code-retry-delay",
+            "Delay (in seconds) between two retries for retriable status codes. If not set, \
+             exponential retry starting with 0.5 seconds up to a maximum of 60 seconds is used.",
+        )
+        .kind(OptKind::Float),
+        Opt::new(
+            "retriable-status-codes",
+            "List of retriable HTTP status codes that should be retried. If not set, 429 and \
+             503 are retried.",
+        )
+        .kind(OptKind::List),
+        Opt::new(
             "interface",
             "The default interface for endpoint URL discovery (deprecated).",
         ),
     ]
+}
+
+fn parse_delay(key: &str, v: &str) -> Result<Duration> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            Error::OptionError(format!(
+                "{key} must be a non-negative number of seconds, got {v:?}"
+            ))
+        })
+}
+
+fn parse_status_codes(key: &str, list: &[String]) -> Result<Vec<u16>> {
+    list.iter()
+        .map(|c| {
+            c.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|n| (100..=599).contains(n))
+                .ok_or_else(|| {
+                    Error::OptionError(format!(
+                        "{key} must be a list of HTTP status codes (100-599), got {c:?}"
+                    ))
+                })
+        })
+        .collect()
 }
 
 fn parse_u32(key: &str, v: &str) -> Result<u32> {
@@ -131,6 +186,18 @@ impl AdapterOptions {
                 .get("status_code_retries")
                 .map(|v| parse_u32("status_code_retries", &v))
                 .transpose()?,
+            connect_retry_delay: values
+                .get("connect_retry_delay")
+                .map(|v| parse_delay("connect_retry_delay", &v))
+                .transpose()?,
+            status_code_retry_delay: values
+                .get("status_code_retry_delay")
+                .map(|v| parse_delay("status_code_retry_delay", &v))
+                .transpose()?,
+            retriable_status_codes: values
+                .get_list("retriable_status_codes")
+                .map(|l| parse_status_codes("retriable_status_codes", &l))
+                .transpose()?,
         };
         out.check()?;
         Ok(out)
@@ -181,6 +248,15 @@ impl AdapterOptions {
         if let Some(n) = self.status_code_retries {
             a = a.status_code_retries(n);
         }
+        if let Some(d) = self.connect_retry_delay {
+            a = a.connect_retry_delay(d);
+        }
+        if let Some(d) = self.status_code_retry_delay {
+            a = a.status_code_retry_delay(d);
+        }
+        if let Some(codes) = &self.retriable_status_codes {
+            a = a.retriable_status_codes(codes.clone());
+        }
         Ok(a)
     }
 }
@@ -215,6 +291,45 @@ mod tests {
             e.to_string().contains("'private' is not a valid value"),
             "{e}"
         );
+        for (k, v, says) in [
+            (
+                "connect_retry_delay",
+                "soon",
+                "non-negative number of seconds",
+            ),
+            (
+                "status_code_retry_delay",
+                "-1",
+                "non-negative number of seconds",
+            ),
+            (
+                "retriable_status_codes",
+                "503,abc",
+                "list of HTTP status codes",
+            ),
+            (
+                "retriable_status_codes",
+                "5030",
+                "list of HTTP status codes",
+            ),
+        ] {
+            let e = AdapterOptions::from_values(&OptionValues::new().with(k, v)).unwrap_err();
+            assert!(e.to_string().contains(says), "{k}={v}: {e}");
+        }
+    }
+
+    #[test]
+    fn reads_retry_delays_and_codes() {
+        let o = AdapterOptions::from_values(
+            &OptionValues::new()
+                .with("connect_retry_delay", "1.5")
+                .with("status_code_retry_delay", "0")
+                .with("retriable_status_codes", "502, 503"),
+        )
+        .unwrap();
+        assert_eq!(o.connect_retry_delay, Some(Duration::from_millis(1500)));
+        assert_eq!(o.status_code_retry_delay, Some(Duration::ZERO));
+        assert_eq!(o.retriable_status_codes, Some(vec![502, 503]));
     }
 
     #[test]

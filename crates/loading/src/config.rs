@@ -534,6 +534,9 @@ impl CloudConfig {
             max_version: None,
             connect_retries: self.connect_retries,
             status_code_retries: self.status_code_retries,
+            connect_retry_delay: None,
+            status_code_retry_delay: None,
+            retriable_status_codes: None,
         };
         out.check()?;
         Ok(out)
