@@ -56,7 +56,7 @@ async fn token_server(expires_in: time::Duration) -> (MockServer, Arc<AtomicUsiz
                 .insert_header("X-Subject-Token", format!("tok-{i}").as_str())
                 .set_body_json(v3_body(expires_in, "p1", json!([])))
                 // Slow enough that all tasks pile up behind the first request.
-                .set_delay(Duration::from_millis(100))
+                .set_delay(Duration::from_millis(300))
         })
         .mount(&server)
         .await;
@@ -64,10 +64,14 @@ async fn token_server(expires_in: time::Duration) -> (MockServer, Arc<AtomicUsiz
 }
 
 async fn wave(plugin: &Arc<IdentityPlugin<PostAuth>>, session: &Session, n: usize) -> Vec<String> {
+    // Every task is running before any asks for a token: under load, spawning 1,000 tasks
+    // can take longer than the token request, and late starters would see a stale token.
+    let start = Arc::new(tokio::sync::Barrier::new(n));
     let mut tasks = Vec::with_capacity(n);
     for _ in 0..n {
-        let (p, s) = (plugin.clone(), session.clone());
+        let (p, s, start) = (plugin.clone(), session.clone(), start.clone());
         tasks.push(tokio::spawn(async move {
+            start.wait().await;
             p.token(&s)
                 .await
                 .map(|t| t.unwrap().expose_secret().to_owned())
