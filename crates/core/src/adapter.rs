@@ -38,7 +38,7 @@ use crate::version::VersionRange;
 
 /// A session bound to one service: service type, interface, region, version range, endpoint
 /// override, default microversion and retries.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Adapter {
     session: Session,
     filter: EndpointFilter,
@@ -59,6 +59,25 @@ pub struct Adapter {
     rate_limit: Option<f64>,
     concurrency: Option<usize>,
     limiter: Option<Arc<RequestLimiter>>,
+}
+
+/// Header values stay out of `Debug`: an additional header may carry a token.
+impl std::fmt::Debug for Adapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.additional_headers.keys().map(|k| k.as_str()).collect();
+        f.debug_struct("Adapter")
+            .field("session", &self.session)
+            .field("filter", &self.filter)
+            .field("endpoint_override", &self.endpoint_override)
+            .field("default_microversion", &self.default_microversion)
+            .field("connect_retries", &self.connect_retries)
+            .field("status_code_retries", &self.status_code_retries)
+            .field("additional_headers", &header_names)
+            .field("auth", &self.auth)
+            .field("rate_limit", &self.rate_limit)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The request limit of an adapter (keystoneauth1's `FairSemaphore`): at most `concurrency`

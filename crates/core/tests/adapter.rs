@@ -175,3 +175,14 @@ async fn adapter_headers_retries_auth_and_user_agent() {
         "the adapter's plugin"
     );
 }
+
+#[test]
+fn debug_shows_header_names_not_values() {
+    let adapter = Adapter::new(Session::builder().build().unwrap(), "compute").additional_header(
+        HeaderName::from_static("x-service-token"),
+        HeaderValue::from_static("gAAAAAsecret-service-token"),
+    );
+    let shown = format!("{adapter:?}");
+    assert!(shown.contains("x-service-token"), "{shown}");
+    assert!(!shown.contains("gAAAAAsecret"), "{shown}");
+}
