@@ -12,11 +12,12 @@
 //! assert_eq!(v.url, "http://127.0.0.1:5000/v3/");
 //! ```
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::catalog::EndpointData;
+use crate::catalog::{EndpointData, Interface, ServiceCatalog};
 use crate::error::{Error, Result};
 use crate::plugin::EndpointFilter;
 use crate::session::Session;
@@ -510,5 +511,125 @@ mod tests {
                 Err(Error::DiscoveryFailure { .. })
             ));
         }
+    }
+}
+
+/// The versions every catalog endpoint offers, by region, interface and service type (the
+/// official name where one is known: `volumev3` → `block-storage`), as keystoneauth1's
+/// `get_all_version_data` returns them. Endpoints without a region are under `""`.
+pub type AllVersionData = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<VersionData>>>>;
+
+/// Which catalog endpoints [`all_version_data`] asks for their versions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionQuery {
+    /// Interface (default `public`).
+    pub interface: Option<Interface>,
+    /// Only this region.
+    pub region_name: Option<String>,
+    /// Only this service type (or one of its aliases).
+    pub service_type: Option<String>,
+}
+
+/// Ask every endpoint of the catalog that the query selects for its versions (keystoneauth1's
+/// `get_all_version_data`), all at once. An endpoint whose discovery document cannot be had
+/// gets one version inferred from its URL (`…/v2.1/…` → 2.1, status `UNKNOWN`), or none
+/// when its URL names no version; the failure is logged at debug level, as keystoneauth1
+/// does. `project_id` is taken off the end of a URL before discovery.
+pub async fn all_version_data(
+    session: &Session,
+    catalog: &ServiceCatalog,
+    project_id: Option<&str>,
+    query: &VersionQuery,
+) -> AllVersionData {
+    let interface = query.interface.clone().unwrap_or(Interface::Public);
+    let matcher = query
+        .service_type
+        .as_deref()
+        .map(crate::service_types::TypeMatcher::new);
+    let mut wanted = Vec::new();
+    for svc in catalog.services() {
+        if matcher
+            .as_ref()
+            .is_some_and(|m| !m.matches(&svc.service_type))
+        {
+            continue;
+        }
+        let service_type = crate::service_types::official(&svc.service_type)
+            .map(str::to_owned)
+            .unwrap_or_else(|| svc.service_type.clone());
+        for ep in &svc.endpoints {
+            if ep.interface != interface {
+                continue;
+            }
+            if let Some(want) = &query.region_name {
+                if ep.region.as_deref() != Some(want.as_str()) {
+                    continue;
+                }
+            }
+            wanted.push((
+                ep.region.clone().unwrap_or_default(),
+                ep.interface.as_str().to_owned(),
+                service_type.clone(),
+                ep.url.clone(),
+            ));
+        }
+    }
+    let found = futures::future::join_all(
+        wanted
+            .iter()
+            .map(|(_, _, _, url)| endpoint_versions(session, url, project_id)),
+    )
+    .await;
+    let mut out = AllVersionData::new();
+    for ((region, interface, service_type, _), versions) in wanted.into_iter().zip(found) {
+        out.entry(region)
+            .or_default()
+            .entry(interface)
+            .or_default()
+            .entry(service_type)
+            .or_default()
+            .extend(versions);
+    }
+    out
+}
+
+/// The versions one endpoint offers: from the first discovery document found among its
+/// discovery URLs, else inferred from its URL.
+async fn endpoint_versions(
+    session: &Session,
+    catalog_url: &str,
+    project_id: Option<&str>,
+) -> Vec<VersionData> {
+    let choices = discovery_url_choices(catalog_url, project_id, &VersionRange::default(), true);
+    for url in &choices.choices {
+        match Discover::fetch(session, url).await {
+            // As keystoneauth1's `version_string_data`: no EXPERIMENTAL or unknown versions
+            // (`Discover::parse` leaves them out), URLs already absolute.
+            Ok(d) => return d.versions().to_vec(),
+            Err(e) => tracing::debug!(
+                target: "keystoneauth::discover",
+                "Failed attempt at discovery on {url}: {e}"
+            ),
+        }
+    }
+    let mut url = catalog_url.trim_end_matches('/').to_owned();
+    if let Some(pid) = project_id.filter(|p| !p.is_empty()) {
+        if let Some(base) = url.strip_suffix(pid) {
+            url = base.trim_end_matches('/').to_owned();
+        }
+    }
+    match version_from_url(&url) {
+        Some(version) => vec![VersionData {
+            version,
+            url: format!("{url}/"),
+            collection: None,
+            min_microversion: None,
+            max_microversion: None,
+            next_min_version: None,
+            not_before: None,
+            status: "UNKNOWN".into(),
+            raw_status: String::new(),
+        }],
+        None => Vec::new(),
     }
 }

@@ -939,6 +939,35 @@ impl Session {
             .endpoint_data(self, filter)
             .await
     }
+    /// The versions every endpoint in the token's catalog offers, by region, interface and
+    /// service type (keystoneauth1's `get_all_version_data`; see
+    /// [`discover::all_version_data`](crate::discover::all_version_data)).
+    ///
+    /// ```no_run
+    /// # async fn demo(session: keystoneauth_core::Session) -> keystoneauth_core::Result<()> {
+    /// use keystoneauth_core::discover::VersionQuery;
+    /// let all = session.all_version_data(&VersionQuery::default()).await?;
+    /// for (region, interfaces) in &all {
+    ///     for (service_type, versions) in &interfaces["public"] {
+    ///         for v in versions {
+    ///             println!("{region} {service_type} {} {}", v.version, v.status);
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn all_version_data(
+        &self,
+        query: &crate::discover::VersionQuery,
+    ) -> Result<crate::discover::AllVersionData> {
+        let plugin = self.require_auth("get the service catalog")?;
+        let access = plugin
+            .access(self)
+            .await?
+            .ok_or_else(|| Error::EmptyCatalog)?;
+        let catalog = access.service_catalog();
+        Ok(crate::discover::all_version_data(self, &catalog, access.project_id(), query).await)
+    }
     /// Drop the plugin's token.
     pub fn invalidate(&self) -> Result<bool> {
         Ok(self.require_auth("validate")?.invalidate())

@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use keystoneauth_core::discover::Discover;
+use keystoneauth_core::discover::{Discover, VersionQuery};
 use keystoneauth_core::version::{Version, VersionRange};
 use keystoneauth_core::{AccessInfoPlugin, EndpointFilter, Error, Session};
 use serde_json::{json, Value};
@@ -336,4 +336,122 @@ async fn discovery_retries_with_a_token_on_401() {
     .unwrap();
     assert_eq!(d.versions()[0].version, Version::new(3, 14));
     assert_eq!(discovery_gets(&server, "/identity").await, 2);
+}
+
+/// `Session::all_version_data` (keystoneauth1's `get_all_version_data`): every public
+/// endpoint's versions by region, interface and official service type; the project id taken
+/// off the URL for discovery; an endpoint without a discovery document gets the version its URL
+/// names; the query narrows it down.
+#[tokio::test]
+async fn all_version_data_by_region_interface_and_official_type() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("^/compute/?$"))
+        .respond_with(
+            ResponseTemplate::new(300).set_body_json(compute_root(&format!("{base}/compute"))),
+        )
+        .mount(&server)
+        .await;
+    // Block storage has no discovery document at all (404 everywhere).
+    let catalog = json!([
+        service(
+            "compute",
+            "nova",
+            &[
+                ("public", "R1", &format!("{base}/compute/v2.1/p1")),
+                ("internal", "R1", &format!("{base}/compute/v2.1/p1")),
+                ("public", "R2", &format!("{base}/compute/v2.1/p1")),
+            ]
+        ),
+        service(
+            "volumev3",
+            "cinder",
+            &[("public", "R1", &format!("{base}/volume/v3/p1"))]
+        ),
+        service(
+            "unversioned",
+            "x",
+            &[("public", "R1", &format!("{base}/nothing"))]
+        ),
+    ]);
+    let access = access_info(&v3_body(time::Duration::hours(1), "p1", catalog), "tok");
+    let session = Session::new(Arc::new(AccessInfoPlugin::new(access, None))).unwrap();
+
+    let all = bounded(session.all_version_data(&VersionQuery::default()))
+        .await
+        .unwrap();
+    assert_eq!(all.keys().collect::<Vec<_>>(), ["R1", "R2"]);
+    let r1 = &all["R1"]["public"];
+    assert_eq!(
+        r1.keys().collect::<Vec<_>>(),
+        ["block-storage", "compute", "unversioned"],
+        "official type names"
+    );
+    let compute: Vec<(String, &str)> = r1["compute"]
+        .iter()
+        .map(|v| (v.version.to_string(), v.status.as_str()))
+        .collect();
+    assert_eq!(
+        compute,
+        [
+            ("2.0".to_string(), "SUPPORTED"),
+            ("2.1".to_string(), "CURRENT")
+        ],
+        "experimental versions are left out, as keystoneauth1 does"
+    );
+    assert_eq!(r1["compute"][1].url, format!("{base}/compute/v2.1/"));
+    assert_eq!(r1["compute"][1].max_microversion, Some(Version::new(2, 90)));
+    let volume = &r1["block-storage"];
+    assert_eq!(volume.len(), 1);
+    assert_eq!(
+        volume[0].version,
+        Version::new(3, 0),
+        "inferred from the URL"
+    );
+    assert_eq!(volume[0].status, "UNKNOWN");
+    assert_eq!(
+        volume[0].url,
+        format!("{base}/volume/v3/"),
+        "project id taken off"
+    );
+    assert!(
+        r1["unversioned"].is_empty(),
+        "no document, no version in the URL"
+    );
+    assert!(
+        !all["R1"].contains_key("internal"),
+        "public only by default"
+    );
+
+    let narrowed = bounded(session.all_version_data(&VersionQuery {
+        interface: Some(keystoneauth_core::Interface::Internal),
+        region_name: Some("R1".into()),
+        service_type: Some("compute".into()),
+    }))
+    .await
+    .unwrap();
+    assert_eq!(narrowed.len(), 1);
+    assert_eq!(narrowed["R1"].keys().collect::<Vec<_>>(), ["internal"]);
+    assert_eq!(narrowed["R1"]["internal"]["compute"].len(), 2);
+
+    let by_alias = bounded(session.all_version_data(&VersionQuery {
+        service_type: Some("block-storage".into()),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    assert_eq!(
+        by_alias["R1"]["public"].keys().collect::<Vec<_>>(),
+        ["block-storage"]
+    );
+
+    // Without a plugin: a typed error.
+    let err = Session::builder()
+        .build()
+        .unwrap()
+        .all_version_data(&VersionQuery::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::MissingAuthPlugin(_)), "{err:?}");
 }
