@@ -117,6 +117,11 @@ pub enum Cmd {
         #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
         headers: Vec<String>,
     },
+    /// The versions every service in the catalog offers (as `openstack versions show`)
+    Versions {
+        #[command(subcommand)]
+        cmd: VersionsCmd,
+    },
     /// Versions and microversion ranges a service advertises (no authentication)
     Discover {
         /// The service's URL
@@ -177,6 +182,30 @@ pub enum CatalogCmd {
     Show {
         /// Service type or name
         service: String,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// `ksa versions …`
+#[derive(Debug, Subcommand)]
+pub enum VersionsCmd {
+    /// Region, service type, version, status, endpoint and microversion range of each
+    /// version of each service, found by version discovery on the catalog's endpoints
+    Show {
+        /// Only this service type (or an alias of it: volumev3, …)
+        #[arg(long)]
+        service: Option<String>,
+        /// Interface to ask: public, internal or admin (default: --os-interface, else public)
+        #[arg(long)]
+        interface: Option<String>,
+        /// Only this region (default: every region)
+        #[arg(long = "region-name", alias = "region")]
+        region_name: Option<String>,
+        /// Only versions with this status (CURRENT, SUPPORTED, DEPRECATED, UNKNOWN)
+        #[arg(long)]
+        status: Option<String>,
         /// Output format
         #[arg(short = 'f', long = "format", value_enum, default_value_t)]
         format: Format,

@@ -18,7 +18,7 @@ use keystoneauth::{AccessInfo, Adapter, AuthPlugin, Error, Session};
 use serde_json::{json, Value};
 
 use crate::cache::AuthCache;
-use crate::cli::{CatalogCmd, Cli, Cmd, PluginsCmd, TokenCmd, KNOWN_FLAGS};
+use crate::cli::{CatalogCmd, Cli, Cmd, PluginsCmd, TokenCmd, VersionsCmd, KNOWN_FLAGS};
 use crate::output::{list, record, Format};
 
 /// Why `ksa` stops.
@@ -527,6 +527,71 @@ async fn command(ctx: &Ctx, cmd: &Cmd) -> Res<()> {
             } else {
                 Err(Failure::Status)
             }
+        }
+        Cmd::Versions {
+            cmd:
+                VersionsCmd::Show {
+                    service,
+                    interface,
+                    region_name,
+                    status,
+                    format,
+                },
+        } => {
+            let interface = match interface {
+                Some(i) => loading::adapter_opts::parse_interfaces(&[i.trim().to_owned()])?.pop(),
+                None => ctx.config.interfaces.first().cloned(),
+            };
+            let query = keystoneauth::discover::VersionQuery {
+                interface,
+                region_name: region_name.clone(),
+                service_type: service.clone(),
+            };
+            let all = ctx.session.all_version_data(&query).await?;
+            let opt = |v: &Option<keystoneauth::version::Version>| match v {
+                Some(v) => json!(v.to_string()),
+                None => Value::Null,
+            };
+            let mut rows: Vec<Vec<Value>> = Vec::new();
+            for (region, interfaces) in &all {
+                for services in interfaces.values() {
+                    for (service_type, versions) in services {
+                        for v in versions {
+                            if status
+                                .as_deref()
+                                .is_some_and(|s| !s.eq_ignore_ascii_case(&v.status))
+                            {
+                                continue;
+                            }
+                            rows.push(vec![
+                                json!(region),
+                                json!(service_type),
+                                json!(v.version.to_string()),
+                                json!(v.status),
+                                json!(v.url),
+                                opt(&v.min_microversion),
+                                opt(&v.max_microversion),
+                            ]);
+                        }
+                    }
+                }
+            }
+            print(
+                &list(
+                    &[
+                        "Region Name",
+                        "Service Type",
+                        "Version",
+                        "Status",
+                        "Endpoint",
+                        "Min Microversion",
+                        "Max Microversion",
+                    ],
+                    &rows,
+                    *format,
+                )
+                .map_err(Failure::Usage)?,
+            )
         }
         Cmd::Plugins { .. } | Cmd::Completion { .. } | Cmd::Discover { .. } => Ok(()),
     }

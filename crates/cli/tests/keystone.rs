@@ -316,6 +316,37 @@ fn discover_needs_no_credentials() {
         .any(|x| x["Version"].as_str().unwrap().starts_with("3.")));
 }
 
+/// `ksa versions show` asks the real Keystone's catalog endpoints for their versions: the
+/// identity service offers v3 (3.x, CURRENT) at the auth URL.
+#[test]
+fn versions_show_lists_the_catalogs_versions() {
+    let h = harness();
+    let r = Run::new();
+    let mut env = h.os_env();
+    env.push(("OS_AUTH_TYPE", "v3password".into()));
+    let out = ok(&r.ksa(
+        &["versions", "show", "--service", "identity", "-f", "json"],
+        &env,
+    ));
+    let rows: Value = serde_json::from_str(&out).unwrap();
+    let rows = rows.as_array().unwrap();
+    let v3 = rows
+        .iter()
+        .find(|row| row["Version"].as_str().is_some_and(|v| v.starts_with("3.")))
+        .unwrap_or_else(|| panic!("no identity v3 in {out}"));
+    assert_eq!(v3["Status"], "CURRENT", "{out}");
+    assert_eq!(v3["Service Type"], "identity", "{out}");
+    assert_eq!(v3["Region Name"], h.s("region"), "{out}");
+    assert_eq!(
+        v3["Endpoint"].as_str().unwrap().trim_end_matches('/'),
+        h.s("auth_url"),
+        "{out}"
+    );
+    let table = ok(&r.ksa(&["versions", "show", "--status", "current"], &env));
+    assert!(table.contains("| identity"), "{table}");
+    assert!(!table.contains("DEPRECATED"), "{table}");
+}
+
 #[test]
 fn auth_cache_reuses_the_token() {
     let h = harness();
