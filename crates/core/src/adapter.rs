@@ -373,18 +373,21 @@ impl Adapter {
         self.request(Method::HEAD, path)
     }
 
-    /// The endpoint URL (the override, else the catalog's).
+    /// The endpoint URL (the override, else the catalog's, through the adapter's own plugin
+    /// when it has one, as its requests do).
     pub async fn endpoint(&self) -> Result<String> {
         if let Some(o) = &self.endpoint_override {
             return Ok(o.clone());
         }
-        self.session
-            .endpoint(&self.filter)
-            .await?
-            .ok_or_else(|| Error::EndpointNotFound(format!("no endpoint for {:?}", self.filter)))
+        let found = match &self.auth {
+            Some(plugin) => plugin.endpoint(&self.session, &self.filter).await,
+            None => self.session.endpoint(&self.filter).await,
+        };
+        found?.ok_or_else(|| Error::EndpointNotFound(format!("no endpoint for {:?}", self.filter)))
     }
 
-    /// Endpoint data after discovery (microversion ranges included).
+    /// Endpoint data after discovery (microversion ranges included), through the adapter's
+    /// own plugin when it has one.
     pub async fn endpoint_data(&self) -> Result<EndpointData> {
         let mut f = self.filter.clone();
         f.discover_versions = true;
@@ -395,9 +398,10 @@ impl Adapter {
             }
             return crate::discover::versioned_data(&self.session, &base, &f, None).await;
         }
-        self.session
-            .endpoint_data(&f)
-            .await?
-            .ok_or_else(|| Error::EndpointNotFound(format!("no endpoint for {:?}", self.filter)))
+        let found = match &self.auth {
+            Some(plugin) => plugin.endpoint_data(&self.session, &f).await,
+            None => self.session.endpoint_data(&f).await,
+        };
+        found?.ok_or_else(|| Error::EndpointNotFound(format!("no endpoint for {:?}", self.filter)))
     }
 }

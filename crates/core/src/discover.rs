@@ -503,6 +503,28 @@ mod tests {
         assert_eq!(c.choices, vec!["http://s:8080/v1/AUTH_abc"]);
     }
 
+    /// docs/keystoneauth1-differences.md §16.16: without a project id, the last path segment
+    /// is taken for one whenever the segment before it is a `v`-prefixed version.
+    #[test]
+    fn url_choices_without_a_project_id_guess_one_after_a_version() {
+        let none = VersionRange::default();
+        let c = discovery_url_choices("http://s:8080/v1/AUTH_abc", None, &none, true);
+        assert_eq!(c.saved_project_id.as_deref(), Some("AUTH_abc"));
+        assert_eq!(
+            c.choices,
+            vec!["http://s:8080/", "http://s:8080/v1/AUTH_abc"]
+        );
+        // Any segment after a version, even one that is not a project id.
+        let c = discovery_url_choices("http://g:9292/v2/images", None, &none, true);
+        assert_eq!(c.saved_project_id.as_deref(), Some("images"));
+        // A known project id that is not the last segment: nothing is popped.
+        let c = discovery_url_choices("http://g:9292/v2/images", Some("p1"), &none, true);
+        assert_eq!(c.saved_project_id, None);
+        // Versions without the `v` are not versions here.
+        let c = discovery_url_choices("http://h/2.0/tail", None, &none, true);
+        assert_eq!(c.saved_project_id, None);
+    }
+
     #[test]
     fn bad_documents_are_discovery_failures() {
         for body in [&b"[]"[..], b"{}", b"not json", br#"{"versions": 3}"#] {

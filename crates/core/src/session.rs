@@ -1498,8 +1498,26 @@ impl RequestBuilder {
             }
             let started = Instant::now();
             let client = inner.clients.for_url(&url, params)?;
-            let result = self.send_once(&client, &url, &headers).await;
+            let mut maybe_delivered = false;
+            let result = self
+                .send_once(&client, &url, &headers, &mut maybe_delivered)
+                .await;
             let resp = match result {
+                // A timeout after the request went out may mean the server got it: a POST or
+                // PATCH is not sent again (keystoneauth1 would send it twice).
+                Err(e)
+                    if e.is_retriable_connection_failure()
+                        && connect_left > 0
+                        && maybe_delivered
+                        && !is_idempotent(&self.method) =>
+                {
+                    tracing::warn!(
+                        target: "keystoneauth::session",
+                        "Failure: {e}. Not retried: the {} may have reached the server, and sending it again could repeat it",
+                        self.method
+                    );
+                    return Err(e);
+                }
                 Err(e) if e.is_retriable_connection_failure() && connect_left > 0 => {
                     if self.stream_sent() {
                         self.warn_not_resent(&url, &e.to_string());
@@ -1577,11 +1595,14 @@ impl RequestBuilder {
         }
     }
 
+    /// One attempt. `maybe_delivered` is set when it failed after the request went out (a
+    /// timeout while waiting for or reading the response), so the server may have acted on it.
     async fn send_once(
         &self,
         client: &reqwest::Client,
         url: &str,
         headers: &HeaderMap,
+        maybe_delivered: &mut bool,
     ) -> Result<(StatusCode, HeaderMap, Bytes)> {
         let inner = &self.session.inner;
         let parsed = reqwest::Url::parse(url)
@@ -1606,10 +1627,12 @@ impl RequestBuilder {
             // Only when set: reqwest keeps it in the request's extension map.
             *req.timeout_mut() = Some(t);
         }
-        let mut resp = client
-            .execute(req)
-            .await
-            .map_err(|e| map_reqwest_error(url, &e))?;
+        let mut resp = client.execute(req).await.map_err(|e| {
+            *maybe_delivered = e.is_timeout() && !e.is_connect();
+            map_reqwest_error(url, &e)
+        })?;
+        // From here on the server has answered.
+        *maybe_delivered = true;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
         let limit = inner.max_body_size;
@@ -1704,6 +1727,14 @@ fn user_agent_string(
     parts.extend(ua_parts.iter().skip(1).map(part));
     parts.push(USER_AGENT_PRODUCT.to_owned());
     parts.join(" ")
+}
+
+/// Methods that may be sent twice with the effect of once (RFC 9110 §9.2.2).
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
 }
 
 fn body_read_error(url: &str, e: &reqwest::Error) -> Error {

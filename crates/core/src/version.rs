@@ -252,6 +252,16 @@ mod tests {
         }
     }
 
+    /// docs/keystoneauth1-differences.md §16.15: every leading `v` is stripped (as keystoneauth1);
+    /// versions are strings, so `3.10` stays 3.10 (keystoneauth1's float 3.10 becomes 3.1).
+    #[test]
+    fn all_leading_vs_are_stripped_and_minors_are_not_floats() {
+        assert_eq!(Version::parse("vv3").unwrap(), Version::new(3, 0));
+        assert_eq!(Version::parse("3.10").unwrap(), Version::new(3, 10));
+        assert_eq!(Version::parse("3.2").unwrap(), Version::new(3, 2));
+        assert!(Version::parse("3.2.").is_err());
+    }
+
     #[test]
     fn ordering_and_ranges() {
         assert!(Version::parse("2.latest").unwrap() > Version::new(2, 90));

@@ -186,3 +186,67 @@ fn debug_shows_header_names_not_values() {
     assert!(shown.contains("x-service-token"), "{shown}");
     assert!(!shown.contains("gAAAAAsecret"), "{shown}");
 }
+
+/// Requests through an adapter and its endpoint lookups both use the adapter's own plugin
+/// (they asked the session's plugin until 2026-12-02, and failed with no plugin on the
+/// session; keystoneauth1's `get_all_version_data` still ignores it, §16.27).
+#[tokio::test]
+async fn adapter_endpoint_lookups_use_the_adapters_own_auth() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let catalog = serde_json::json!([service(
+        "compute",
+        "nova",
+        &[(
+            "public",
+            "RegionOne",
+            &format!("{}/compute/v2.1", server.uri())
+        )]
+    )]);
+    let body = v3_body(time::Duration::hours(1), "proj-1", catalog);
+    let plugin = Arc::new(keystoneauth_core::AccessInfoPlugin::new(
+        access_info(&body, "adapter-token"),
+        None,
+    ));
+    let adapter = Adapter::new(Session::builder().build().unwrap(), "compute").auth(plugin);
+    // A request finds the endpoint through the adapter's plugin.
+    let resp = bounded(adapter.get("/servers").send()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs[0].url.path(), "/compute/v2.1/servers");
+    // So do the endpoint lookups.
+    let url = format!("{}/compute/v2.1", server.uri());
+    assert_eq!(bounded(adapter.endpoint()).await.unwrap(), url);
+    assert_eq!(
+        bounded(adapter.endpoint_data()).await.unwrap().catalog_url,
+        url
+    );
+    // Without any plugin the lookup is a typed error.
+    let bare = Adapter::new(Session::builder().build().unwrap(), "compute");
+    let err = bounded(bare.endpoint()).await.unwrap_err();
+    assert!(matches!(err, Error::MissingAuthPlugin(_)), "{err:?}");
+}
+
+/// docs/keystoneauth1-differences.md §16.12: idle time is not banked: after a pause, requests
+/// are still spaced `1 / rate_limit` apart (keystoneauth1 lets a burst through).
+#[tokio::test]
+async fn rate_limit_does_not_burst_after_idle() {
+    let server = server_with_delay(Duration::ZERO).await;
+    let adapter = adapter_for(&server).rate_limit(20.0).unwrap();
+    bounded(adapter.get("/first").send()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let took = bounded(async {
+        let started = Instant::now();
+        for i in 0..4 {
+            adapter.get(format!("/r{i}")).send().await.unwrap();
+        }
+        started.elapsed()
+    })
+    .await;
+    // The first after the pause starts at once, the three others 50 ms apart.
+    assert!(took >= Duration::from_millis(145), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}

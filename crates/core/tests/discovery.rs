@@ -455,3 +455,54 @@ async fn all_version_data_by_region_interface_and_official_type() {
         .unwrap_err();
     assert!(matches!(err, Error::MissingAuthPlugin(_)), "{err:?}");
 }
+
+/// docs/keystoneauth1-differences.md §16.26: endpoint data for an endpoint override does not
+/// authenticate: the discovery document is fetched without a token and the plugin is not
+/// asked for anything.
+#[tokio::test]
+async fn endpoint_data_for_an_override_does_not_authenticate() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/compute/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(compute_root(&server.uri())))
+        .mount(&server)
+        .await;
+    let plugin = Arc::new(CountingPlugin::new());
+    let session = Session::new(plugin.clone()).unwrap();
+    let adapter = keystoneauth_core::Adapter::new(session, "compute")
+        .endpoint_override(format!("{}/compute/v2.1", server.uri()))
+        .version("2")
+        .unwrap();
+    let d = bounded(adapter.endpoint_data()).await.unwrap();
+    assert_eq!(d.api_version, Some(Version::new(2, 1)));
+    assert_eq!(d.max_microversion, Some(Version::new(2, 90)));
+    assert_eq!(plugin.header_calls(), 0, "no token was fetched");
+    let reqs = server.received_requests().await.unwrap();
+    assert!(reqs.iter().all(|r| r.headers.get("x-auth-token").is_none()));
+}
+
+/// §16.35: `latest` on an empty version list is no match (not a panic); through a session it
+/// is a `DiscoveryFailure`.
+#[tokio::test]
+async fn latest_on_an_empty_version_list_is_a_discovery_failure() {
+    let d = Discover::parse("http://x/", br#"{"versions": {"values": []}}"#).unwrap();
+    assert!(d.versions().is_empty());
+    assert!(d
+        .versioned_data_for(None, &range(None, None, Some("latest")))
+        .is_none());
+    assert!(d
+        .versioned_data_for(None, &range(None, Some("latest"), Some("latest")))
+        .is_none());
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"versions": []})))
+        .mount(&server)
+        .await;
+    let adapter = keystoneauth_core::Adapter::new(Session::builder().build().unwrap(), "compute")
+        .endpoint_override(server.uri())
+        .max_version("latest")
+        .unwrap();
+    let err = bounded(adapter.endpoint_data()).await.unwrap_err();
+    assert!(matches!(err, Error::DiscoveryFailure { .. }), "{err:?}");
+}

@@ -1191,3 +1191,363 @@ async fn receipt_401_is_missing_auth_methods() {
     assert_eq!(plugin.invalidate_calls(), 0);
     assert_eq!(received(&server).await.len(), 1);
 }
+
+// ---- keystoneauth1 quirks (docs/keystoneauth1-differences.md) ------------------------------
+
+/// §16.1: there is no per-request `original_ip`; a `Forwarded` header set on the request is
+/// sent as given, the session's `original_ip` fills it only when the request has none.
+#[tokio::test]
+async fn forwarded_header_of_the_request_wins_over_original_ip() {
+    let server = ok_server().await;
+    let session = Session::builder().original_ip("10.0.0.1").build().unwrap();
+    bounded(
+        session
+            .get(format!("{}/x", server.uri()))
+            .header("Forwarded", "for=192.0.2.7")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        hdr(&received(&server).await[0], "forwarded"),
+        Some("for=192.0.2.7")
+    );
+}
+
+/// §16.2: a zero timeout is not "no timeout": the request times out at once.
+#[tokio::test]
+async fn zero_timeout_times_out_at_once() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(500)))
+        .mount(&server)
+        .await;
+    let url = format!("{}/slow", server.uri());
+    let err = bounded(plain().get(&url).timeout(Duration::ZERO).send())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectTimeout { .. }), "{err:?}");
+    // Without a timeout the same request succeeds.
+    let resp = bounded(plain().get(&url).send()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// §16.4: `Retry-After` as an HTTP date is ignored: the backoff is used.
+#[tokio::test(start_paused = true)]
+async fn retry_after_http_date_falls_back_to_backoff() {
+    let (logs, _guard) = capture_logs();
+    let server = MockServer::start().await;
+    Mock::given(path("/busy"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/busy"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let session = Session::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let resp = session
+        .get(format!("{}/busy", server.uri()))
+        .status_code_retries(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(retry_lines(&logs.text()), vec!["0.5"]);
+}
+
+/// §16.5: a read timeout is a `ConnectTimeout`, as in keystoneauth1, but `connect_retries`
+/// does not send a POST again after it (the server may have acted on it; keystoneauth1 sends
+/// it twice). A PUT, idempotent, is retried.
+#[tokio::test]
+async fn read_timeout_of_a_post_is_not_retried_but_a_put_is() {
+    let (logs, _guard) = capture_logs();
+    let server = MockServer::start().await;
+    Mock::given(path("/slow"))
+        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let err = bounded(
+        plain()
+            .post(format!("{}/slow", server.uri()))
+            .json(&json!({"n": 1}))
+            .timeout(Duration::from_millis(200))
+            .connect_retries(1)
+            .connect_retry_delay(Duration::from_millis(10))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::ConnectTimeout { .. }), "{err:?}");
+    assert_eq!(received(&server).await.len(), 1, "the POST was sent once");
+    assert!(
+        logs.text()
+            .contains("Not retried: the POST may have reached the server"),
+        "{}",
+        logs.text()
+    );
+
+    let err = bounded(
+        plain()
+            .put(format!("{}/slow", server.uri()))
+            .body("x")
+            .timeout(Duration::from_millis(200))
+            .connect_retries(1)
+            .connect_retry_delay(Duration::from_millis(10))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::ConnectTimeout { .. }), "{err:?}");
+    assert_eq!(received(&server).await.len(), 3, "the PUT was sent twice");
+}
+
+/// A POST that cannot connect at all never reached the server: it is retried.
+#[tokio::test]
+async fn connect_failure_of_a_post_is_retried() {
+    let (logs, _guard) = capture_logs();
+    let port = closed_port();
+    let err = bounded(
+        plain()
+            .post(format!("http://127.0.0.1:{port}/x"))
+            .body("x")
+            .connect_retries(2)
+            .connect_retry_delay(Duration::from_millis(10))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::ConnectFailure { .. }), "{err:?}");
+    assert_eq!(
+        logs.text().matches("Retrying in").count(),
+        2,
+        "{}",
+        logs.text()
+    );
+}
+
+/// §16.6: a 301 keeps POST and its body; the query string of the first request is not
+/// carried to the new location.
+#[tokio::test]
+async fn redirect_keeps_post_on_301_and_drops_the_query() {
+    let server = MockServer::start().await;
+    Mock::given(path("/a"))
+        .respond_with(ResponseTemplate::new(301).insert_header("Location", "/b"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/b"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    bounded(
+        plain()
+            .post(format!("{}/a", server.uri()))
+            .query(&[("limit", "1")])
+            .body("x")
+            .send(),
+    )
+    .await
+    .unwrap();
+    let reqs = received(&server).await;
+    assert_eq!(reqs[0].url.query(), Some("limit=1"));
+    assert_eq!(reqs[1].url.path(), "/b");
+    assert_eq!(reqs[1].url.query(), None);
+    assert_eq!(reqs[1].method.as_str(), "POST");
+    assert_eq!(reqs[1].body, b"x");
+}
+
+/// §16.9: with `collect_timing`, a request answered with an error status is recorded; one that
+/// failed to connect is not.
+#[tokio::test]
+async fn timing_is_recorded_for_error_statuses_not_for_connection_failures() {
+    let server = MockServer::start().await;
+    Mock::given(path("/missing"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let session = Session::builder().collect_timing(true).build().unwrap();
+    let err = bounded(session.get(format!("{}/missing", server.uri())).send())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert_eq!(session.timings().len(), 1);
+    let closed = format!("http://127.0.0.1:{}/x", closed_port());
+    let err = bounded(session.get(&closed).send()).await.unwrap_err();
+    assert!(matches!(err, Error::ConnectFailure { .. }), "{err:?}");
+    assert_eq!(
+        session.timings().len(),
+        1,
+        "no timing for the failed connection"
+    );
+}
+
+/// §16.10: an empty endpoint filter (no service type) finds no endpoint for a relative URL.
+#[tokio::test]
+async fn empty_endpoint_filter_is_endpoint_not_found() {
+    let server = ok_server().await;
+    let session = Session::new(catalog_plugin(&server.uri())).unwrap();
+    let err = bounded(
+        session
+            .get("/servers")
+            .endpoint_filter(EndpointFilter::default())
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::EndpointNotFound(_)), "{err:?}");
+    assert!(received(&server).await.is_empty());
+}
+
+/// §16.11: the override is not %-formatted: a stray `%` is kept; only `%(project_id)s`,
+/// `%(user_id)s`, `{project_id}` and `{user_id}` are replaced, and only when a request is
+/// sent. `Adapter::endpoint` returns the override as given.
+#[tokio::test]
+async fn endpoint_override_keeps_a_stray_percent() {
+    let server = ok_server().await;
+    let session = Session::new(Arc::new(CountingPlugin::new())).unwrap();
+    bounded(
+        session
+            .get("/x")
+            .endpoint_override(format!("{}/a%b/%(project_id)s", server.uri()))
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(received(&server).await[0].url.path(), "/a%b/proj-1/x");
+    let adapter = Adapter::new(session, "object-store")
+        .endpoint_override(format!("{}/v1/AUTH_%(project_id)s", server.uri()));
+    assert_eq!(
+        bounded(adapter.endpoint()).await.unwrap(),
+        format!("{}/v1/AUTH_%(project_id)s", server.uri())
+    );
+}
+
+/// §16.13: a 413 is an `HttpClientError` that keeps its `Retry-After`.
+#[tokio::test]
+async fn request_entity_too_large_keeps_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(path("/big"))
+        .respond_with(ResponseTemplate::new(413).insert_header("Retry-After", "42"))
+        .mount(&server)
+        .await;
+    let err = bounded(
+        plain()
+            .put(format!("{}/big", server.uri()))
+            .body("x")
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::HttpClientError(_)), "{err:?}");
+    assert_eq!(err.status(), Some(413));
+    assert_eq!(
+        err.http().unwrap().retry_after,
+        Some(Duration::from_secs(42))
+    );
+}
+
+/// §16.14: the `X.latest` microversion error names the major version.
+#[tokio::test]
+async fn major_latest_microversion_error_names_the_major() {
+    let err = plain()
+        .get("http://127.0.0.1:1/x")
+        .microversion("2.latest")
+        .microversion_service_type("compute")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidVersion(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "Specifying a '2.latest' microversion is not allowed."
+    );
+}
+
+/// A plugin whose connection parameters name a client certificate that cannot be read.
+#[derive(Debug)]
+struct BadCertPlugin;
+
+#[keystoneauth_core::async_trait]
+impl keystoneauth_core::AuthPlugin for BadCertPlugin {
+    async fn auth_headers(
+        &self,
+        _session: &Session,
+    ) -> keystoneauth_core::Result<Option<http::HeaderMap>> {
+        Ok(Some(http::HeaderMap::new()))
+    }
+    fn connection_params(&self) -> keystoneauth_core::ConnectionParams {
+        keystoneauth_core::ConnectionParams {
+            client_cert_pem: Some(b"not a certificate".to_vec()),
+            client_key_pem: None,
+        }
+    }
+}
+
+/// §16.8: the request's connection parameters win over the plugin's (keystoneauth1's plugin
+/// `get_connection_params` overrides the request's `cert`).
+#[tokio::test]
+async fn request_connection_params_win_over_the_plugins() {
+    let session = Session::new(Arc::new(BadCertPlugin)).unwrap();
+    let url = format!("https://127.0.0.1:{}/x", closed_port());
+    // The plugin's certificate is used (and fails to load) ...
+    let err = bounded(session.get(&url).send()).await.unwrap_err();
+    assert!(matches!(err, Error::TlsConfig(_)), "{err:?}");
+    // ... unless the request gives its own parameters (none here): the connection is tried.
+    let err = bounded(
+        session
+            .get(&url)
+            .connection_params(keystoneauth_core::ConnectionParams::default())
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::ConnectFailure { .. }), "{err:?}");
+}
+
+/// §16.9: one timing per request, with the final URL and the time of the last attempt only
+/// (keystoneauth1 records each redirect hop with its own time).
+#[tokio::test]
+async fn timing_is_one_entry_with_the_last_attempts_time() {
+    let server = MockServer::start().await;
+    Mock::given(path("/a"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", "/b"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/b"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/b"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let session = Session::builder().collect_timing(true).build().unwrap();
+    let started = std::time::Instant::now();
+    bounded(
+        session
+            .get(format!("{}/a", server.uri()))
+            .status_code_retries(1)
+            .status_code_retry_delay(Duration::from_millis(300))
+            .send(),
+    )
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    let timings = session.timings();
+    assert_eq!(timings.len(), 1);
+    assert_eq!(timings[0].url, format!("{}/b", server.uri()));
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(
+        timings[0].elapsed < Duration::from_millis(300),
+        "only the last attempt: {:?}",
+        timings[0].elapsed
+    );
+}

@@ -643,6 +643,82 @@ mod tests {
         );
     }
 
+    /// docs/keystoneauth1-differences.md §16.21: the URL that is signed is the URL the token
+    /// request is sent to, `/v3` added when the auth URL lacks it (keystoneauth1 signs
+    /// `{auth_url}/auth/tokens` but may POST to `{auth_url}/v3/auth/tokens`).
+    #[tokio::test]
+    async fn the_signed_url_is_the_url_posted_to() {
+        use keystoneauth_core::{AuthPlugin, Session};
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        let body = serde_json::json!({"token": {
+            "methods": ["oauth1"],
+            "user": {"id": "u1", "name": "demo", "domain": {"id": "default", "name": "Default"}},
+            "audit_ids": ["a1"],
+            "expires_at": "2999-01-01T00:00:00.000000Z",
+            "issued_at": "2024-01-01T00:00:00.000000Z",
+            "project": {"id": "p1", "name": "demo", "domain": {"id": "default", "name": "Default"}},
+            "roles": [{"id": "r1", "name": "member"}]
+        }});
+        Mock::given(method("POST"))
+            .and(path("/v3/auth/tokens"))
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .insert_header("X-Subject-Token", "T1")
+                    .set_body_json(body),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        // An auth URL without /v3.
+        let plugin = super::V3OAuth1::new(
+            server.uri(),
+            "ck",
+            "cs".to_owned().into(),
+            "ak",
+            "as".to_owned().into(),
+        )
+        .plugin();
+        let s = Session::builder().build().unwrap();
+        let token = tokio::time::timeout(std::time::Duration::from_secs(20), plugin.token(&s))
+            .await
+            .expect("bounded")
+            .unwrap()
+            .unwrap();
+        use keystoneauth_core::secrecy::ExposeSecret;
+        assert_eq!(token.expose_secret(), "T1");
+        let reqs = server.received_requests().await.unwrap();
+        let sent = reqs[0].headers["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let field = |name: &str| -> String {
+            let start = sent.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+            sent[start..].split('"').next().unwrap().to_owned()
+        };
+        let (nonce, timestamp) = (field("oauth_nonce"), field("oauth_timestamp"));
+        let posted = format!("{}/v3/auth/tokens", server.uri());
+        let expected = authorization_header(&Request {
+            method: "POST",
+            url: &posted,
+            form: &[],
+            consumer_key: "ck",
+            consumer_secret: "cs",
+            token: Some("ak"),
+            token_secret: "as",
+            extra_oauth: &[],
+            method_kind: SignatureMethod::HmacSha1,
+            timestamp: &timestamp,
+            nonce: &nonce,
+            realm: None,
+            with_version: true,
+        })
+        .unwrap();
+        assert_eq!(sent, expected, "signed for {posted}");
+    }
+
     #[test]
     fn encoding_is_rfc3986() {
         assert_eq!(encode("a b+c~d*e/f"), "a%20b%2Bc~d%2Ae%2Ff");

@@ -1295,3 +1295,47 @@ fn loaders_validate_and_build() {
     registry::load("v3oidcdeviceauthz", &ep).unwrap();
     registry::load("v3oidcauthcode", &ep.clone().with("code", "c")).unwrap();
 }
+
+/// docs/keystoneauth1-differences.md §16.22: options left unset are not passed as empty
+/// values: a loaded `v3oidcpassword` without `access_token_type` reads `access_token` from the
+/// provider's answer (keystoneauth1 passes `None` and fails with a `KeyError`), and the
+/// loader's default `openid profile` scope is sent. The rescope asks for the catalog (§16.25).
+#[tokio::test]
+async fn loaded_oidc_password_without_access_token_type_reads_access_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string(
+            "username=u&password=p&scope=openid+profile&grant_type=password&client_id=cid",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "AT", "token_type": "Bearer"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_keystone(&server, "AT", 1).await;
+    let values = OptionValues::new()
+        .with("auth_url", format!("{}/v3", server.uri()))
+        .with("identity_provider", "idp")
+        .with("protocol", "openid")
+        .with("client_id", "cid")
+        .with("username", "u")
+        .with("password", "p")
+        .with("project_id", "P")
+        .with("access_token_endpoint", format!("{}/token", server.uri()));
+    let plugin = registry::load("v3oidcpassword", &values).unwrap();
+    assert_eq!(
+        token_of(plugin.as_ref(), &session()).await.unwrap(),
+        "SCOPED"
+    );
+    // The rescope asks for the catalog (no `?nocatalog`).
+    let reqs = server.received_requests().await.unwrap();
+    let rescope: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.url.path() == "/v3/auth/tokens")
+        .collect();
+    assert_eq!(rescope.len(), 1);
+    assert_eq!(rescope[0].url.query(), None);
+}
