@@ -1,0 +1,1 @@
+//! WebSSO against the emulator.
