@@ -9,41 +9,13 @@ use keystoneauth_core::registry::{self, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Session, WebSsoError};
 use keystoneauth_federation::websso::WebSso;
 use keystoneauth_federation::{Federated, Scope, ScopeParams};
-use keystoneauth_testing::emulator::{
-    Emulator, FederatedUserSpec, IdentityProviderSpec, ProjectSpec,
-};
+use keystoneauth_testing::emulator::Emulator;
 use tokio::sync::mpsc;
 
-const IDP: &str = "myidp";
+#[path = "websso_browser/mod.rs"]
+mod websso_browser;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn redirect_uri(port: u16) -> String {
-    format!("http://127.0.0.1:{port}/auth/websso/")
-}
-
-async fn emulator(trusted: &[String]) -> Emulator {
-    let mut b = Emulator::builder()
-        .project(ProjectSpec::new("demo"))
-        .identity_provider(
-            IdentityProviderSpec::new(IDP, "openid").user(
-                FederatedUserSpec::new("alice")
-                    .password("alice & pw")
-                    .group("fed")
-                    .project_role("demo", "member"),
-            ),
-        );
-    for t in trusted {
-        b = b.trusted_dashboard(t);
-    }
-    b.start().await.unwrap()
-}
+use websso_browser::{browse, browser, emulator, free_port, redirect_uri, IDP, PASSWORD};
 
 /// A flow on `port` whose prompt hands the login URL to the test's browser.
 fn flow(emu: &Emulator, port: u16, timeout: Duration) -> (WebSso, mpsc::UnboundedReceiver<String>) {
@@ -57,80 +29,6 @@ fn flow(emu: &Emulator, port: u16, timeout: Duration) -> (WebSso, mpsc::Unbounde
             let _ = tx.send(url.to_owned());
         });
     (f, rx)
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The value of `attr="…"` after `after` in `html`.
-fn attr(html: &str, after: &str, attr: &str) -> String {
-    let rest = &html[html
-        .find(after)
-        .unwrap_or_else(|| panic!("{after} in {html}"))..];
-    let key = format!("{attr}=\"");
-    let start = rest
-        .find(&key)
-        .unwrap_or_else(|| panic!("{attr} in {rest}"))
-        + key.len();
-    let len = rest[start..].find('"').unwrap();
-    unescape(&rest[start..start + len])
-}
-
-/// What the user does in the browser: open the URL, log in, let Keystone's page post the
-/// token. Returns the callback's status and page.
-async fn browse(login_url: &str, user: &str, password: &str) -> (u16, String) {
-    let b = browser();
-    let page = b.get(login_url).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let page = page.text().await.unwrap();
-    assert!(page.contains("name=\"password\""), "{page}");
-    // The login form posts back to the WebSSO URL, origin included.
-    let action = attr(&page, "<form", "action");
-    let login = reqwest::Url::parse(login_url)
-        .unwrap()
-        .join(&action)
-        .unwrap();
-    assert_eq!(login.as_str(), login_url);
-    let sso = b
-        .post(login.clone())
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    let status = sso.status().as_u16();
-    let sso = sso.text().await.unwrap();
-    if status != 200 {
-        return (status, sso);
-    }
-    // Keystone's page: a form that posts `token` to the origin.
-    let callback = attr(&sso, "<form", "action");
-    let token = attr(&sso, "name=\"token\"", "value");
-    let keystone_origin = login.origin().ascii_serialization();
-    let r = b
-        .post(&callback)
-        .header("Sec-Fetch-Mode", "navigate")
-        .header("Sec-Fetch-Dest", "document")
-        .header("Sec-Fetch-Site", "cross-site")
-        .header("Origin", &keystone_origin)
-        .header("Referer", format!("{keystone_origin}/"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 #[tokio::test]
@@ -150,14 +48,14 @@ async fn websso_gives_a_project_token() {
             .expect("the plugin shows the login URL")
             .unwrap();
         assert_eq!(url, expected_url);
-        browse(&url, "alice", "alice & pw").await
+        browse(&url, "alice", PASSWORD).await
     });
     let access = tokio::time::timeout(Duration::from_secs(30), plugin.access(&session))
         .await
         .expect("the flow ends")
         .unwrap()
         .unwrap();
-    let (status, page) = user.await.unwrap();
+    let (status, page, _) = user.await.unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Authentication complete"), "{page}");
     assert_eq!(access.project_name(), Some("demo"));
@@ -182,7 +80,7 @@ async fn an_untrusted_origin_never_gives_a_token() {
     let session = Session::new(Arc::new(Federated::new(f, ScopeParams::default()))).unwrap();
     let user = tokio::spawn(async move {
         let url = urls.recv().await.unwrap();
-        browse(&url, "alice", "alice & pw").await
+        browse(&url, "alice", PASSWORD).await
     });
     let err = tokio::time::timeout(Duration::from_secs(10), session.token())
         .await
@@ -192,7 +90,7 @@ async fn an_untrusted_origin_never_gives_a_token() {
         matches!(err, Error::WebSso(WebSsoError::MissingToken { .. })),
         "{err:?}"
     );
-    let (status, page) = user.await.unwrap();
+    let (status, page, _) = user.await.unwrap();
     assert_eq!(status, 401, "{page}");
     assert!(page.contains("is not a trusted dashboard host"), "{page}");
 }
