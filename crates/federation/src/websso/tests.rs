@@ -534,3 +534,30 @@ async fn the_redirect_host_must_be_loopback() {
     let r = flow(0, Duration::from_secs(1)).get_unscoped(&session).await;
     assert!(matches!(r, Err(Error::OptionError(_))), "{r:?}");
 }
+
+#[test]
+fn browser_commands_follow_python_webbrowser() {
+    let url = "http://ks/websso?origin=x";
+    let desktop = browser_commands(None, url).pop().unwrap();
+    assert_eq!(desktop.last().map(String::as_str), Some(url));
+    let c = browser_commands(Some("firefox --new-window:chromium %s --incognito::"), url);
+    assert_eq!(c.len(), 3);
+    assert_eq!(c[0], ["firefox", "--new-window", url]);
+    assert_eq!(c[1], ["chromium", url, "--incognito"]);
+    assert_eq!(c[2], desktop);
+}
+
+#[tokio::test]
+async fn openers_report_failure_and_success() {
+    if cfg!(windows) {
+        return;
+    }
+    assert!(try_opener(&["true".into()]).await.is_ok());
+    let e = try_opener(&["false".into()]).await.unwrap_err();
+    assert!(e.contains("false exited"), "{e}");
+    let e = try_opener(&["/nonexistent/opener".into()])
+        .await
+        .unwrap_err();
+    assert!(e.contains("/nonexistent/opener"), "{e}");
+    assert!(try_opener(&[]).await.is_err());
+}
