@@ -5,7 +5,9 @@
 //!   client credentials, an access token fetched from the OP first, and the device
 //!   authorization grant with PKCE S256 (the OP's verification page driven with plain HTTP
 //!   form posts), and the authorization code grant (the OP's login pages driven the same way;
-//!   a code used twice is refused) each end with a project-scoped Keystone token.
+//!   a code used twice is refused) each end with a project-scoped Keystone token. WebSSO
+//!   (`v3websso`): mod_auth_openidc as relying party on Keystone's WebSSO URL, the OP's login
+//!   pages, Keystone's page posting the token to the plugin's callback.
 //! * SAML2 ECP: SimpleSAMLphp (ECP IdP) → Apache mod_auth_mellon → Keystone; a wrong password
 //!   (HTTP 200 + SAML status Responder from the IdP) is `Error::Unauthorized`.
 //! * K2K between two real Keystones: the harness Keystone is the SAML2 IdP, the peers' second
@@ -22,6 +24,7 @@ use keystoneauth_core::{AccessInfo, AuthPlugin, Error, Session, Verify};
 use keystoneauth_federation::k2k::Keystone2Keystone;
 use keystoneauth_federation::oidc::{DeviceCode, OidcAuthorizationCode, OidcDeviceAuthorization};
 use keystoneauth_federation::saml2::Saml2Password;
+use keystoneauth_federation::websso::WebSso;
 use keystoneauth_federation::{Federated, Scope, ScopeParams};
 use keystoneauth_identity_v3::Password;
 use keystoneauth_tests::Keystone;
@@ -150,9 +153,34 @@ fn form_field(html: &str, name: &str) -> Option<String> {
 async fn answer_prompts(
     p: &Oidc,
     http: &reqwest::Client,
-    mut resp: reqwest::Response,
+    resp: reqwest::Response,
     stop_at: Option<&str>,
 ) -> Result<Option<reqwest::Url>, String> {
+    match browse(p, http, resp, stop_at).await? {
+        Landed::Redirect(url) => Ok(Some(url)),
+        Landed::Page { .. } => Ok(None),
+    }
+}
+
+/// Where [`browse`] ended.
+enum Landed {
+    /// A redirect to the `stop_at` prefix, not followed.
+    Redirect(reqwest::Url),
+    /// A page without a prompt: its URL, status and text.
+    Page {
+        url: reqwest::Url,
+        status: u16,
+        html: String,
+    },
+}
+
+/// [`answer_prompts`], keeping the last page.
+async fn browse(
+    p: &Oidc,
+    http: &reqwest::Client,
+    mut resp: reqwest::Response,
+    stop_at: Option<&str>,
+) -> Result<Landed, String> {
     for _ in 0..20 {
         if resp.status().is_redirection() {
             let loc = resp
@@ -162,15 +190,16 @@ async fn answer_prompts(
                 .ok_or("redirect without location")?;
             let next = resp.url().join(loc).map_err(|e| e.to_string())?;
             if stop_at.is_some_and(|s| next.as_str().starts_with(s)) {
-                return Ok(Some(next));
+                return Ok(Landed::Redirect(next));
             }
             resp = http.get(next).send().await.map_err(|e| e.to_string())?;
             continue;
         }
         let url = resp.url().clone();
+        let status = resp.status().as_u16();
         let html = resp.text().await.map_err(|e| e.to_string())?;
         let Some(prompt) = form_field(&html, "prompt") else {
-            return Ok(None);
+            return Ok(Landed::Page { url, status, html });
         };
         let action = html
             .split("<form")
@@ -619,4 +648,92 @@ async fn k2k_between_two_real_keystones() {
     let r = http.get(s(k, "sp_auth_url")).send().await.unwrap();
     assert_ne!(r.status(), 201, "no token without a valid assertion");
     assert!(r.headers().get("X-Subject-Token").is_none());
+}
+
+/// The value of `attr="…"` in the first tag after `after` in `html`.
+fn attr_after(html: &str, after: &str, attr: &str) -> Option<String> {
+    let rest = &html[html.find(after)?..];
+    let key = format!("{attr}=\"");
+    let start = rest.find(&key)? + key.len();
+    Some(rest[start..].split('"').next()?.to_owned())
+}
+
+#[tokio::test]
+async fn websso_through_mod_auth_openidc() {
+    // v3websso against the real chain: Keystone's WebSSO URL behind mod_auth_openidc as a
+    // relying party. The test is the browser: it opens the URL the plugin shows, logs in on
+    // oidc-provider's pages, comes back through mod_auth_openidc's redirect URI to Keystone,
+    // whose page posts the token to the plugin's callback (a trusted dashboard in
+    // keystone.conf); the plugin validates it and rescopes it to the project.
+    let p = Arc::new(Oidc::new());
+    let port = p.o["websso_redirect_port"]
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .expect("peers env.json: oidc.websso_redirect_port");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let flow = WebSso::new(
+        p.get("auth_url"),
+        p.get("identity_provider"),
+        p.get("protocol"),
+    )
+    .redirect_host("127.0.0.1")
+    .redirect_port(port)
+    .login_timeout(Duration::from_secs(90))
+    .open_browser(false)
+    .username(p.get("username"))
+    .prompt(move |url| {
+        let _ = tx.send(url.to_owned());
+    });
+    let plugin = Arc::new(Federated::new(flow, p.project()));
+    let session = p.session();
+    let (pl, se) = (plugin.clone(), session.clone());
+    let auth = tokio::spawn(async move { pl.access(&se).await });
+    let url = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("the plugin shows the login URL")
+        .expect("a login URL");
+    assert!(url.starts_with(&p.get("websso_url")), "{url}");
+
+    let http = p.http();
+    let first = http.get(&url).send().await.unwrap();
+    assert!(
+        first.status().is_redirection(),
+        "mod_auth_openidc sends the browser to the OP: {}",
+        first.status()
+    );
+    let (page_url, html) = match browse(&p, &http, first, None).await.unwrap() {
+        Landed::Page { url, status, html } => {
+            assert_eq!(status, 200, "Keystone's WebSSO page at {url}: {html}");
+            (url, html)
+        }
+        Landed::Redirect(u) => panic!("unexpected stop at {u}"),
+    };
+    let callback = attr_after(&html, "<form", "action")
+        .unwrap_or_else(|| panic!("no form in Keystone's page: {html}"));
+    assert_eq!(callback, format!("http://127.0.0.1:{port}/auth/websso/"));
+    let token = attr_after(&html, "name=\"token\"", "value").expect("a token field");
+    let keystone_origin = page_url.origin().ascii_serialization();
+    let posted = http
+        .post(&callback)
+        .header("Sec-Fetch-Mode", "navigate")
+        .header("Sec-Fetch-Dest", "document")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Origin", &keystone_origin)
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let access = tokio::time::timeout(Duration::from_secs(60), auth)
+        .await
+        .expect("the plugin finishes once the token is posted")
+        .unwrap()
+        .unwrap_or_else(|e| panic!("websso failed: {e}"))
+        .unwrap();
+    assert_eq!(access.project_id(), Some(s(&p.env, "project_id").as_str()));
+    assert!(access.is_federated());
+    assert!(access.has_service_catalog());
+    assert_eq!(access.username(), Some(p.get("username").as_str()));
+    // The unscoped WebSSO token was kept: a second plugin state round trip works.
+    assert!(plugin.unscoped_auth_state().is_some());
 }

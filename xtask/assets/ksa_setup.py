@@ -33,7 +33,8 @@ def wal(conf):
     import configparser
     import sqlite3
 
-    cp = configparser.ConfigParser(interpolation=None)
+    # strict=False: multi-valued options (trusted_dashboard) repeat their key.
+    cp = configparser.ConfigParser(interpolation=None, strict=False)
     cp.read(conf)
     url = cp.get("database", "connection", fallback="")
     if not url.startswith("sqlite:///"):

@@ -1,5 +1,5 @@
 //! `ksa` against the in-process identity emulator (no Keystone needed): flows that need a
-//! person in the middle, like the OIDC device authorization grant.
+//! person in the middle, like the OIDC device authorization grant and WebSSO.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -94,4 +94,123 @@ async fn device_authorization_shows_the_code_and_waits_for_approval() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["project_id"], emu.project_id("demo").unwrap().as_str());
     assert_eq!(v["user_id"].as_str().map(str::len), Some(64));
+}
+
+/// The value of `attr="…"` in the first tag after `after` in `html`.
+fn attr_after(html: &str, after: &str, attr: &str) -> String {
+    let rest = &html[html
+        .find(after)
+        .unwrap_or_else(|| panic!("{after} in {html}"))..];
+    let key = format!("{attr}=\"");
+    let start = rest.find(&key).unwrap() + key.len();
+    rest[start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websso_shows_the_login_url_and_takes_the_token_from_the_browser() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let callback = format!("http://127.0.0.1:{port}/auth/websso/");
+    let emu = Emulator::builder()
+        .project(ProjectSpec::new("demo"))
+        .identity_provider(
+            IdentityProviderSpec::new(IDP, "openid").user(
+                FederatedUserSpec::new("alice")
+                    .password("alice-pw")
+                    .project_role("demo", "member"),
+            ),
+        )
+        .trusted_dashboard(&callback)
+        .start()
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let port_s = port.to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksa"))
+        .args([
+            "--os-auth-type",
+            "v3websso",
+            "--os-auth-url",
+            &emu.auth_url_v3(),
+            "--os-identity-provider",
+            IDP,
+            "--os-protocol",
+            "openid",
+            "--os-redirect-host",
+            "127.0.0.1",
+            "--os-redirect-port",
+            &port_s,
+            "--os-project-name",
+            "demo",
+            "--os-project-domain-id",
+            "default",
+            "token",
+            "issue",
+            "-f",
+            "json",
+        ])
+        .env_clear()
+        .env("HOME", home.path())
+        // The "browser" ksa starts: `true`, so no real one opens; the test browses.
+        .env("BROWSER", "true")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), stderr.next_line())
+        .await
+        .expect("ksa shows the login URL")
+        .unwrap()
+        .expect("a line on stderr");
+    let prefix = "ksa: warning: To authenticate please go to: ";
+    assert!(line.starts_with(prefix), "{line}");
+    let url = &line[prefix.len()..];
+    assert!(url.contains("/websso?origin="), "{url}");
+
+    // The user logs in; Keystone's page posts the token to ksa's callback.
+    let browser = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let login = browser
+        .post(url)
+        .form(&[("username", "alice"), ("password", "alice-pw")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let page = login.text().await.unwrap();
+    assert_eq!(attr_after(&page, "<form", "action"), callback);
+    let token = attr_after(&page, "name=\"token\"", "value");
+    let posted = browser
+        .post(&callback)
+        .header("Sec-Fetch-Mode", "navigate")
+        .header("Sec-Fetch-Dest", "document")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Origin", emu.url())
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("ksa finishes once the token is posted")
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["project_id"], emu.project_id("demo").unwrap().as_str());
 }

@@ -146,6 +146,34 @@ pub enum OidcError {
     },
 }
 
+/// What went wrong in the WebSSO flow (`v3websso`), besides bad options and HTTP errors.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebSsoError {
+    /// The callback server could not listen on the redirect port.
+    #[error(
+        "Cannot spawn the callback server on port {port}, please specify a different port: \
+         {message}"
+    )]
+    CallbackServer {
+        /// The redirect port.
+        port: u16,
+        /// Why binding failed.
+        message: String,
+    },
+    /// No valid token was posted to the callback before the login timeout.
+    #[error(
+        "Could not get a token from the WebSSO callback: no token arrived at {redirect_uri} \
+         within {timeout_secs} s."
+    )]
+    MissingToken {
+        /// The callback URL the browser had to post the token to.
+        redirect_uri: String,
+        /// The login timeout, in seconds.
+        timeout_secs: f64,
+    },
+}
+
 /// Every error keystoneauth-rs returns.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -262,6 +290,9 @@ pub enum Error {
     /// An OpenID Connect failure.
     #[error(transparent)]
     Oidc(#[from] OidcError),
+    /// A WebSSO failure (the callback server, or no token before the login timeout).
+    #[error(transparent)]
+    WebSso(#[from] WebSsoError),
     /// A SAML2 / ECP failure.
     #[error("SAML2: {0}")]
     Saml(String),

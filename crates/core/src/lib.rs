@@ -28,7 +28,7 @@ pub mod version;
 pub use access::AccessInfo;
 pub use adapter::Adapter;
 pub use catalog::{EndpointData, Interface, ServiceCatalog};
-pub use error::{Error, HttpError, MissingAuthMethods, OidcError, Result};
+pub use error::{Error, HttpError, MissingAuthMethods, OidcError, Result, WebSsoError};
 pub use identity::{AccessInfoPlugin, Authenticator, IdentityPlugin, ServiceTokenAuth, TokenCache};
 pub use plugin::{AuthPlugin, ConnectionParams, EndpointFilter};
 pub use session::{RequestBuilder, Response, Session, SessionBuilder, Verify};

@@ -33,6 +33,11 @@ fn registered_plugins_of_default_features() {
     for n in ["none", "http_basic", "admin_token"] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
+    #[cfg(feature = "websso")]
+    assert!(
+        names.contains(&"v3websso"),
+        "v3websso missing from {names:?}"
+    );
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);

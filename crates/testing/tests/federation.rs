@@ -541,3 +541,90 @@ async fn the_builder_refuses_bad_providers() {
         .to_string();
     assert!(e.contains("given twice"), "{e}");
 }
+
+/// WebSSO: the login page, then Keystone's checks of `origin` and its page posting the token.
+#[tokio::test]
+async fn websso_login_page_origin_checks_and_token_form() {
+    let dashboard = "http://127.0.0.1:9990/auth/websso/";
+    let emu = Emulator::builder()
+        .project(ProjectSpec::new("demo"))
+        .identity_provider(
+            IdentityProviderSpec::new(IDP, "openid")
+                .user(FederatedUserSpec::new("alice").password("pw\"<&>")),
+        )
+        .trusted_dashboard(dashboard)
+        .start()
+        .await
+        .unwrap();
+    let websso = |idp: &str, protocol: &str| {
+        format!(
+            "{}/auth/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/websso",
+            emu.auth_url_v3()
+        )
+    };
+    let with_origin = |url: String, origin: &str| {
+        let mut u = reqwest::Url::parse(&url).unwrap();
+        u.query_pairs_mut().append_pair("origin", origin);
+        u
+    };
+    let url = with_origin(websso(IDP, "openid"), dashboard);
+    let page = client().get(url.clone()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("name=\"password\"") && page.contains("action=\"?origin="),
+        "{page}"
+    );
+    for (u, want) in [
+        (with_origin(websso("nope", "openid"), dashboard), 404),
+        (with_origin(websso(IDP, "saml2"), dashboard), 404),
+    ] {
+        assert_eq!(client().get(u).send().await.unwrap().status(), want);
+    }
+    let login = |u: reqwest::Url, password: &'static str| async move {
+        let r = client()
+            .post(u)
+            .form(&[("username", "alice"), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    assert_eq!(login(url.clone(), "wrong").await.0, 401);
+    let (status, body) = login(
+        reqwest::Url::parse(&websso(IDP, "openid")).unwrap(),
+        "pw\"<&>",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("origin query parameter"), "{body}");
+    let (status, body) = login(
+        with_origin(websso(IDP, "openid"), "https://evil.example/"),
+        "pw\"<&>",
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("is not a trusted dashboard host"), "{body}");
+    let (status, body) = login(url, "pw\"<&>").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(&format!("action=\"{dashboard}\" method=\"post\"")),
+        "{body}"
+    );
+    let start = body.find("name=\"token\" id=\"token\" value=\"").unwrap() + 31;
+    let token = &body[start..start + body[start..].find('"').unwrap()];
+    // An unscoped federated token of alice.
+    let r = client()
+        .get(format!("{}/auth/tokens", emu.auth_url_v3()))
+        .header("X-Auth-Token", token)
+        .header("X-Subject-Token", token)
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = status_and_json(r).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["token"]["user"]["name"], "alice");
+    assert_eq!(v["token"]["methods"], json!(["openid"]));
+    assert!(v["token"]["user"]["OS-FEDERATION"].is_object(), "{v}");
+    assert!(v["token"].get("project").is_none(), "{v}");
+}

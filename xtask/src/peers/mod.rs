@@ -206,7 +206,14 @@ fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
     let realm = tm.lap("Kerberos KDC (realm, principals, kinit)", || {
         krb::start_kdc(&mut ctx)
     })?;
-    let op = tm.lap("OIDC OP (oidc-provider, https)", || oidc::start(&mut ctx))?;
+    // mod_auth_openidc's port first: its WebSSO redirect URI is registered at the OP.
+    let openidc_port = proc::free_port(&mut ctx.ports)?;
+    let websso_rp_redirect = format!(
+        "http://127.0.0.1:{openidc_port}/v3/auth/OS-FEDERATION/identity_providers/{OIDC_IDP}/protocols/{OIDC_PROTOCOL}/websso/redirect"
+    );
+    let op = tm.lap("OIDC OP (oidc-provider, https)", || {
+        oidc::start(&mut ctx, std::slice::from_ref(&websso_rp_redirect))
+    })?;
     let saml = tm.lap("SAML2 IdP (simplesamlphp) + mod_auth_mellon", || {
         saml::start(&mut ctx, &ks_root, &environ_header, SAML_IDP, SAML_PROTOCOL)
     })?;
@@ -214,7 +221,7 @@ fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
         let d = apache::dir(&ctx, "apache-openidc");
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d)?;
-        let port = proc::free_port(&mut ctx.ports)?;
+        let port = openidc_port;
         let jwks = op.discovery["jwks_uri"]
             .as_str()
             .context("discovery: jwks_uri")?;
@@ -229,6 +236,13 @@ fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
                 ("JWKS_URI", jwks),
                 ("KEYSTONE", &ks_root),
                 ("ENVIRON_HEADER", &environ_header),
+                (
+                    "DISCOVERY_URL",
+                    &format!("{}/.well-known/openid-configuration", op.issuer),
+                ),
+                ("CLIENT_ID", oidc::CLIENT_ID),
+                ("CLIENT_SECRET", oidc::CLIENT_SECRET),
+                ("RP_REDIRECT_URI", &websso_rp_redirect),
             ],
         )?;
         apache::start("Apache mod_auth_openidc", &d, port, &body, &[])
@@ -421,6 +435,12 @@ fn start_all(root: &Path, ks_env_path: &Path) -> Result<Value> {
             "mapping": OIDC_MAPPING,
             "auth_url": format!("{}/v3", openidc.url),
             "federation_auth_url": oidc_fed,
+            "websso_url": format!(
+                "{}/v3/auth/OS-FEDERATION/identity_providers/{OIDC_IDP}/protocols/{OIDC_PROTOCOL}/websso",
+                openidc.url
+            ),
+            "websso_rp_redirect_uri": websso_rp_redirect,
+            "websso_redirect_port": ks_env["websso_redirect_port"],
             "op_port": op.port,
             "op_log": p(&oidc::dir(&ctx).join("op.log")),
             "frontend_log": p(&openidc.dir.join("error.log")),

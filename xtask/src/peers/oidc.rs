@@ -90,7 +90,9 @@ fn check_node() -> Result<()> {
     Ok(())
 }
 
-pub fn start(ctx: &mut Ctx) -> Result<Op> {
+/// `extra_redirect_uris`: more redirect URIs of the authorization code clients (mod_auth_openidc's
+/// WebSSO redirect URI).
+pub fn start(ctx: &mut Ctx, extra_redirect_uris: &[String]) -> Result<Op> {
     check_node()?;
     npm_install(ctx)?;
     let d = dir(ctx);
@@ -114,7 +116,9 @@ pub fn start(ctx: &mut Ctx) -> Result<Op> {
         "tls_cert": cert,
         "tls_key": key,
         "cookie_key": ctx.secret("op-cookie"),
-        "redirect_uris": [redirect_uri],
+        "redirect_uris": std::iter::once(redirect_uri.clone())
+            .chain(extra_redirect_uris.iter().cloned())
+            .collect::<Vec<_>>(),
         "users": {
             USER: { "password": PASSWORD, "email": format!("{USER}@example.test"), "groups": ["ksa-users"] },
             "bob": { "password": "bob-oidc-pw", "email": "bob@example.test", "groups": [] }

@@ -1,5 +1,6 @@
 //! `ksa-emulator [--port N]`: runs the identity emulator with the default users and an OpenID
-//! Connect identity provider until Ctrl-C.
+//! Connect identity provider until Ctrl-C. Its WebSSO trusts the default `v3websso` callbacks
+//! (`http://localhost:9990/auth/websso/`, `http://127.0.0.1:9990/auth/websso/`).
 
 use keystoneauth_testing::emulator::{
     totp_now, Emulator, FederatedUserSpec, IdentityProviderSpec, DEMO_TOTP_SECRET,
@@ -42,6 +43,8 @@ async fn main() {
     let emu = match Emulator::builder()
         .default_users()
         .identity_provider(idp)
+        .trusted_dashboard("http://localhost:9990/auth/websso/")
+        .trusted_dashboard("http://127.0.0.1:9990/auth/websso/")
         .port(port)
         .start()
         .await
@@ -76,6 +79,10 @@ async fn main() {
     println!(
         "        client ksa-client / ksa-client-secret (password grant), public client ksa-cli \
          (device grant); alice / alice-pw (federated, member of demo)"
+    );
+    println!(
+        "  WebSSO: --os-auth-type v3websso --os-identity-provider {IDP} --os-protocol openid \
+         (callback http://localhost:9990/auth/websso/; log in as alice / alice-pw)"
     );
     println!("Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {

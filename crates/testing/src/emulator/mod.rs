@@ -23,7 +23,11 @@
 //! `authorization_code` and device code grants, with PKCE) and
 //! Keystone's `/v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth`, which
 //! takes that provider's bearer token and gives an unscoped federated token for a shadow
-//! user, shaped like a real Keystone's.
+//! user, shaped like a real Keystone's. WebSSO too:
+//! `GET /v3/auth/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/websso?origin=…`
+//! shows the provider's login form, and logging in there answers Keystone's page that posts
+//! the unscoped token to `origin`, which must be one of the
+//! [`trusted_dashboard`](EmulatorBuilder::trusted_dashboard)s.
 //!
 //! Authentication follows Keystone's server-side plugin contract ([`AuthMethodHandler`]):
 //! methods run in the order of `identity.methods`, all must succeed and agree on the user.
@@ -190,6 +194,7 @@ pub(crate) struct Config {
     pub v2: bool,
     pub external_header: String,
     pub region: String,
+    pub trusted_dashboards: Vec<String>,
 }
 
 pub(crate) struct Shared {
@@ -217,6 +222,7 @@ pub struct EmulatorBuilder {
     port: u16,
     v2: bool,
     external_header: String,
+    trusted_dashboards: Vec<String>,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -247,6 +253,7 @@ impl Default for EmulatorBuilder {
             port: 0,
             v2: true,
             external_header: "X-Remote-User".into(),
+            trusted_dashboards: Vec::new(),
         }
     }
 }
@@ -373,6 +380,13 @@ impl EmulatorBuilder {
     /// is 404 and the root lists only v3.
     pub fn v2(mut self, enabled: bool) -> Self {
         self.v2 = enabled;
+        self
+    }
+
+    /// Adds a WebSSO origin Keystone posts tokens to (Keystone's `[federation]
+    /// trusted_dashboard`), e.g. `http://127.0.0.1:9990/auth/websso/`.
+    pub fn trusted_dashboard(mut self, url: &str) -> Self {
+        self.trusted_dashboards.push(url.into());
         self
     }
 
@@ -507,6 +521,7 @@ impl EmulatorBuilder {
                 v2: self.v2,
                 external_header: self.external_header,
                 region: "RegionOne".into(),
+                trusted_dashboards: self.trusted_dashboards,
             },
             state: Mutex::new(state),
             faults: Faults::default(),

@@ -234,6 +234,10 @@ fn router(shared: Arc<Shared>) -> Router {
             get(federation::federated_auth).post(federation::federated_auth),
         )
         .route(
+            "/v3/auth/OS-FEDERATION/identity_providers/:idp/protocols/:protocol/websso",
+            get(federation::websso_login_page).post(federation::websso_login),
+        )
+        .route(
             "/oidc/:idp/.well-known/openid-configuration",
             get(federation::provider_discovery),
         )
