@@ -1,6 +1,6 @@
-//! Federation plugins for keystoneauth-rs: OpenID Connect (`oidc`), SAML2 ECP (`saml2`) and
-//! Keystone-to-Keystone (`k2k`), as keystoneauth1's `v3oidc*`, `v3samlpassword` and
-//! `Keystone2Keystone`.
+//! Federation plugins for keystoneauth-rs: OpenID Connect (`oidc`), SAML2 ECP (`saml2`), ADFS
+//! 2.0 WS-Trust (`adfs`) and Keystone-to-Keystone (`k2k`), as keystoneauth1's `v3oidc*`,
+//! `v3samlpassword`, `v3adfspassword` and `Keystone2Keystone`.
 //!
 //! A flow ([`UnscopedAuth`]) gets an unscoped federated token; [`Federated`] caches it, reuses
 //! it while it is not within 120 s of expiry, and rescopes it with a v3 `token` method request
@@ -21,9 +21,12 @@
 //! ```
 //!
 //! The crate registers the loaders `v3oidcaccesstoken`, `v3oidcauthcode`,
-//! `v3oidcclientcredentials`, `v3oidcpassword`, `v3oidcdeviceauthz` and `v3samlpassword`.
+//! `v3oidcclientcredentials`, `v3oidcpassword`, `v3oidcdeviceauthz`, `v3samlpassword` and
+//! `v3adfspassword`.
 #![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
 
+#[cfg(feature = "adfs")]
+pub mod adfs;
 mod base;
 #[cfg(feature = "k2k")]
 pub mod k2k;
@@ -32,6 +35,8 @@ mod loader;
 pub mod oidc;
 #[cfg(feature = "saml2")]
 pub mod saml2;
+#[cfg(any(feature = "saml2", feature = "adfs"))]
+mod xml;
 
 pub use base::{federated_token_url, CacheIdElements, Federated, FederatedAuth, UnscopedAuth};
 pub use keystoneauth_identity_v3::{DomainRef, Scope, ScopeParams};

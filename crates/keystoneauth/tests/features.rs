@@ -33,6 +33,10 @@ fn registered_plugins_of_default_features() {
     for n in ["none", "http_basic", "admin_token"] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
+    #[cfg(feature = "saml2")]
+    assert!(names.contains(&"v3samlpassword"), "{names:?}");
+    #[cfg(feature = "adfs")]
+    assert!(names.contains(&"v3adfspassword"), "{names:?}");
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);

@@ -1,0 +1,686 @@
+//! `v3adfspassword` (ADFS 2.0 WS-Trust) against wiremock: the RST envelope sent, faults and bad
+//! answers, the service provider's form, the cookie check, the federated token and rescoping,
+//! the loader, and secrets kept out of `Debug` and the logs.
+
+use std::sync::{Arc, Mutex};
+
+use keystoneauth_core::registry::{self, OptionValues};
+use keystoneauth_core::secrecy::ExposeSecret;
+use keystoneauth_core::{AuthPlugin, Error, Session};
+use keystoneauth_federation::adfs::{AdfsPassword, NS_TRUST_13, NS_TRUST_2005};
+use keystoneauth_federation::{Federated, Scope, ScopeParams};
+use keystoneauth_testing::fixtures::V3Token;
+use roxmltree::{Document, Node};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const STS: &str = "/adfs/services/trust/13/usernamemixed";
+const SP: &str = "/Shibboleth.sso/ADFS";
+const FED: &str = "/v3/OS-FEDERATION/identity_providers/adfs/protocols/saml2/auth";
+const ENTITY_ID: &str = "https://sp.example/shibboleth";
+/// A password XML must escape, and that must never show up in Debug output or logs.
+const PASSWORD: &str = "pw<&>\"'s3cr3t";
+const USER: &str = "alice&<bob>@example.com";
+
+const S: &str = "http://www.w3.org/2003/05/soap-envelope";
+const WSA: &str = "http://www.w3.org/2005/08/addressing";
+const WSU: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+const WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+const WSP: &str = "http://schemas.xmlsoap.org/ws/2004/09/policy";
+
+fn session() -> Session {
+    Session::builder().build().unwrap()
+}
+
+fn flow(server: &MockServer) -> AdfsPassword {
+    AdfsPassword::new(
+        format!("{}/v3", server.uri()),
+        "adfs",
+        "saml2",
+        format!("{}{STS}", server.uri()),
+        format!("{}{SP}", server.uri()),
+        USER,
+        PASSWORD,
+    )
+    .service_provider_entity_id(ENTITY_ID)
+}
+
+fn token_response(subject: &str, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(201)
+        .insert_header("X-Subject-Token", subject)
+        .set_body_json(body)
+}
+
+/// One RequestSecurityTokenResponse as ADFS 2.0 issues it, with a SAML 1.0 assertion.
+fn rstr(n: usize) -> String {
+    format!(
+        r#"<trust:RequestSecurityTokenResponse><trust:Lifetime><wsu:Created xmlns:wsu="{WSU}">2026-01-01T00:00:00.000Z</wsu:Created><wsu:Expires xmlns:wsu="{WSU}">2026-01-01T01:00:00.000Z</wsu:Expires></trust:Lifetime><wsp:AppliesTo xmlns:wsp="{WSP}"><wsa:EndpointReference xmlns:wsa="{WSA}"><wsa:Address>{ENTITY_ID}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo><trust:RequestedSecurityToken><saml:Assertion MajorVersion="1" MinorVersion="0" AssertionID="_assertion{n}" Issuer="http://adfs.example/adfs/services/trust" IssueInstant="2026-01-01T00:00:00.000Z" xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion"><saml:Conditions NotBefore="2026-01-01T00:00:00.000Z" NotOnOrAfter="2026-01-01T01:00:00.000Z"><saml:AudienceRestrictionCondition><saml:Audience>{ENTITY_ID}</saml:Audience></saml:AudienceRestrictionCondition></saml:Conditions><saml:AttributeStatement><saml:Subject><saml:NameIdentifier>alice</saml:NameIdentifier></saml:Subject><saml:Attribute AttributeName="upn" AttributeNamespace="http://schemas.xmlsoap.org/ws/2005/05/identity/claims"><saml:AttributeValue>alice@example.com</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></trust:RequestedSecurityToken><trust:TokenType>urn:oasis:names:tc:SAML:1.0:assertion</trust:TokenType><trust:RequestType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue</trust:RequestType><trust:KeyType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/Bearer</trust:KeyType></trust:RequestSecurityTokenResponse>"#
+    )
+}
+
+/// ADFS's answer with `count` token responses in its collection.
+fn sts_answer(count: usize) -> String {
+    let rstrs: String = (0..count).map(rstr).collect();
+    format!(
+        r#"<s:Envelope xmlns:s="{S}" xmlns:a="{WSA}" xmlns:u="{WSU}"><s:Header><a:Action s:mustUnderstand="1">http://docs.oasis-open.org/ws-sx/ws-trust/200512/RSTRC/IssueFinal</a:Action></s:Header><s:Body><trust:RequestSecurityTokenResponseCollection xmlns:trust="{NS_TRUST_13}">{rstrs}</trust:RequestSecurityTokenResponseCollection></s:Body></s:Envelope>"#
+    )
+}
+
+fn fault(subcode: &str) -> String {
+    format!(
+        r#"<s:Envelope xmlns:s="{S}" xmlns:a="{WSA}"><s:Header><a:Action s:mustUnderstand="1">http://www.w3.org/2005/08/addressing/soap/fault</a:Action></s:Header><s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value>{subcode}</s:Code><s:Reason><s:Text xml:lang="en-US">ID3242: The security token could not be authenticated or authorized.</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>"#
+    )
+}
+
+fn soap(status: u16, body: String) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body, "application/soap+xml; charset=utf-8")
+}
+
+async fn mount_sts(server: &MockServer, resp: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(STS))
+        .and(header(
+            "Content-Type",
+            "application/soap+xml; charset=utf-8",
+        ))
+        .respond_with(resp)
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// The service provider: takes the form, sets (or not) its session cookie, redirects.
+async fn mount_sp(server: &MockServer, set_cookie: bool, calls: u64) {
+    let mut resp = ResponseTemplate::new(302).insert_header("Location", "/secure/landing");
+    if set_cookie {
+        resp = resp.insert_header("Set-Cookie", "_shibsession_ks=sess42; Path=/; HttpOnly");
+    }
+    Mock::given(method("POST"))
+        .and(path(SP))
+        .and(header("Content-Type", "application/x-www-form-urlencoded"))
+        .respond_with(resp)
+        .expect(calls)
+        .mount(server)
+        .await;
+    // The SP's redirect is not followed.
+    Mock::given(method("GET"))
+        .and(path("/secure/landing"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(server)
+        .await;
+}
+
+/// Keystone: the federated URL wants the SP's cookie; rescoping wants UNSCOPED.
+async fn mount_keystone(server: &MockServer, fed_calls: u64, rescope_calls: u64) {
+    let mut unscoped = V3Token::new();
+    unscoped.federation("adfs", "saml2", &["g1"]);
+    Mock::given(method("GET"))
+        .and(path(FED))
+        .and(header("cookie", "_shibsession_ks=sess42"))
+        .respond_with(token_response("UNSCOPED", unscoped.to_json()))
+        .expect(fed_calls)
+        .mount(server)
+        .await;
+    let mut scoped = V3Token::new();
+    scoped.project_scope("P", "proj", "default", "Default");
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .and(header("X-Auth-Token", "UNSCOPED"))
+        .and(body_json(json!({"auth": {
+            "identity": {"methods": ["token"], "token": {"id": "UNSCOPED"}},
+            "scope": {"project": {"id": "P"}}}})))
+        .respond_with(token_response("SCOPED", scoped.to_json()))
+        .expect(rescope_calls)
+        .mount(server)
+        .await;
+}
+
+async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.url.path() == p)
+        .collect()
+}
+
+fn find<'a, 'i>(doc: &'a Document<'i>, ns: &str, name: &str) -> Node<'a, 'i> {
+    doc.descendants()
+        .find(|n| {
+            n.is_element() && n.tag_name().namespace() == Some(ns) && n.tag_name().name() == name
+        })
+        .unwrap_or_else(|| panic!("no {{{ns}}}{name}"))
+}
+
+fn text<'a>(doc: &'a Document<'_>, ns: &str, name: &str) -> &'a str {
+    find(doc, ns, name).text().unwrap_or("")
+}
+
+/// `%Y-%m-%dT%H:%M:%S.%fZ`, checked to the format and parsed.
+fn parse_timestamp(s: &str) -> OffsetDateTime {
+    let b = s.as_bytes();
+    assert_eq!(s.len(), 27, "{s}");
+    assert_eq!((b[10], b[19], b[26]), (b'T', b'.', b'Z'), "{s}");
+    OffsetDateTime::parse(s, &Rfc3339).unwrap()
+}
+
+/// Check the RST envelope and return its `AppliesTo` address.
+fn check_envelope(server: &MockServer, body: &[u8]) -> String {
+    let xml = std::str::from_utf8(body).unwrap();
+    let doc = Document::parse(xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(
+        (root.tag_name().namespace(), root.tag_name().name()),
+        (Some(S), "Envelope")
+    );
+    let action = find(&doc, WSA, "Action");
+    assert_eq!(
+        action.text(),
+        Some("http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue")
+    );
+    assert_eq!(action.attribute((S, "mustUnderstand")), Some("1"));
+    let id = text(&doc, WSA, "MessageID");
+    let hex = id.strip_prefix("urn:uuid:").unwrap();
+    assert!(
+        hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
+    let reply = find(&doc, WSA, "ReplyTo");
+    assert_eq!(
+        reply.first_element_child().and_then(|a| a.text()),
+        Some("http://www.w3.org/2005/08/addressing/anonymous")
+    );
+    let to = find(&doc, WSA, "To");
+    assert_eq!(to.text(), Some(format!("{}{STS}", server.uri()).as_str()));
+    assert_eq!(to.attribute((S, "mustUnderstand")), Some("1"));
+    assert_eq!(
+        find(&doc, WSSE, "Security").attribute((S, "mustUnderstand")),
+        Some("1")
+    );
+    assert_eq!(
+        find(&doc, WSU, "Timestamp").attribute((WSU, "Id")),
+        Some("_0")
+    );
+    let created = parse_timestamp(text(&doc, WSU, "Created"));
+    let expires = parse_timestamp(text(&doc, WSU, "Expires"));
+    assert_eq!(expires - created, time::Duration::seconds(120));
+    let age = OffsetDateTime::now_utc() - created;
+    assert!(
+        age >= time::Duration::ZERO && age < time::Duration::seconds(30),
+        "{age}"
+    );
+    assert_eq!(text(&doc, WSSE, "Username"), USER);
+    let password = find(&doc, WSSE, "Password");
+    assert_eq!(password.text(), Some(PASSWORD));
+    assert_eq!(
+        password.attribute("Type"),
+        Some("http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText")
+    );
+    let ut = find(&doc, WSSE, "UsernameToken")
+        .attribute((WSU, "u"))
+        .unwrap();
+    assert!(ut.starts_with("uuid-") && ut.ends_with("-1"), "{ut}");
+    let rst = find(&doc, NS_TRUST_13, "RequestSecurityToken");
+    assert_eq!(rst.parent_element().unwrap().tag_name().name(), "Body");
+    let trust = |name: &str| text(&doc, NS_TRUST_13, name).to_owned();
+    assert_eq!(trust("KeyType"), format!("{NS_TRUST_13}/Bearer"));
+    assert_eq!(trust("RequestType"), format!("{NS_TRUST_13}/Issue"));
+    assert_eq!(trust("TokenType"), "urn:oasis:names:tc:SAML:1.0:assertion");
+    let applies = find(&doc, WSP, "AppliesTo");
+    let address = applies
+        .descendants()
+        .find(|n| n.tag_name().namespace() == Some(WSA) && n.tag_name().name() == "Address")
+        .unwrap();
+    address.text().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn adfs_end_to_end_envelope_sp_form_cookie_and_rescope() {
+    let server = MockServer::start().await;
+    mount_sts(&server, soap(200, sts_answer(1))).await;
+    mount_sp(&server, true, 1).await;
+    mount_keystone(&server, 1, 1).await;
+    let plugin = Federated::new(flow(&server), Scope::ProjectId("P".into()));
+    let s = session();
+    let token = plugin.token(&s).await.unwrap().unwrap();
+    assert_eq!(token.expose_secret(), "SCOPED");
+    assert_eq!(plugin.project_id(&s).await.unwrap().as_deref(), Some("P"));
+
+    let sts = requests_to(&server, STS).await;
+    assert_eq!(check_envelope(&server, &sts[0].body), ENTITY_ID);
+
+    let sp = requests_to(&server, SP).await;
+    let body = std::str::from_utf8(&sp[0].body).unwrap();
+    let wresult = body.strip_prefix("wa=wsignin1.0&wresult=").unwrap();
+    // Python's quote(): no '+', no raw '<', '=' or '&'.
+    assert!(!wresult.contains(['<', '=', '&', '+', ' ']), "{wresult}");
+    let xml = percent_decode(wresult);
+    assert!(!xml.contains(NS_TRUST_13), "{xml}");
+    let doc = Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(
+        (root.tag_name().namespace(), root.tag_name().name()),
+        (Some(NS_TRUST_2005), "RequestSecurityTokenResponse")
+    );
+    let assertion = find(&doc, "urn:oasis:names:tc:SAML:1.0:assertion", "Assertion");
+    assert_eq!(assertion.attribute("AssertionID"), Some("_assertion0"));
+    assert_eq!(
+        text(&doc, NS_TRUST_2005, "TokenType"),
+        "urn:oasis:names:tc:SAML:1.0:assertion"
+    );
+    // The scoped token is cached: no second ADFS round (the STS mock expects one call).
+    assert_eq!(
+        plugin.token(&s).await.unwrap().unwrap().expose_secret(),
+        "SCOPED"
+    );
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(h, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn unscoped_without_entity_id_applies_to_the_sp_endpoint() {
+    let server = MockServer::start().await;
+    mount_sts(&server, soap(200, sts_answer(1))).await;
+    mount_sp(&server, true, 1).await;
+    mount_keystone(&server, 1, 0).await;
+    let f = AdfsPassword::new(
+        format!("{}/v3/", server.uri()),
+        "adfs",
+        "saml2",
+        format!("{}{STS}", server.uri()),
+        format!("{}{SP}", server.uri()),
+        USER,
+        PASSWORD,
+    );
+    let plugin = Federated::new(f, ScopeParams::default());
+    let token = plugin.token(&session()).await.unwrap().unwrap();
+    assert_eq!(token.expose_secret(), "UNSCOPED");
+    let sts = requests_to(&server, STS).await;
+    assert_eq!(
+        check_envelope(&server, &sts[0].body),
+        format!("{}{SP}", server.uri())
+    );
+}
+
+async fn failing(server: &MockServer, sts: ResponseTemplate) -> Error {
+    mount_sts(server, sts).await;
+    mount_sp(server, true, 0).await;
+    mount_keystone(server, 0, 0).await;
+    let plugin = Federated::new(flow(server), Scope::ProjectId("P".into()));
+    plugin.token(&session()).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn a_soap_fault_in_a_500_is_an_authorization_failure_with_the_subcode() {
+    let server = MockServer::start().await;
+    let e = failing(
+        &server,
+        soap(
+            500,
+            fault("<s:Subcode><s:Value>a:FailedAuthentication</s:Value></s:Subcode>"),
+        ),
+    )
+    .await;
+    assert!(
+        matches!(&e, Error::AuthorizationFailure(m) if m.ends_with(": a:FailedAuthentication")),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("s3cr3t"));
+}
+
+#[tokio::test]
+async fn a_500_without_a_subcode_stays_the_server_error() {
+    let server = MockServer::start().await;
+    let e = failing(&server, soap(500, fault(""))).await;
+    assert!(
+        matches!(&e, Error::HttpServerError(h) if h.status == 500),
+        "{e:?}"
+    );
+    let server = MockServer::start().await;
+    let e = failing(
+        &server,
+        ResponseTemplate::new(500).set_body_string("<html>Internal error</html"),
+    )
+    .await;
+    assert!(
+        matches!(&e, Error::HttpServerError(h) if h.status == 500),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn other_http_errors_from_adfs_are_typed() {
+    let server = MockServer::start().await;
+    let e = failing(&server, ResponseTemplate::new(401)).await;
+    assert!(
+        matches!(&e, Error::Unauthorized(h) if h.status == 401),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn non_xml_from_adfs_is_a_parse_failure() {
+    let server = MockServer::start().await;
+    let e = failing(
+        &server,
+        ResponseTemplate::new(200).set_body_string("<html><body>Sign in</body>"),
+    )
+    .await;
+    match &e {
+        Error::AuthorizationFailure(m) => assert!(
+            m.starts_with("Error parsing XML returned from the ADFS Identity Provider, reason: "),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let server = MockServer::start().await;
+    let e = failing(
+        &server,
+        ResponseTemplate::new(200).set_body_bytes(vec![0xff, 0xfe, 0]),
+    )
+    .await;
+    assert!(
+        matches!(&e, Error::AuthorizationFailure(m) if m.contains("reason")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn zero_or_two_token_responses_are_refused() {
+    for (count, want) in [(0, "has 0 "), (2, "has 2 ")] {
+        let server = MockServer::start().await;
+        let e = failing(&server, soap(200, sts_answer(count))).await;
+        assert!(
+            matches!(&e, Error::InvalidResponse(m) if m.contains(want)),
+            "{count}: {e:?}"
+        );
+    }
+    // A SOAP 1.1 envelope is not what ADFS's 1.2 endpoint answers.
+    let server = MockServer::start().await;
+    let soap11 = sts_answer(1).replace(S, "http://schemas.xmlsoap.org/soap/envelope/");
+    let e = failing(&server, soap(200, soap11)).await;
+    assert!(
+        matches!(&e, Error::InvalidResponse(m) if m.contains("has 0 ")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_cookie_from_the_service_provider_is_keystoneauth1s_failure() {
+    let server = MockServer::start().await;
+    mount_sts(&server, soap(200, sts_answer(1))).await;
+    mount_sp(&server, false, 1).await;
+    mount_keystone(&server, 0, 0).await;
+    let plugin = Federated::new(flow(&server), Scope::ProjectId("P".into()));
+    let e = plugin.token(&session()).await.unwrap_err();
+    match &e {
+        Error::AuthorizationFailure(m) => assert_eq!(
+            m,
+            "Session object doesn't contain a cookie, therefore you are not allowed to enter \
+             the Identity Provider's protected area."
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn service_provider_and_keystone_errors_are_typed() {
+    let server = MockServer::start().await;
+    mount_sts(&server, soap(200, sts_answer(1))).await;
+    Mock::given(method("POST"))
+        .and(path(SP))
+        .respond_with(ResponseTemplate::new(403))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_keystone(&server, 0, 0).await;
+    let plugin = Federated::new(flow(&server), Scope::ProjectId("P".into()));
+    let e = plugin.token(&session()).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Forbidden(h) if h.status == 403),
+        "{e:?}"
+    );
+
+    // The cookie is there but Keystone refuses the mapped user.
+    let server = MockServer::start().await;
+    mount_sts(&server, soap(200, sts_answer(1))).await;
+    mount_sp(&server, true, 1).await;
+    Mock::given(method("GET"))
+        .and(path(FED))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": {"code": 401, "title": "Unauthorized", "message": "no mapping"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let plugin = Federated::new(flow(&server), Scope::ProjectId("P".into()));
+    let e = plugin.token(&session()).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Unauthorized(h) if h.status == 401),
+        "{e:?}"
+    );
+}
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+impl std::io::Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_password_and_assertion_are_never_in_debug_or_logs() {
+    let buf = Buf::default();
+    let b = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || b.clone())
+        .with_ansi(false)
+        .finish();
+    // This test's thread only (#[tokio::test] runs the flow on it).
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = MockServer::start().await;
+    mount_sts(&server, soap(200, sts_answer(1))).await;
+    mount_sp(&server, true, 1).await;
+    mount_keystone(&server, 1, 1).await;
+    let plugin = Federated::new(flow(&server), Scope::ProjectId("P".into()));
+    let debug = format!("{plugin:?} {:?} {plugin:#?}", plugin.source());
+    assert!(debug.contains("alice") && debug.contains("***"), "{debug}");
+    let s = session();
+    assert_eq!(
+        plugin.token(&s).await.unwrap().unwrap().expose_secret(),
+        "SCOPED"
+    );
+    let loaded = registry::load("v3adfspassword", &loader_values(&server)).unwrap();
+    let debug = format!("{debug} {loaded:?}");
+    drop(_guard);
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    // The flow's requests were logged (so this test can see a leak).
+    assert!(
+        logs.contains(STS) && logs.contains(SP) && logs.contains(FED),
+        "{logs}"
+    );
+    for secret in [
+        "s3cr3t",
+        "s3cr3t".replace('3', "%33").as_str(),
+        "_assertion0",
+        "sess42",
+    ] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+        assert!(!logs.contains(secret), "{secret} in {logs}");
+    }
+}
+
+fn loader_values(server: &MockServer) -> OptionValues {
+    OptionValues::new()
+        .with("auth_url", format!("{}/v3", server.uri()))
+        .with("identity_provider", "adfs")
+        .with("protocol", "saml2")
+        .with("identity_provider_url", format!("{}{STS}", server.uri()))
+        .with("service_provider_endpoint", format!("{}{SP}", server.uri()))
+        .with("service_provider_entity_id", ENTITY_ID)
+        .with("username", USER)
+        .with("password", PASSWORD)
+}
+
+#[test]
+fn loader_has_keystoneauth1s_options() {
+    let opts = registry::loader("v3adfspassword").unwrap().opts();
+    let names: Vec<&str> = opts.iter().map(|o| o.name).collect();
+    assert_eq!(
+        names,
+        [
+            "auth-url",
+            "system-scope",
+            "domain-id",
+            "domain-name",
+            "project-id",
+            "project-name",
+            "project-domain-id",
+            "project-domain-name",
+            "trust-id",
+            "identity-provider",
+            "protocol",
+            "identity-provider-url",
+            "service-provider-endpoint",
+            "service-provider-entity-id",
+            "username",
+            "password",
+        ]
+    );
+    let required: Vec<&str> = opts.iter().filter(|o| o.required).map(|o| o.name).collect();
+    assert_eq!(
+        required,
+        [
+            "auth-url",
+            "identity-provider",
+            "protocol",
+            "identity-provider-url",
+            "service-provider-endpoint",
+            "service-provider-entity-id",
+            "username",
+            "password",
+        ]
+    );
+    let secret: Vec<&str> = opts.iter().filter(|o| o.secret).map(|o| o.name).collect();
+    assert_eq!(secret, ["password"]);
+    let sp = opts
+        .iter()
+        .find(|o| o.name == "service-provider-entity-id")
+        .unwrap();
+    assert_eq!(sp.env_vars(), ["OS_SERVICE_PROVIDER_ENTITY_ID"]);
+    assert_eq!(sp.cli_flags(), ["--os-service-provider-entity-id"]);
+}
+
+#[tokio::test]
+async fn loader_validates_with_typed_errors_and_builds() {
+    let server = MockServer::start().await;
+    let ok = loader_values(&server);
+    let p = registry::load("v3adfspassword", &ok).unwrap();
+    assert_eq!(p.auth_url(), Some(format!("{}/v3", server.uri())));
+    assert_eq!(p.cache_id(), None);
+
+    let mut missing = ok.clone();
+    missing.remove("service_provider_endpoint");
+    missing.remove("password");
+    let e = registry::load("v3adfspassword", &missing).unwrap_err();
+    match &e {
+        Error::MissingRequiredOptions(m) => {
+            let names: Vec<(&str, &str)> = m
+                .iter()
+                .map(|o| (o.name.as_str(), o.env.as_str()))
+                .collect();
+            assert_eq!(
+                names,
+                [
+                    ("service-provider-endpoint", "OS_SERVICE_PROVIDER_ENDPOINT"),
+                    ("password", "OS_PASSWORD")
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = registry::load(
+        "v3adfspassword",
+        &ok.clone()
+            .with("identity_provider_url", "adfs.example/trust"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, Error::OptionError(m) if m.starts_with("identity-provider-url is not a valid URL")),
+        "{e:?}"
+    );
+    let e = registry::load(
+        "v3adfspassword",
+        &ok.clone()
+            .with("service_provider_endpoint", "ftp://sp/ADFS"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, Error::OptionError(m) if m.starts_with("service-provider-endpoint must be an http or https URL")),
+        "{e:?}"
+    );
+    let e = registry::load("v3adfspassword", &ok.clone().with("project_name", "demo")).unwrap_err();
+    assert!(
+        matches!(&e, Error::OptionError(m) if m.starts_with("You have provided a project_name.")),
+        "{e:?}"
+    );
+
+    // Loaded with a project scope, it runs the whole flow.
+    mount_sts(&server, soap(200, sts_answer(1))).await;
+    mount_sp(&server, true, 1).await;
+    mount_keystone(&server, 1, 1).await;
+    let p = registry::load("v3adfspassword", &ok.clone().with("project_id", "P")).unwrap();
+    let s = session();
+    assert_eq!(
+        p.token(&s).await.unwrap().unwrap().expose_secret(),
+        "SCOPED"
+    );
+    let sts = requests_to(&server, STS).await;
+    assert_eq!(check_envelope(&server, &sts[0].body), ENTITY_ID);
+}
+
+#[tokio::test]
+async fn unscoped_cache_id_depends_on_the_credentials() {
+    let server = MockServer::start().await;
+    let a = Federated::new(flow(&server), ScopeParams::default());
+    let b = Federated::new(
+        flow(&server).service_provider_entity_id("https://other/shibboleth"),
+        ScopeParams::default(),
+    );
+    let id = a.unscoped_cache_id().unwrap();
+    assert_eq!(
+        id,
+        Federated::new(flow(&server), ScopeParams::default())
+            .unscoped_cache_id()
+            .unwrap()
+    );
+    assert_ne!(Some(id), b.unscoped_cache_id());
+}
