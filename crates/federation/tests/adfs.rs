@@ -684,3 +684,132 @@ async fn unscoped_cache_id_depends_on_the_credentials() {
     );
     assert_ne!(Some(id), b.unscoped_cache_id());
 }
+
+mod emulator {
+    //! The whole flow against the in-process emulator's ADFS, Shibboleth SP and Keystone.
+
+    use super::*;
+    use keystoneauth_testing::emulator::{
+        Emulator, FederatedUserSpec, IdentityProviderSpec, ProjectSpec,
+    };
+
+    const IDP: &str = "corp-adfs";
+    /// Needs escaping in the RST, and must survive it.
+    const ALICE_PW: &str = "p<a&s>s \"w'rd";
+
+    async fn emu() -> Emulator {
+        Emulator::builder()
+            .project(ProjectSpec::new("demo"))
+            .identity_provider(
+                IdentityProviderSpec::new(IDP, "saml2").adfs().user(
+                    FederatedUserSpec::new("alice@corp")
+                        .password(ALICE_PW)
+                        .group("staff")
+                        .project_role("demo", "member"),
+                ),
+            )
+            .start()
+            .await
+            .unwrap()
+    }
+
+    fn adfs_flow(emu: &Emulator, password: &str) -> AdfsPassword {
+        AdfsPassword::new(
+            emu.auth_url_v3(),
+            IDP,
+            "saml2",
+            emu.adfs_sts_url(IDP),
+            emu.adfs_sp_endpoint(IDP),
+            "alice@corp",
+            password,
+        )
+        .service_provider_entity_id(emu.adfs_sp_entity_id(IDP))
+    }
+
+    #[tokio::test]
+    async fn the_plugin_gets_a_project_token_for_the_shadow_user() {
+        let emu = emu().await;
+        let demo = emu.project_id("demo").unwrap();
+        let plugin = Federated::new(
+            adfs_flow(&emu, ALICE_PW),
+            Scope::project_in_domain_id("demo", "default"),
+        );
+        let s = session();
+        let access = plugin.access(&s).await.unwrap().unwrap();
+        assert_eq!(access.project_id(), Some(demo.as_str()));
+        assert_eq!(access.username(), Some("alice@corp"));
+        let body = access.body();
+        let fed = &body["token"]["user"]["OS-FEDERATION"];
+        assert_eq!(fed["identity_provider"]["id"], IDP, "{body}");
+        assert_eq!(fed["protocol"]["id"], "saml2", "{body}");
+        let methods = &body["token"]["methods"];
+        assert_eq!(methods, &json!(["saml2", "token"]), "{body}");
+        // Its unscoped token came from the cookie-protected federated URL.
+        let unscoped: Value = serde_json::from_str(&plugin.unscoped_auth_state().unwrap()).unwrap();
+        assert_eq!(unscoped["body"]["token"]["methods"], json!(["saml2"]));
+
+        // Without an entity id, AppliesTo is the SP endpoint, which the STS accepts too.
+        let mut flow = AdfsPassword::new(
+            emu.auth_url_v3(),
+            IDP,
+            "saml2",
+            emu.adfs_sts_url(IDP),
+            emu.adfs_sp_endpoint(IDP),
+            "alice@corp",
+            ALICE_PW,
+        );
+        let unscoped = Federated::new(flow.clone(), ScopeParams::default());
+        let t = unscoped.access(&session()).await.unwrap().unwrap();
+        assert_eq!(t.project_id(), None);
+        // An entity id the STS does not know is refused with ADFS's fault.
+        flow = flow.service_provider_entity_id("https://unknown/shibboleth");
+        let e = Federated::new(flow, ScopeParams::default())
+            .token(&session())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::AuthorizationFailure(m) if m.ends_with("a:InvalidRequest")),
+            "{e:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_is_adfs_failed_authentication() {
+        let emu = emu().await;
+        let plugin = Federated::new(adfs_flow(&emu, "wrong"), Scope::ProjectId("x".into()));
+        let e = plugin.token(&session()).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::AuthorizationFailure(m) if m.ends_with(": a:FailedAuthentication")),
+            "{e:?}"
+        );
+        // Nothing reached Keystone.
+        assert_eq!(emu.token_requests(), 0);
+    }
+
+    #[tokio::test]
+    async fn keystone_refuses_the_federated_url_without_the_sp_cookie() {
+        let emu = emu().await;
+        let url = format!(
+            "{}/OS-FEDERATION/identity_providers/{IDP}/protocols/saml2/auth",
+            emu.auth_url_v3()
+        );
+        let e = session()
+            .get(&url)
+            .authenticated(false)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Unauthorized(h) if h.status == 401),
+            "{e:?}"
+        );
+        let e = session()
+            .get(&url)
+            .header("Cookie", format!("_shibsession_{IDP}=forged"))
+            .authenticated(false)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(&e, Error::Unauthorized(_)), "{e:?}");
+    }
+}

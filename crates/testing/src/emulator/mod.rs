@@ -53,6 +53,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+mod adfs;
 mod api;
 mod auth;
 mod federation;
@@ -585,6 +586,24 @@ impl Emulator {
     /// `<issuer>/.well-known/openid-configuration` and its token endpoint at `<issuer>/token`.
     pub fn oidc_issuer(&self, idp: &str) -> String {
         format!("{}/oidc/{idp}", self.shared.config.base_url)
+    }
+
+    /// The WS-Trust 1.3 endpoint of ADFS identity provider `idp` (see
+    /// [`IdentityProviderSpec::adfs`]): keystoneauth1's `identity_provider_url`.
+    pub fn adfs_sts_url(&self, idp: &str) -> String {
+        adfs::sts_url(&self.shared.config.base_url, idp)
+    }
+
+    /// The Shibboleth service provider's ADFS endpoint for identity provider `idp`:
+    /// keystoneauth1's `service_provider_endpoint`.
+    pub fn adfs_sp_endpoint(&self, idp: &str) -> String {
+        adfs::sp_endpoint(&self.shared.config.base_url, idp)
+    }
+
+    /// The Shibboleth service provider's SAML entity id for identity provider `idp`:
+    /// keystoneauth1's `service_provider_entity_id`.
+    pub fn adfs_sp_entity_id(&self, idp: &str) -> String {
+        adfs::sp_entity_id(&self.shared.config.base_url, idp)
     }
 
     /// An access token of identity provider `idp`'s OpenID provider for its user `user`, as

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tower::ServiceExt as _;
 
+use super::adfs;
 use super::api;
 use super::auth::{AuthContext, AuthStatus};
 use super::federation;
@@ -232,6 +233,14 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/v3/OS-FEDERATION/identity_providers/:idp/protocols/:protocol/auth",
             get(federation::federated_auth).post(federation::federated_auth),
+        )
+        .route(
+            "/adfs/:idp/services/trust/13/usernamemixed",
+            axum::routing::post(adfs::security_token_service),
+        )
+        .route(
+            "/adfs/:idp/sp/ADFS",
+            axum::routing::post(adfs::service_provider),
         )
         .route(
             "/oidc/:idp/.well-known/openid-configuration",
