@@ -23,7 +23,10 @@
 //! `authorization_code` and device code grants, with PKCE) and
 //! Keystone's `/v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth`, which
 //! takes that provider's bearer token and gives an unscoped federated token for a shadow
-//! user, shaped like a real Keystone's.
+//! user, shaped like a real Keystone's. An identity provider made with
+//! [`IdentityProviderSpec::adfs`] is an ADFS 2.0 instead (keystoneauth1's `v3adfspassword`):
+//! a WS-Trust 1.3 STS issuing SAML 1.0 assertions, a Shibboleth service provider that turns an
+//! assertion into a session cookie, and a federated auth URL that takes that cookie.
 //!
 //! Authentication follows Keystone's server-side plugin contract ([`AuthMethodHandler`]):
 //! methods run in the order of `identity.methods`, all must succeed and agree on the user.
