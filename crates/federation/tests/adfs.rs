@@ -786,6 +786,62 @@ mod emulator {
         assert_eq!(emu.token_requests(), 0);
     }
 
+    /// keystoneauth1 itself as the oracle of the emulator: its `v3adfspassword` gets a project
+    /// token from the emulator, and a wrong password is its `AuthorizationFailure` with ADFS's
+    /// subcode. Needs a Python with keystoneauth1 and lxml:
+    /// `KSA_ADFS_PYTHON=/path/to/venv/bin/python cargo test -p keystoneauth-federation --test
+    /// adfs -- --ignored`.
+    #[tokio::test]
+    #[ignore = "needs KSA_ADFS_PYTHON: a Python with keystoneauth1 and lxml"]
+    async fn keystoneauth1_gets_a_token_from_the_emulator() {
+        let python = std::env::var("KSA_ADFS_PYTHON").expect("KSA_ADFS_PYTHON");
+        let emu = emu().await;
+        let script = r#"
+import json, sys
+from keystoneauth1 import loading, session
+def run(password):
+    auth = loading.get_plugin_loader('v3adfspassword').load_from_options(
+        auth_url=sys.argv[1], identity_provider=sys.argv[2], protocol='saml2',
+        identity_provider_url=sys.argv[3], service_provider_endpoint=sys.argv[4],
+        service_provider_entity_id=sys.argv[5], username='alice@corp', password=password,
+        project_name='demo', project_domain_id='default')
+    s = session.Session(auth=auth)
+    try:
+        return {'token': s.get_token(), 'project_id': s.get_project_id()}
+    except Exception as e:
+        return {'error': type(e).__name__, 'message': str(e)}
+print(json.dumps([run(sys.argv[6]), run('wrong')]))
+"#;
+        let child = tokio::process::Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .args([
+                emu.auth_url_v3(),
+                IDP.to_owned(),
+                emu.adfs_sts_url(IDP),
+                emu.adfs_sp_endpoint(IDP),
+                emu.adfs_sp_entity_id(IDP),
+                ALICE_PW.to_owned(),
+            ])
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(60), child)
+            .await
+            .expect("keystoneauth1 finishes within 60 s")
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(v[0]["project_id"], emu.project_id("demo").unwrap(), "{v}");
+        assert!(v[0]["token"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+        assert_eq!(v[1]["error"], "AuthorizationFailure", "{v}");
+        assert_eq!(v[1]["message"], "a:FailedAuthentication", "{v}");
+    }
+
     #[tokio::test]
     async fn keystone_refuses_the_federated_url_without_the_sp_cookie() {
         let emu = emu().await;
