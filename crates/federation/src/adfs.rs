@@ -364,8 +364,14 @@ fn children<'a, 'i: 'a>(
 }
 
 /// The one `RequestSecurityTokenResponse` of ADFS's answer, serialised with the namespace
-/// declarations it inherits, its WS-Trust 1.3 namespace rewritten to WS-Trust 2005/02.
+/// declarations it inherits, its WS-Trust 1.3 namespace rewritten to WS-Trust 2005/02 (a byte
+/// replacement, as keystoneauth1's).
 fn security_token_response(body: &[u8]) -> Result<String> {
+    Ok(token_response_element(body)?.replace(NS_TRUST_13, NS_TRUST_2005))
+}
+
+/// The one `RequestSecurityTokenResponse`, serialised with its inherited namespaces.
+fn token_response_element(body: &[u8]) -> Result<String> {
     let parse_error = |reason: &dyn fmt::Display| {
         Error::AuthorizationFailure(format!(
             "Error parsing XML returned from the ADFS Identity Provider, reason: {reason}"
@@ -390,8 +396,7 @@ fn security_token_response(body: &[u8]) -> Result<String> {
             found.len()
         )));
     };
-    let serialised = with_inherited_namespaces(text, *rstr)?;
-    Ok(serialised.replace(NS_TRUST_13, NS_TRUST_2005))
+    with_inherited_namespaces(text, *rstr)
 }
 
 /// The element's source text, with the namespace declarations of its ancestors it does not
@@ -487,8 +492,18 @@ fn sp_form_body(rstr: &str) -> String {
 pub mod fuzzing {
     use super::*;
 
-    /// ADFS's answer: the service provider's form body, or the error.
+    /// ADFS's answer: the service provider's form body, or the error. The token response
+    /// taken out of the answer must parse on its own, as the same element.
     pub fn security_token_response(body: &[u8]) -> String {
+        if let Ok(element) = super::token_response_element(body) {
+            let doc = parse_bounded(&element)
+                .unwrap_or_else(|e| panic!("the serialised response does not parse: {e}"));
+            assert!(is(
+                &doc.root_element(),
+                NS_TRUST_13,
+                "RequestSecurityTokenResponse"
+            ));
+        }
         match super::security_token_response(body) {
             Ok(r) => sp_form_body(&r),
             Err(e) => e.to_string(),
