@@ -282,6 +282,99 @@ async fn adfs_end_to_end_envelope_sp_form_cookie_and_rescope() {
     );
 }
 
+/// keystoneauth1 as the oracle of the service provider's form: its `_prepare_sp_request` (lxml)
+/// and ours give the same XML for ADFS answers with inherited, default and redeclared
+/// namespaces. Needs a Python with keystoneauth1 and lxml in `KSA_ADFS_PYTHON`.
+#[tokio::test]
+#[ignore = "needs KSA_ADFS_PYTHON: a Python with keystoneauth1 and lxml"]
+async fn the_sp_form_is_keystoneauth1s() {
+    let python = std::env::var("KSA_ADFS_PYTHON").expect("KSA_ADFS_PYTHON");
+    let script = r#"
+import sys
+from lxml import etree
+from keystoneauth1.extras._saml2.v3 import adfs
+p = adfs.Password('http://ks/v3', 'idp', 'http://idp', 'http://sp', 'u', 'p', 'saml2')
+p.adfs_token = etree.XML(sys.stdin.buffer.read())
+p._prepare_sp_request()
+sys.stdout.write(p.encoded_assertion)
+"#;
+    let answers = [
+        sts_answer(1),
+        sts_answer(1).replace(
+            "<trust:RequestSecurityTokenResponse>",
+            "<trust:RequestSecurityTokenResponse xmlns:u=\"urn:shadow\" xmlns=\"urn:d\" u:x=\"1\"><plain a=\"&amp;&lt;\">t&gt;</plain>",
+        ),
+        sts_answer(1).replace(
+            "<trust:RequestSecurityTokenResponse>",
+            &format!("<trust:RequestSecurityTokenResponse xmlns:trust=\"{NS_TRUST_13}\">"),
+        ),
+    ];
+    for answer in answers {
+        let mut child = tokio::process::Command::new(&python)
+            .arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        use tokio::io::AsyncWriteExt as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(answer.as_bytes()).await.unwrap();
+        drop(stdin);
+        let out =
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .expect("python finishes")
+                .unwrap();
+        assert!(out.status.success());
+        let theirs = String::from_utf8(out.stdout).unwrap();
+        let ours =
+            keystoneauth_federation::adfs::fuzzing::security_token_response(answer.as_bytes());
+        let prefix = "wa=wsignin1.0&wresult=";
+        let (t, o) = (
+            percent_decode(theirs.strip_prefix(prefix).unwrap()),
+            percent_decode(ours.strip_prefix(prefix).unwrap()),
+        );
+        assert_eq!(
+            canonical(&t),
+            canonical(&o),
+            "keystoneauth1: {t}\nours: {o}"
+        );
+    }
+}
+
+/// Expanded names, attributes (sorted) and text of every node, namespace declarations aside.
+fn canonical(xml: &str) -> Vec<String> {
+    let doc = Document::parse(xml).unwrap();
+    doc.descendants()
+        .map(|n| {
+            if n.is_element() {
+                let mut attrs: Vec<String> = n
+                    .attributes()
+                    .map(|a| {
+                        format!(
+                            "{{{}}}{}={}",
+                            a.namespace().unwrap_or(""),
+                            a.name(),
+                            a.value()
+                        )
+                    })
+                    .collect();
+                attrs.sort();
+                format!(
+                    "<{{{}}}{} {}>",
+                    n.tag_name().namespace().unwrap_or(""),
+                    n.tag_name().name(),
+                    attrs.join(" ")
+                )
+            } else {
+                n.text().unwrap_or("").to_owned()
+            }
+        })
+        .collect()
+}
+
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
