@@ -1,11 +1,12 @@
-//! `ksa-emulator [--port N]`: runs the identity emulator with the default users and an OpenID
-//! Connect identity provider until Ctrl-C.
+//! `ksa-emulator [--port N]`: runs the identity emulator with the default users, an OpenID
+//! Connect identity provider and an ADFS 2.0 one until Ctrl-C.
 
 use keystoneauth_testing::emulator::{
     totp_now, Emulator, FederatedUserSpec, IdentityProviderSpec, DEMO_TOTP_SECRET,
 };
 
 const IDP: &str = "ksa-idp";
+const ADFS: &str = "ksa-adfs";
 
 #[tokio::main]
 async fn main() {
@@ -39,9 +40,15 @@ async fn main() {
                 .group("federated-users")
                 .project_role("demo", "member"),
         );
+    let adfs = IdentityProviderSpec::new(ADFS, "saml2").adfs().user(
+        FederatedUserSpec::new("bob")
+            .password("bob-pw")
+            .project_role("demo", "member"),
+    );
     let emu = match Emulator::builder()
         .default_users()
         .identity_provider(idp)
+        .identity_provider(adfs)
         .port(port)
         .start()
         .await
@@ -77,6 +84,15 @@ async fn main() {
         "        client ksa-client / ksa-client-secret (password grant), public client ksa-cli \
          (device grant); alice / alice-pw (federated, member of demo)"
     );
+    println!(
+        "  ADFS: --os-auth-type v3adfspassword --os-identity-provider {ADFS} --os-protocol saml2 \
+         --os-identity-provider-url {} --os-service-provider-endpoint {} \
+         --os-service-provider-entity-id {}",
+        emu.adfs_sts_url(ADFS),
+        emu.adfs_sp_endpoint(ADFS),
+        emu.adfs_sp_entity_id(ADFS)
+    );
+    println!("        bob / bob-pw (federated, member of demo)");
     println!("Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("cannot wait for Ctrl-C: {e}");
