@@ -214,3 +214,59 @@ async fn websso_shows_the_login_url_and_takes_the_token_from_the_browser() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["project_id"], emu.project_id("demo").unwrap().as_str());
 }
+
+/// `ksa` with keystoneauth1's `v3adfspassword` options, as `OS_*` variables, against the
+/// emulator's ADFS (WS-Trust STS, Shibboleth SP, Keystone's cookie-protected federated URL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adfs_password_from_os_variables_issues_a_project_token() {
+    const ADFS: &str = "corp-adfs";
+    let emu = Emulator::builder()
+        .project(ProjectSpec::new("demo"))
+        .identity_provider(
+            IdentityProviderSpec::new(ADFS, "saml2").adfs().user(
+                FederatedUserSpec::new("alice@corp")
+                    .password("s3cr&t")
+                    .project_role("demo", "member"),
+            ),
+        )
+        .start()
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = |password: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ksa"))
+            .args(["token", "issue", "-f", "json"])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("OS_AUTH_TYPE", "v3adfspassword")
+            .env("OS_AUTH_URL", emu.auth_url_v3())
+            .env("OS_IDENTITY_PROVIDER", ADFS)
+            .env("OS_PROTOCOL", "saml2")
+            .env("OS_IDENTITY_PROVIDER_URL", emu.adfs_sts_url(ADFS))
+            .env("OS_SERVICE_PROVIDER_ENDPOINT", emu.adfs_sp_endpoint(ADFS))
+            .env("OS_SERVICE_PROVIDER_ENTITY_ID", emu.adfs_sp_entity_id(ADFS))
+            .env("OS_USERNAME", "alice@corp")
+            .env("OS_PASSWORD", password)
+            .env("OS_PROJECT_NAME", "demo")
+            .env("OS_PROJECT_DOMAIN_ID", "default")
+            .current_dir(home.path())
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output()
+    };
+    let out = tokio::time::timeout(Duration::from_secs(60), run("s3cr&t"))
+        .await
+        .expect("ksa finishes")
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["project_id"], emu.project_id("demo").unwrap().as_str());
+    let out = tokio::time::timeout(Duration::from_secs(60), run("wrong"))
+        .await
+        .expect("ksa finishes")
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a:FailedAuthentication"), "{stderr}");
+    assert!(!stderr.contains("wrong"), "{stderr}");
+}

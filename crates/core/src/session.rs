@@ -819,6 +819,18 @@ impl Session {
         self.inner.auth.as_ref()
     }
 
+    /// Whether the session's cookie jar holds a cookie it would send to `url` (keystoneauth1's
+    /// ADFS plugin checks its session got one); `None` when the session sends through a client
+    /// given to [`SessionBuilder::client`], whose cookies it cannot see, or `url` is invalid.
+    pub fn has_cookies_for(&self, url: &str) -> Option<bool> {
+        use reqwest::cookie::CookieStore as _;
+        if self.inner.clients.given.is_some() {
+            return None;
+        }
+        let url = url::Url::parse(url).ok()?;
+        Some(self.inner.clients.jar.cookies(&url).is_some())
+    }
+
     /// The same HTTP client and settings with another auth plugin.
     pub fn with_auth(&self, auth: Arc<dyn AuthPlugin>) -> Session {
         Session {
@@ -1845,5 +1857,34 @@ mod client_choice_tests {
         // Sessions made by with_auth share the clients (and so the cookie jar).
         let other = session.with_auth(Arc::new(NoHeaders));
         assert!(Arc::ptr_eq(&other.inner.clients, clients));
+    }
+
+    #[test]
+    fn has_cookies_for_sees_the_jar_by_url() {
+        let session = Session::builder().build().unwrap();
+        let sp = url::Url::parse("http://127.0.0.1:1/adfs/ls/").unwrap();
+        assert_eq!(session.has_cookies_for(sp.as_str()), Some(false));
+        session
+            .inner
+            .clients
+            .jar
+            .add_cookie_str("sp=1; Path=/", &sp);
+        assert_eq!(
+            session.has_cookies_for("http://127.0.0.1:1/v3/x"),
+            Some(true)
+        );
+        assert_eq!(
+            session.has_cookies_for("http://127.0.0.2:1/v3/x"),
+            Some(false)
+        );
+        assert_eq!(session.has_cookies_for("not a url"), None);
+        // Shared by with_auth sessions.
+        let other = session.with_auth(Arc::new(NoHeaders));
+        assert_eq!(other.has_cookies_for("http://127.0.0.1:1/"), Some(true));
+        let given = Session::builder()
+            .client(reqwest::Client::new())
+            .build()
+            .unwrap();
+        assert_eq!(given.has_cookies_for(sp.as_str()), None);
     }
 }

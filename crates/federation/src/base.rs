@@ -59,7 +59,7 @@ pub(crate) fn v3_url(auth_url: &str) -> String {
 
 /// Parse a Keystone token response (`X-Subject-Token` + body).
 #[cfg_attr(
-    not(any(feature = "oidc", feature = "saml2", feature = "k2k")),
+    not(any(feature = "oidc", feature = "saml2", feature = "k2k", feature = "adfs")),
     allow(dead_code)
 )]
 pub(crate) fn access_from_response(resp: &keystoneauth_core::Response) -> Result<AccessInfo> {

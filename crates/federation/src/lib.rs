@@ -1,6 +1,7 @@
-//! Federation plugins for keystoneauth-rs: OpenID Connect (`oidc`), SAML2 ECP (`saml2`),
-//! Keystone-to-Keystone (`k2k`) and WebSSO (`websso`), as keystoneauth1's `v3oidc*`,
-//! `v3samlpassword`, `Keystone2Keystone` and `v3websso`.
+//! Federation plugins for keystoneauth-rs: OpenID Connect (`oidc`), SAML2 ECP (`saml2`), ADFS
+//! 2.0 WS-Trust (`adfs`), Keystone-to-Keystone (`k2k`) and WebSSO (`websso`), as
+//! keystoneauth1's `v3oidc*`, `v3samlpassword`, `v3adfspassword`, `Keystone2Keystone` and
+//! `v3websso`.
 //!
 //! A flow ([`UnscopedAuth`]) gets an unscoped federated token; [`Federated`] caches it, reuses
 //! it while it is not within 120 s of expiry, and rescopes it with a v3 `token` method request
@@ -22,9 +23,11 @@
 //!
 //! The crate registers the loaders `v3oidcaccesstoken`, `v3oidcauthcode`,
 //! `v3oidcclientcredentials`, `v3oidcpassword`, `v3oidcdeviceauthz`, `v3samlpassword` and
-//! `v3websso`.
+//! `v3adfspassword` and `v3websso`.
 #![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
 
+#[cfg(feature = "adfs")]
+pub mod adfs;
 mod base;
 #[cfg(feature = "k2k")]
 pub mod k2k;
@@ -35,6 +38,8 @@ pub mod oidc;
 pub mod saml2;
 #[cfg(feature = "websso")]
 pub mod websso;
+#[cfg(any(feature = "saml2", feature = "adfs"))]
+mod xml;
 
 pub use base::{federated_token_url, CacheIdElements, Federated, FederatedAuth, UnscopedAuth};
 pub use keystoneauth_identity_v3::{DomainRef, Scope, ScopeParams};

@@ -21,9 +21,10 @@ use base64::Engine as _;
 use http::Method;
 use keystoneauth_core::secrecy::{ExposeSecret, SecretString};
 use keystoneauth_core::{AccessInfo, Error, HttpError, Response, Result, Session};
-use roxmltree::{Document, Node, ParsingOptions};
+use roxmltree::{Document, Node};
 
 use crate::base::{access_from_response, federated_token_url, CacheIdElements, UnscopedAuth};
+use crate::xml::{child, escape, is, parse_bounded};
 
 /// The PAOS media type.
 pub const PAOS_CONTENT_TYPE: &str = "application/vnd.paos+xml";
@@ -36,9 +37,6 @@ const NS_ECP: &str = "urn:oasis:names:tc:SAML:2.0:profiles:SSO:ecp";
 const NS_PAOS: &str = "urn:liberty:paos:2003-08";
 const NS_SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
-const MAX_NODES: u32 = 100_000;
-/// roxmltree recurses per nesting level: deeper documents are refused before parsing.
-const MAX_DEPTH: usize = 128;
 
 /// SAML2 ECP with a username and password (keystoneauth1's `v3samlpassword`).
 ///
@@ -266,64 +264,10 @@ fn utf8(resp: &Response, who: &str) -> Result<String> {
     })
 }
 
-/// An upper bound of the element nesting depth (comments and CDATA may only make it larger).
-fn nesting_depth(text: &str) -> usize {
-    let b = text.as_bytes();
-    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
-    while i < b.len() {
-        if b[i] != b'<' {
-            i += 1;
-            continue;
-        }
-        match b.get(i + 1) {
-            Some(b'/') => depth = depth.saturating_sub(1),
-            Some(b'?') | Some(b'!') => {}
-            _ => {
-                // Find the end of the tag, skipping quoted attribute values.
-                let mut j = i + 1;
-                let mut quote = None;
-                while j < b.len() {
-                    match (quote, b[j]) {
-                        (None, q @ (b'"' | b'\'')) => quote = Some(q),
-                        (Some(q), c) if c == q => quote = None,
-                        (None, b'>') => break,
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                if !(j < b.len() && j > 0 && b[j - 1] == b'/') {
-                    depth += 1;
-                    max = max.max(depth);
-                }
-                i = j;
-            }
-        }
-        i += 1;
-    }
-    max
-}
-
 fn parse<'a>(text: &'a str, who: &str) -> Result<Document<'a>> {
-    if nesting_depth(text) > MAX_DEPTH {
-        return Err(Error::InvalidResponse(format!(
-            "SAML2: Error parsing XML returned from {who}: nested deeper than {MAX_DEPTH}"
-        )));
-    }
-    let opts = ParsingOptions {
-        allow_dtd: false,
-        nodes_limit: MAX_NODES,
-    };
-    Document::parse_with_options(text, opts).map_err(|e| {
+    parse_bounded(text).map_err(|e| {
         Error::InvalidResponse(format!("SAML2: Error parsing XML returned from {who}: {e}"))
     })
-}
-
-fn is(node: &Node<'_, '_>, ns: &str, name: &str) -> bool {
-    node.is_element() && node.tag_name().namespace() == Some(ns) && node.tag_name().name() == name
-}
-
-fn child<'a, 'i>(node: Node<'a, 'i>, ns: &str, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|c| is(c, ns, name))
 }
 
 fn envelope<'a, 'i>(doc: &'a Document<'i>, who: &str) -> Result<Node<'a, 'i>> {
@@ -498,21 +442,6 @@ fn saml_failure(response: Node<'_, '_>) -> Option<String> {
     Some(out)
 }
 
-fn escape(s: &str, attr: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            '\'' if attr => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The SP's RelayState re-serialised with its own namespace declarations, so it can be
 /// placed in the IdP's envelope whatever prefixes that one uses.
 fn relay_state_xml(node: Node<'_, '_>) -> String {
@@ -597,6 +526,7 @@ fn same_host(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xml::nesting_depth;
 
     pub(crate) const SP: &str = r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Header><paos:Request xmlns:paos="urn:liberty:paos:2003-08" S:actor="http://schemas.xmlsoap.org/soap/actor/next" S:mustUnderstand="1" responseConsumerURL="https://sp.example/mellon/paosResponse" service="urn:oasis:names:tc:SAML:2.0:profiles:SSO:ecp"/><ecp:Request xmlns:ecp="urn:oasis:names:tc:SAML:2.0:profiles:SSO:ecp" S:actor="http://schemas.xmlsoap.org/soap/actor/next" S:mustUnderstand="1" IsPassive="0"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">https://sp.example/mellon/metadata</saml:Issuer></ecp:Request><ecp:RelayState xmlns:ecp="urn:oasis:names:tc:SAML:2.0:profiles:SSO:ecp" S:actor="http://schemas.xmlsoap.org/soap/actor/next" S:mustUnderstand="1">rs&amp;1</ecp:RelayState></S:Header><S:Body><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_a1" Version="2.0"/></S:Body></S:Envelope>"#;
 

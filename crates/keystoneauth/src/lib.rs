@@ -11,7 +11,7 @@
 //! | `generic` (default) | [`generic`] | `password`, `token` (discover v2/v3) |
 //! | `standalone` (default) | [`standalone`] | `none`, `http_basic`, `admin_token` |
 //! | `loading` (default) | [`loading`] | `OS_*` variables, `--os-*` flags, clouds.yaml |
-//! | `federation` (+ `oidc`, `saml2`, `k2k`, `websso`) | `federation` | `v3oidc*`, `v3samlpassword`, K2K, `v3websso` |
+//! | `federation` (+ `oidc`, `saml2`, `adfs`, `k2k`, `websso`) | `federation` | `v3oidc*`, `v3samlpassword`, `v3adfspassword`, K2K, `v3websso` |
 //! | `extras` (+ `kerberos`, `oauth1`) | `extras` | `v3kerberos`, `v3fedkerb`, `v3oauth1` |
 //!
 //! Enabling a feature links the crate, so its plugins are in the [`registry`] and loadable by
@@ -81,8 +81,8 @@ pub use keystoneauth_generic as generic;
 #[cfg(feature = "standalone")]
 pub use keystoneauth_standalone as standalone;
 
-/// Federation: OpenID Connect (`oidc`), SAML2 ECP (`saml2`), Keystone-to-Keystone (`k2k`),
-/// WebSSO (`websso`).
+/// Federation: OpenID Connect (`oidc`), SAML2 ECP (`saml2`), ADFS 2.0 (`adfs`),
+/// Keystone-to-Keystone (`k2k`), WebSSO (`websso`).
 #[cfg(feature = "federation")]
 pub use keystoneauth_federation as federation;
 

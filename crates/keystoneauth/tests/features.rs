@@ -38,6 +38,10 @@ fn registered_plugins_of_default_features() {
         names.contains(&"v3websso"),
         "v3websso missing from {names:?}"
     );
+    #[cfg(feature = "saml2")]
+    assert!(names.contains(&"v3samlpassword"), "{names:?}");
+    #[cfg(feature = "adfs")]
+    assert!(names.contains(&"v3adfspassword"), "{names:?}");
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);

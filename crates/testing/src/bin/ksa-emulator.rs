@@ -1,12 +1,14 @@
-//! `ksa-emulator [--port N]`: runs the identity emulator with the default users and an OpenID
-//! Connect identity provider until Ctrl-C. Its WebSSO trusts the default `v3websso` callbacks
-//! (`http://localhost:9990/auth/websso/`, `http://127.0.0.1:9990/auth/websso/`).
+//! `ksa-emulator [--port N]`: runs the identity emulator with the default users, an OpenID
+//! Connect identity provider and an ADFS 2.0 one until Ctrl-C. Its WebSSO trusts the default
+//! `v3websso` callbacks (`http://localhost:9990/auth/websso/`,
+//! `http://127.0.0.1:9990/auth/websso/`).
 
 use keystoneauth_testing::emulator::{
     totp_now, Emulator, FederatedUserSpec, IdentityProviderSpec, DEMO_TOTP_SECRET,
 };
 
 const IDP: &str = "ksa-idp";
+const ADFS: &str = "ksa-adfs";
 
 #[tokio::main]
 async fn main() {
@@ -40,11 +42,17 @@ async fn main() {
                 .group("federated-users")
                 .project_role("demo", "member"),
         );
+    let adfs = IdentityProviderSpec::new(ADFS, "saml2").adfs().user(
+        FederatedUserSpec::new("bob")
+            .password("bob-pw")
+            .project_role("demo", "member"),
+    );
     let emu = match Emulator::builder()
         .default_users()
         .identity_provider(idp)
         .trusted_dashboard("http://localhost:9990/auth/websso/")
         .trusted_dashboard("http://127.0.0.1:9990/auth/websso/")
+        .identity_provider(adfs)
         .port(port)
         .start()
         .await
@@ -84,6 +92,15 @@ async fn main() {
         "  WebSSO: --os-auth-type v3websso --os-identity-provider {IDP} --os-protocol openid \
          (callback http://localhost:9990/auth/websso/; log in as alice / alice-pw)"
     );
+    println!(
+        "  ADFS: --os-auth-type v3adfspassword --os-identity-provider {ADFS} --os-protocol saml2 \
+         --os-identity-provider-url {} --os-service-provider-endpoint {} \
+         --os-service-provider-entity-id {}",
+        emu.adfs_sts_url(ADFS),
+        emu.adfs_sp_endpoint(ADFS),
+        emu.adfs_sp_entity_id(ADFS)
+    );
+    println!("        bob / bob-pw (federated, member of demo)");
     println!("Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("cannot wait for Ctrl-C: {e}");

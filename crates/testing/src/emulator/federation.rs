@@ -36,6 +36,7 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
+use super::adfs;
 use super::api::{client_credentials, form_param};
 use super::auth::{AuthContext, AuthHandlerResponse, AuthMethodHandler, Unauthorized};
 use super::server::{error, header, issue_v3, json_response};
@@ -128,6 +129,7 @@ pub(crate) fn add_identity_provider(
         clients: idp.clients.clone(),
         public_clients: idp.public_clients.clone(),
         users,
+        adfs: idp.adfs,
     });
     Ok(())
 }
@@ -175,9 +177,15 @@ impl AuthMethodHandler for MappedMethod {
             .ok_or_else(Unauthorized::default)?;
         let bearer = ctx
             .header("authorization")
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(Unauthorized::default)?;
-        let grant = valid_grant(ctx.state, idp, bearer).ok_or_else(Unauthorized::default)?;
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let grant = match bearer {
+            Some(bearer) => valid_grant(ctx.state, idp, bearer),
+            // An ADFS provider's Shibboleth session instead of a bearer token.
+            None => ctx
+                .header("cookie")
+                .and_then(|c| adfs::valid_session(ctx.state, idp, c)),
+        }
+        .ok_or_else(Unauthorized::default)?;
         let user_id = grant.user_id.clone().ok_or_else(|| {
             Unauthorized("Could not map any user from the identity provider's token.".into())
         })?;
@@ -197,7 +205,7 @@ pub(crate) async fn federated_auth(
     Path((idp, protocol)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let bearer = {
+    let credential = {
         let st = lock(&s.state);
         let Some(rec) = st.idp(&idp) else {
             return not_found(&s, &format!("Could not find Identity Provider: {idp}."));
@@ -210,33 +218,43 @@ pub(crate) async fn federated_auth(
                 ),
             );
         }
-        // What mod_auth_openidc checks before Keystone sees the request.
-        match header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer ")) {
-            None => return bearer_challenge(&idp, None),
-            Some(t) if valid_grant(&st, &idp, t).is_none() => {
-                return bearer_challenge(&idp, Some("The access token is invalid or expired."))
+        if rec.adfs {
+            // What Shibboleth checks before Keystone sees the request: its session cookie.
+            let cookies = header(&headers, "cookie").unwrap_or("");
+            if adfs::valid_session(&st, &idp, cookies).is_none() {
+                return adfs::no_session(&idp);
             }
-            Some(t) => t.to_owned(),
+            ("cookie", cookies.to_owned())
+        } else {
+            // What mod_auth_openidc checks before Keystone sees the request.
+            match header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer ")) {
+                None => return bearer_challenge(&idp, None),
+                Some(t) if valid_grant(&st, &idp, t).is_none() => {
+                    return bearer_challenge(&idp, Some("The access token is invalid or expired."))
+                }
+                Some(t) => ("authorization", format!("Bearer {t}")),
+            }
         }
     };
-    issue_federated(s, &idp, &protocol, &bearer).await
+    issue_federated(s, &idp, &protocol, credential).await
 }
 
-/// Keystone's side of a federated login: the protocol's mapped method with the provider's
-/// bearer token, through the same code as `POST /v3/auth/tokens`.
+/// Keystone's side of a federated login: the protocol's mapped method with the front end's
+/// credential (`("authorization", "Bearer …")` for OIDC, `("cookie", …)` for an ADFS
+/// provider's Shibboleth session), through the same code as `POST /v3/auth/tokens`.
 async fn issue_federated(
     s: Arc<Shared>,
     idp: &str,
     protocol: &str,
-    bearer: &str,
+    credential: (&'static str, String),
 ) -> Response<Body> {
     let body = json!({"auth": {"identity": {
         "methods": [protocol],
         protocol: {"identity_provider": idp, "protocol": protocol},
     }}});
     let mut h = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {bearer}")) {
-        h.insert("authorization", v);
+    if let Ok(v) = HeaderValue::from_str(&credential.1) {
+        h.insert(credential.0, v);
     }
     issue_v3(AxState(s), h, RawQuery(None), Bytes::from(body.to_string())).await
 }
@@ -806,7 +824,13 @@ pub(crate) async fn websso_login(
             &format!("{origin} is not a trusted dashboard host"),
         );
     }
-    let issued = issue_federated(s.clone(), &idp, &protocol, &bearer).await;
+    let issued = issue_federated(
+        s.clone(),
+        &idp,
+        &protocol,
+        ("authorization", format!("Bearer {bearer}")),
+    )
+    .await;
     if issued.status() != StatusCode::CREATED {
         return issued;
     }

@@ -27,7 +27,10 @@
 //! `GET /v3/auth/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/websso?origin=…`
 //! shows the provider's login form, and logging in there answers Keystone's page that posts
 //! the unscoped token to `origin`, which must be one of the
-//! [`trusted_dashboard`](EmulatorBuilder::trusted_dashboard)s.
+//! [`trusted_dashboard`](EmulatorBuilder::trusted_dashboard)s. An identity provider made with
+//! [`IdentityProviderSpec::adfs`] is an ADFS 2.0 instead (keystoneauth1's `v3adfspassword`):
+//! a WS-Trust 1.3 STS issuing SAML 1.0 assertions, a Shibboleth service provider that turns an
+//! assertion into a session cookie, and a federated auth URL that takes that cookie.
 //!
 //! Authentication follows Keystone's server-side plugin contract ([`AuthMethodHandler`]):
 //! methods run in the order of `identity.methods`, all must succeed and agree on the user.
@@ -57,6 +60,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+mod adfs;
 mod api;
 mod auth;
 mod federation;
@@ -600,6 +604,24 @@ impl Emulator {
     /// `<issuer>/.well-known/openid-configuration` and its token endpoint at `<issuer>/token`.
     pub fn oidc_issuer(&self, idp: &str) -> String {
         format!("{}/oidc/{idp}", self.shared.config.base_url)
+    }
+
+    /// The WS-Trust 1.3 endpoint of ADFS identity provider `idp` (see
+    /// [`IdentityProviderSpec::adfs`]): keystoneauth1's `identity_provider_url`.
+    pub fn adfs_sts_url(&self, idp: &str) -> String {
+        adfs::sts_url(&self.shared.config.base_url, idp)
+    }
+
+    /// The Shibboleth service provider's ADFS endpoint for identity provider `idp`:
+    /// keystoneauth1's `service_provider_endpoint`.
+    pub fn adfs_sp_endpoint(&self, idp: &str) -> String {
+        adfs::sp_endpoint(&self.shared.config.base_url, idp)
+    }
+
+    /// The Shibboleth service provider's SAML entity id for identity provider `idp`:
+    /// keystoneauth1's `service_provider_entity_id`.
+    pub fn adfs_sp_entity_id(&self, idp: &str) -> String {
+        adfs::sp_entity_id(&self.shared.config.base_url, idp)
     }
 
     /// An access token of identity provider `idp`'s OpenID provider for its user `user`, as

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tower::ServiceExt as _;
 
+use super::adfs;
 use super::api;
 use super::auth::{AuthContext, AuthStatus};
 use super::federation;
@@ -236,6 +237,14 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/v3/auth/OS-FEDERATION/identity_providers/:idp/protocols/:protocol/websso",
             get(federation::websso_login_page).post(federation::websso_login),
+        )
+        .route(
+            "/adfs/:idp/services/trust/13/usernamemixed",
+            axum::routing::post(adfs::security_token_service),
+        )
+        .route(
+            "/adfs/:idp/sp/ADFS",
+            axum::routing::post(adfs::service_provider),
         )
         .route(
             "/oidc/:idp/.well-known/openid-configuration",

@@ -271,6 +271,9 @@ pub struct IdentityProviderSpec {
     pub public_clients: Vec<String>,
     /// The users the provider knows, with what they map to in Keystone.
     pub users: Vec<FederatedUserSpec>,
+    /// An ADFS 2.0 provider (WS-Trust, SAML 1.0) in front of a Shibboleth service provider,
+    /// instead of an OpenID provider: see [`IdentityProviderSpec::adfs`].
+    pub adfs: bool,
 }
 
 impl fmt::Debug for IdentityProviderSpec {
@@ -282,6 +285,7 @@ impl fmt::Debug for IdentityProviderSpec {
             .field("clients", &clients)
             .field("public_clients", &self.public_clients)
             .field("users", &self.users)
+            .field("adfs", &self.adfs)
             .finish()
     }
 }
@@ -295,7 +299,31 @@ impl IdentityProviderSpec {
             clients: Vec::new(),
             public_clients: Vec::new(),
             users: Vec::new(),
+            adfs: false,
         }
+    }
+
+    /// Makes this an ADFS 2.0 identity provider (keystoneauth1's `v3adfspassword`) with a
+    /// Shibboleth service provider on the emulator's host, instead of an OpenID provider:
+    ///
+    /// - `POST <root>/adfs/<idp>/services/trust/13/usernamemixed`
+    ///   ([`Emulator::adfs_sts_url`](super::Emulator::adfs_sts_url)): the WS-Trust 1.3 STS.
+    ///   It takes a SOAP 1.2 `RequestSecurityToken` (Issue, Bearer, SAML 1.0) whose
+    ///   `UsernameToken` has a user's name and password and whose `AppliesTo` is the service
+    ///   provider's entity id or endpoint, and answers with a `RequestSecurityTokenResponse`
+    ///   carrying a SAML 1.0 assertion for that user (single use, 5 minutes). A wrong
+    ///   password is HTTP 500 with a SOAP fault, subcode `a:FailedAuthentication`, as ADFS.
+    /// - `POST <root>/adfs/<idp>/sp/ADFS`
+    ///   ([`Emulator::adfs_sp_endpoint`](super::Emulator::adfs_sp_endpoint); entity id
+    ///   [`Emulator::adfs_sp_entity_id`](super::Emulator::adfs_sp_entity_id)): the service
+    ///   provider's `wa=wsignin1.0&wresult=…` endpoint. It wants the token response in the
+    ///   WS-Trust 2005/02 namespace and an assertion its STS issued for it, and sets the
+    ///   session cookie `_shibsession_<idp>` (path `/`) with a 302.
+    /// - The federated auth URL of this provider takes that cookie (401 without a valid one)
+    ///   and issues the shadow user's unscoped token.
+    pub fn adfs(mut self) -> Self {
+        self.adfs = true;
+        self
     }
 
     /// Adds a confidential OAuth 2.0 client.

@@ -63,6 +63,20 @@ pub(crate) struct State {
     pub oidc_codes: HashMap<String, PendingGrant>,
     /// device code → the device authorization (approved or not)
     pub oidc_devices: HashMap<String, PendingGrant>,
+    /// SAML 1.0 assertion id an emulated ADFS issued → what it asserts (used once)
+    pub adfs_assertions: HashMap<String, AdfsAssertion>,
+    /// Shibboleth session id (the `_shibsession_<idp>` cookie) → its shadow user
+    pub adfs_sessions: HashMap<String, OidcGrant>,
+}
+
+/// A SAML 1.0 assertion an emulated ADFS issued: by which provider, for which relying party
+/// (the `AppliesTo` address), about which shadow user, until when.
+#[derive(Debug, Clone)]
+pub(crate) struct AdfsAssertion {
+    pub identity_provider: String,
+    pub audience: String,
+    pub user_id: String,
+    pub expires: OffsetDateTime,
 }
 
 /// An authorization code or a device authorization waiting to be exchanged at the token
@@ -90,6 +104,8 @@ pub(crate) struct IdpRecord {
     pub public_clients: Vec<String>,
     /// (spec, shadow user id)
     pub users: Vec<(FederatedUserSpec, String)>,
+    /// An ADFS provider (WS-Trust STS and a Shibboleth SP), not an OpenID provider.
+    pub adfs: bool,
 }
 
 /// The `OS-FEDERATION` data of a shadow user.
