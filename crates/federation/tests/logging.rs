@@ -1,6 +1,7 @@
 //! Secrets never reach the logs (own test binary: the global tracing subscriber).
 
-use std::sync::{Arc, Mutex};
+mod log_capture;
+use log_capture::capture_all_logs;
 
 use keystoneauth_core::secrecy::ExposeSecret;
 use keystoneauth_core::{AuthPlugin, Session};
@@ -19,28 +20,9 @@ fn token_response(subject: &str, body: serde_json::Value) -> ResponseTemplate {
         .set_body_json(body)
 }
 
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn secrets_are_never_logged() {
-    let buf = Buf::default();
-    let b = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || b.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let captured = capture_all_logs();
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/token"))
@@ -71,7 +53,7 @@ async fn secrets_are_never_logged() {
     let s = Session::builder().build().unwrap();
     let t = plugin.token(&s).await.unwrap().unwrap();
     assert_eq!(t.expose_secret(), "SCOPED-s3cr3t");
-    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("REQ: curl"),
         "debug logs were captured: {logs}"

@@ -1,7 +1,9 @@
 //! WebSSO tokens never reach the logs, only their `{SHA256}` hash; the login URL is shown as
 //! keystoneauth1's warning (own test binary: the global tracing subscriber).
 
-use std::sync::{Arc, Mutex};
+mod log_capture;
+use log_capture::capture_all_logs;
+
 use std::time::Duration;
 
 use keystoneauth_core::redact::hash_secret;
@@ -15,28 +17,9 @@ mod websso_browser;
 
 use websso_browser::{browse, emulator, free_port, redirect_uri, IDP, PASSWORD};
 
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn websso_tokens_are_hashed_in_logs_and_the_url_is_a_warning() {
-    let buf = Buf::default();
-    let b = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || b.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let captured = capture_all_logs();
 
     let port = free_port();
     let emu = emulator(&[redirect_uri(port)]).await;
@@ -71,7 +54,7 @@ async fn websso_tokens_are_hashed_in_logs_and_the_url_is_a_warning() {
     assert_eq!(status, 200, "{page}");
     let unscoped = posted.expect("Keystone's page posted a token");
 
-    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("WARN") && logs.contains("To authenticate please go to: http://127.0.0.1:"),
         "{logs}"
