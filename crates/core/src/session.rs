@@ -68,9 +68,10 @@ pub enum Verify {
 pub struct RequestTiming {
     /// Method.
     pub method: String,
-    /// URL.
+    /// URL of this attempt.
     pub url: String,
-    /// Time to the full response.
+    /// Time from sending this attempt to its full response (a redirect hop, a retried status
+    /// and the final response are each an entry; an attempt with no response is none).
     pub elapsed: Duration,
 }
 
@@ -1462,17 +1463,6 @@ impl RequestBuilder {
                 }
             }
         }
-        if inner.collect_timing {
-            inner
-                .timings
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(RequestTiming {
-                    method: self.method.to_string(),
-                    url: resp.url.clone(),
-                    elapsed: resp.elapsed,
-                });
-        }
         if self.raise_exc && resp.status.as_u16() >= 400 {
             tracing::debug!(target: "keystoneauth::session", "Request returned failure status: {}", resp.status.as_u16());
             let mut err = error_from_response(&resp, self.method.as_str());
@@ -1556,6 +1546,18 @@ impl RequestBuilder {
             };
             if self.log {
                 log_response(&resp, inner.split_loggers);
+            }
+            if inner.collect_timing {
+                // Every response, as keystoneauth1 records each redirect hop and retry.
+                inner
+                    .timings
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(RequestTiming {
+                        method: self.method.to_string(),
+                        url: resp.url.clone(),
+                        elapsed: resp.elapsed,
+                    });
             }
             let code = resp.status.as_u16();
             if REDIRECT_STATUSES.contains(&code) && redirects_left > 0 && self.stream_sent() {
