@@ -27,6 +27,15 @@ pub fn file_name(cache_id: &str) -> String {
     hex::encode(bytes)
 }
 
+/// The entry's file name: [`file_name`] of the cache id, and for a system-scoped plugin its
+/// scope after it (`…-system-<hex>`), so that it never shares an entry with the unscoped one.
+pub fn entry_name(cache_id: &str, system_scope: Option<&str>) -> String {
+    match system_scope.filter(|s| !s.is_empty()) {
+        Some(scope) => format!("{}-system-{}", file_name(cache_id), hex::encode(scope)),
+        None => file_name(cache_id),
+    }
+}
+
 /// A cache entry for one plugin.
 #[derive(Debug)]
 pub struct AuthCache {
@@ -58,10 +67,16 @@ fn read_private(path: &Path) -> Option<String> {
 
 impl AuthCache {
     /// Open the entry for this plugin and install its state; `None` when the plugin has no
-    /// cache id or there is no cache directory.
-    pub fn open(plugin: &dyn AuthPlugin, dir: Option<PathBuf>) -> Option<AuthCache> {
+    /// cache id or there is no cache directory. `system_scope` is the plugin's system scope,
+    /// if any: keystoneauth1's cache ids leave it out (an unscoped and a system-scoped plugin
+    /// with the same credentials share one), so it is added to the file name here.
+    pub fn open(
+        plugin: &dyn AuthPlugin,
+        dir: Option<PathBuf>,
+        system_scope: Option<&str>,
+    ) -> Option<AuthCache> {
         let id = plugin.cache_id()?;
-        let path = dir?.join(file_name(&id));
+        let path = dir?.join(entry_name(&id, system_scope));
         let mut loaded = None;
         if let Some(state) = read_private(&path) {
             match plugin.set_auth_state(Some(&state)) {
@@ -134,5 +149,8 @@ mod tests {
             Some(PathBuf::from("/h/.cache/keystoneauth-rs"))
         );
         assert_eq!(cache_dir(None, None), None);
+        assert_eq!(entry_name("AAEC", None), "000102");
+        assert_eq!(entry_name("AAEC", Some("")), "000102");
+        assert_eq!(entry_name("AAEC", Some("all")), "000102-system-616c6c");
     }
 }

@@ -231,6 +231,7 @@ fn dispatch(cli: Cli, extra: Vec<(String, String)>) -> Res<()> {
                 std::env::var("XDG_CACHE_HOME").ok(),
                 std::env::var("HOME").ok(),
             ),
+            config.auth.get("system_scope").as_deref(),
         )
     } else {
         None

@@ -347,6 +347,45 @@ fn versions_show_lists_the_catalogs_versions() {
     assert!(!table.contains("DEPRECATED"), "{table}");
 }
 
+/// keystoneauth1's cache id leaves the system scope out, so an unscoped and a system-scoped
+/// login with the same credentials have one id; `--auth-cache` keeps them in two entries, and
+/// each run gets the token it asked for.
+#[test]
+fn auth_cache_keeps_unscoped_and_system_scoped_tokens_apart() {
+    let h = harness();
+    let r = Run::new();
+    let json = |out: &str| -> Value { serde_json::from_str(out).unwrap() };
+    let env: Vec<(&str, String)> = h
+        .os_env()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("OS_PROJECT"))
+        .chain([("OS_AUTH_TYPE", "v3password".to_string())])
+        .collect();
+    let unscoped = json(&ok(
+        &r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &env)
+    ));
+    assert!(unscoped.get("system").is_none(), "{unscoped}");
+    assert!(unscoped.get("project_id").is_none(), "{unscoped}");
+    let mut sys_env = env.clone();
+    sys_env.push(("OS_SYSTEM_SCOPE", "all".into()));
+    let system = json(&ok(
+        &r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &sys_env)
+    ));
+    assert_eq!(system["system"], "all", "{system}");
+    assert_ne!(system["id"], unscoped["id"]);
+    let dir = r.home.path().join("cache/keystoneauth-rs");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    // Each is reused for its own scope.
+    let again = json(&ok(
+        &r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &env)
+    ));
+    assert_eq!(again["id"], unscoped["id"]);
+    let again = json(&ok(
+        &r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &sys_env)
+    ));
+    assert_eq!(again["id"], system["id"]);
+}
+
 #[test]
 fn auth_cache_reuses_the_token() {
     let h = harness();
