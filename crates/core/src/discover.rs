@@ -194,15 +194,16 @@ impl Discover {
     }
 
     /// Fetch (or take from the session's cache) the document at `url`.
+    ///
+    /// The first `GET` is unauthenticated; on a 401 it is sent once more with the session's
+    /// auth plugin (keystoneauth1's `get_discovery`). A plugin that discovers versions while
+    /// getting its own token must not call this with a session whose plugin is itself: the
+    /// retry would wait for the token being fetched. Send an unauthenticated request
+    /// (`.authenticated(false)`) and [`Discover::parse`] its body instead, as the generic
+    /// plugins do.
     pub async fn fetch(session: &Session, url: &str) -> Result<Arc<Discover>> {
-        let key = {
-            let t = url.trim_end_matches('/');
-            match url::Url::parse(t) {
-                Ok(u) if u.path() == "/" || u.path().is_empty() => t.to_owned(),
-                _ => t.to_owned(),
-            }
-        };
-        if let Some(d) = session.discovery_cache_get(&key) {
+        let key = url.trim_end_matches('/');
+        if let Some(d) = session.discovery_cache_get(key) {
             return Ok(d);
         }
         let resp = session
@@ -228,7 +229,7 @@ impl Discover {
             return Err(resp.to_error(&http::Method::GET));
         }
         let d = Arc::new(Discover::parse(url, resp.bytes())?);
-        session.discovery_cache_put(&key, d.clone());
+        session.discovery_cache_put(key, d.clone());
         Ok(d)
     }
 
