@@ -22,8 +22,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// What goes into the venv. Changing this list re-installs the venv.
-const PIP_PACKAGES: &[&str] = &["keystone==30.0.0", "gunicorn>=27,<28", "oauthlib"];
+/// What goes into the venv. Changing this list re-installs the venv. Keystone brings
+/// keystoneauth1; with lxml the venv's python is also the keystoneauth1 oracle of the ADFS
+/// tests (`KSA_ADFS_PYTHON`, set by `cargo xtask test`).
+const PIP_PACKAGES: &[&str] = &["keystone==30.0.0", "gunicorn>=27,<28", "oauthlib", "lxml"];
 const KEYSTONE_VERSION: &str = "30.0.0";
 const ADMIN_USER: &str = "admin";
 const ADMIN_PROJECT: &str = "admin";
@@ -73,7 +75,7 @@ impl Paths {
         }
     }
 
-    fn bin(&self, name: &str) -> PathBuf {
+    pub fn bin(&self, name: &str) -> PathBuf {
         self.venv.join("bin").join(name)
     }
 

@@ -1,8 +1,9 @@
 //! `cargo xtask test [ARGS...]`: the whole suite against a real Keystone.
 //!
-//! keystone up --tls, then `cargo test --workspace --no-fail-fast` (or `cargo test ARGS...` when
-//! arguments are given) with `KSA_KEYSTONE_ENV` set, then keystone down (also when
-//! the tests fail); exits with cargo's status. The instance has its own state dir
+//! keystone up --tls, then `cargo test --workspace --no-fail-fast -- --include-ignored` (or
+//! `cargo test ARGS...` when arguments are given) with `KSA_KEYSTONE_ENV`, `KSA_PEERS_ENV`
+//! and `KSA_ADFS_PYTHON` set, then keystone down (also when the tests fail); exits with
+//! cargo's status. The instance has its own state dir
 //! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
 //!
 //! The whole-suite run (no arguments) also runs every fuzz target briefly
@@ -52,13 +53,17 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace_root()).arg("test");
     if args.is_empty() {
-        // Run every test binary even when one fails, so one run shows every failure.
-        cmd.args(["--workspace", "--no-fail-fast"]);
+        // Run every test binary even when one fails, so one run shows every failure; and
+        // the tests ignored by a plain `cargo test` because they need what is here (the
+        // keystoneauth1 oracle), so the whole suite leaves nothing out.
+        cmd.args(["--workspace", "--no-fail-fast", "--", "--include-ignored"]);
     } else {
         cmd.args(args);
     }
     cmd.env("KSA_KEYSTONE_ENV", &up.env_json);
     cmd.env("KSA_PEERS_ENV", &peers_env);
+    // keystoneauth1 (from Keystone's dependencies) and lxml, for the ADFS oracle tests.
+    cmd.env("KSA_ADFS_PYTHON", paths.bin("python"));
     println!(
         "xtask: running {cmd:?} with KSA_KEYSTONE_ENV={}",
         up.env_json.display()
