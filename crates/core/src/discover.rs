@@ -197,9 +197,10 @@ impl Discover {
     ///
     /// The first `GET` is unauthenticated; on a 401 it is sent once more with the session's
     /// auth plugin (keystoneauth1's `get_discovery`). A plugin that discovers versions while
-    /// getting its own token must not call this with a session whose plugin is itself: the
-    /// retry would wait for the token being fetched. Send an unauthenticated request
-    /// (`.authenticated(false)`) and [`Discover::parse`] its body instead, as the generic
+    /// getting its own token, with a session whose plugin is itself, gets
+    /// `Error::AuthorizationFailure` from that retry (the token cache sees the plugin ask for
+    /// its own token) rather than the document; such a plugin sends an unauthenticated
+    /// request (`.authenticated(false)`) and [`Discover::parse`]s its body, as the generic
     /// plugins do.
     pub async fn fetch(session: &Session, url: &str) -> Result<Arc<Discover>> {
         let key = url.trim_end_matches('/');
