@@ -12,8 +12,9 @@
 //! As in keystoneauth1, the v2.0 token request is not logged at all (its response body holds
 //! the token), so for `v2password` and `v2token` only the request to the service is.
 //!
-//! The device authorization grant and WebSSO need a person in the middle: their logs are
-//! checked in `crates/federation/tests/logging.rs` and `websso_logging.rs`. SAML2 ECP, K2K,
+//! The device authorization grant has a person in the middle: its test approves the code
+//! that `ksa` shows. WebSSO's logs are checked in `crates/federation/tests/websso_logging.rs`.
+//! SAML2 ECP, K2K,
 //! OAuth 1.0a, Kerberos, OAuth2 mTLS and tokenless need the real peers or TLS listeners,
 //! which the emulator does not have.
 
@@ -23,6 +24,7 @@ use std::time::Duration;
 use keystoneauth_testing::emulator::{
     totp_now, AppCredSpec, Emulator, FederatedUserSpec, IdentityProviderSpec, DEMO_TOTP_SECRET,
 };
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 const IDP: &str = "ksa-idp";
@@ -43,6 +45,7 @@ async fn emulator() -> Emulator {
         .identity_provider(
             IdentityProviderSpec::new(IDP, "openid")
                 .client("ksa-client", CLIENT_SECRET)
+                .public_client("ksa-cli")
                 .user(
                     FederatedUserSpec::new("alice")
                         .password(ALICE_PASSWORD)
@@ -321,6 +324,88 @@ async fn ksa_debug_shows_no_secret_for_any_plugin() {
         checked += 1;
     }
     assert_eq!(checked, 16);
+}
+
+/// The device authorization grant with `--debug`: `ksa` shows the verification URI, the user
+/// approves, and neither the OpenID provider's tokens nor Keystone's reach the output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ksa_debug_device_authorization_shows_no_secret() {
+    let emu = emulator().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = Case::new("v3oidcdeviceauthz")
+        .oidc(&emu)
+        .var("OS_CLIENT_ID", "ksa-cli")
+        .var("OS_CODE_CHALLENGE_METHOD", "S256")
+        .env;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksa"));
+    cmd.args(["--debug", "request", "GET", "compute", "/servers"])
+        .env_clear()
+        .env("HOME", home.path())
+        .current_dir(home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut stderr = String::new();
+    let prompt = "To authenticate please go to: ";
+    let user_code = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            stderr.push_str(&line);
+            stderr.push('\n');
+            if let Some((_, uri)) = line.split_once(prompt) {
+                let uri = uri.split_whitespace().next().unwrap_or_default();
+                return uri
+                    .rsplit_once("user_code=")
+                    .expect("a user code")
+                    .1
+                    .to_owned();
+            }
+        }
+        panic!("no verification URI on stderr:\n{stderr}");
+    })
+    .await
+    .expect("ksa shows the verification URI");
+    assert!(emu.oidc_approve_device(IDP, &user_code, "alice"));
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            stderr.push_str(&line);
+            stderr.push('\n');
+        }
+    })
+    .await
+    .expect("ksa finishes after approval");
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("ksa exits")
+        .unwrap();
+    assert!(out.status.success(), "{out:?}\n{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let requests = emu.requests();
+    let sent_token = requests
+        .last()
+        .and_then(|r| r.header("x-auth-token"))
+        .expect("an authenticated request");
+    assert!(
+        stderr.contains(&keystoneauth::redact::hash_secret(sent_token)),
+        "{stderr}"
+    );
+    let secrets = sent_credentials(&emu);
+    // The OpenID provider's access token (a Bearer), the unscoped and the scoped token.
+    assert!(secrets.len() >= 3, "{secrets:?}");
+    for secret in &secrets {
+        for (stream, text) in [("stderr", &stderr), ("stdout", &stdout.to_string())] {
+            assert!(
+                !shows(text, secret),
+                "a secret ({} chars) is in {stream}:\n{text}",
+                secret.len()
+            );
+        }
+    }
 }
 
 #[test]
