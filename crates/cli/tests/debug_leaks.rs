@@ -111,21 +111,60 @@ impl Case {
     }
 }
 
-async fn ksa(home: &std::path::Path, env: &[(&str, String)], args: &[&str]) -> Output {
+/// `ksa ARGS` with only `env` (and `HOME`) in its environment.
+fn ksa_command(home: &std::path::Path, env: &[(&str, String)], args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksa"));
     cmd.args(args)
         .env_clear()
         .env("HOME", home)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(home)
         .stdin(Stdio::null())
         .kill_on_drop(true);
-    for (k, v) in env {
-        cmd.env(k, v);
+    cmd
+}
+
+async fn ksa(home: &std::path::Path, env: &[(&str, String)], args: &[&str]) -> Output {
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        ksa_command(home, env, args).output(),
+    )
+    .await
+    .expect("ksa finishes within 60 s")
+    .expect("ksa runs")
+}
+
+/// What every case asserts once `ksa` has run: the last request the emulator saw was the
+/// authenticated GET, its token is in stderr as its `{SHA256}` hash, and neither stream holds
+/// a secret given to the plugin or any credential the emulator received.
+fn assert_shows_no_secret(
+    name: &str,
+    emu: &Emulator,
+    given: &[String],
+    stdout: &str,
+    stderr: &str,
+) {
+    let requests = emu.requests();
+    let last = requests.last().expect("the emulator saw requests");
+    assert!(last.path.ends_with("/servers"), "{name}: {}", last.path);
+    let sent_token = last
+        .header("x-auth-token")
+        .expect("an authenticated request");
+    assert!(
+        stderr.contains(&keystoneauth::redact::hash_secret(sent_token)),
+        "{name}: the request's token is not logged as its hash:\n{stderr}"
+    );
+    let mut secrets = given.to_vec();
+    secrets.extend(sent_credentials(emu));
+    for secret in &secrets {
+        for (stream, text) in [("stderr", stderr), ("stdout", stdout)] {
+            assert!(
+                !shows(text, secret),
+                "{name}: a secret ({} chars) is in {stream}:\n{text}",
+                secret.len()
+            );
+        }
     }
-    tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("ksa finishes within 60 s")
-        .expect("ksa runs")
 }
 
 /// A token for `v3token`, `token`, `v2token` and `admin_token`: issued without `--debug`.
@@ -293,34 +332,18 @@ async fn ksa_debug_shows_no_secret_for_any_plugin() {
         )
         .await;
         let name = case.auth_type;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{name}: {out:?}");
-        let requests = emu.requests();
-        let last = requests.last().expect("the emulator saw requests");
-        assert!(last.path.ends_with("/servers"), "{name}: {}", last.path);
-        let sent_token = last
-            .header("x-auth-token")
-            .expect("an authenticated request");
         assert!(
-            stderr.contains(&keystoneauth::redact::hash_secret(sent_token)),
-            "{name}: the request's token is not logged as its hash:\n{stderr}"
-        );
-        let mut secrets = case.secrets.clone();
-        secrets.extend(sent_credentials(&emu));
-        assert!(
-            requests.len() > before && !secrets.is_empty(),
+            emu.requests().len() > before && !case.secrets.is_empty(),
             "{name}: nothing to look for"
         );
-        for secret in &secrets {
-            for (stream, text) in [("stderr", &stderr), ("stdout", &stdout)] {
-                assert!(
-                    !shows(text, secret),
-                    "{name}: a secret ({} chars) is in {stream}:\n{text}",
-                    secret.len()
-                );
-            }
-        }
+        assert_shows_no_secret(
+            name,
+            &emu,
+            &case.secrets,
+            &String::from_utf8_lossy(&out.stdout),
+            &String::from_utf8_lossy(&out.stderr),
+        );
         checked += 1;
     }
     assert_eq!(checked, 16);
@@ -337,19 +360,15 @@ async fn ksa_debug_device_authorization_shows_no_secret() {
         .var("OS_CLIENT_ID", "ksa-cli")
         .var("OS_CODE_CHALLENGE_METHOD", "S256")
         .env;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksa"));
-    cmd.args(["--debug", "request", "GET", "compute", "/servers"])
-        .env_clear()
-        .env("HOME", home.path())
-        .current_dir(home.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (k, v) in &env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
+    let mut child = ksa_command(
+        home.path(),
+        &env,
+        &["--debug", "request", "GET", "compute", "/servers"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut stderr = String::new();
     let prompt = "To authenticate please go to: ";
@@ -384,28 +403,16 @@ async fn ksa_debug_device_authorization_shows_no_secret() {
         .expect("ksa exits")
         .unwrap();
     assert!(out.status.success(), "{out:?}\n{stderr}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let requests = emu.requests();
-    let sent_token = requests
-        .last()
-        .and_then(|r| r.header("x-auth-token"))
-        .expect("an authenticated request");
-    assert!(
-        stderr.contains(&keystoneauth::redact::hash_secret(sent_token)),
-        "{stderr}"
-    );
-    let secrets = sent_credentials(&emu);
     // The OpenID provider's access token (a Bearer), the unscoped and the scoped token.
-    assert!(secrets.len() >= 3, "{secrets:?}");
-    for secret in &secrets {
-        for (stream, text) in [("stderr", &stderr), ("stdout", &stdout.to_string())] {
-            assert!(
-                !shows(text, secret),
-                "a secret ({} chars) is in {stream}:\n{text}",
-                secret.len()
-            );
-        }
-    }
+    let sent = sent_credentials(&emu);
+    assert!(sent.len() >= 3, "{sent:?}");
+    assert_shows_no_secret(
+        "v3oidcdeviceauthz",
+        &emu,
+        &[],
+        &String::from_utf8_lossy(&out.stdout),
+        &stderr,
+    );
 }
 
 #[test]
