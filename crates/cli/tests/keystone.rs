@@ -152,6 +152,30 @@ fn token_issue_from_os_variables() {
     assert_eq!(keystone_validates(&h, v["id"].as_str().unwrap()), 200);
 }
 
+/// `ksa --debug` against the real Keystone: discovery, the token request and its answer
+/// are logged, the issued token only as its `{SHA256}` hash (in `X-Subject-Token`), and the
+/// password nowhere. The token itself is on stdout, where it was asked for.
+#[test]
+fn debug_logs_hash_the_token_and_hide_the_password() {
+    let h = harness();
+    let r = Run::new();
+    let mut env = h.os_env();
+    env.push(("OS_AUTH_TYPE", "password".into()));
+    let out = r.ksa(&["--debug", "token", "issue", "-f", "json"], &env);
+    let token = issued(&ok(&out))["id"].as_str().unwrap().to_owned();
+    let err = stderr(&out);
+    assert!(err.contains("POST "), "the token request is logged: {err}");
+    assert!(
+        err.contains(&format!(
+            "x-subject-token: {}",
+            keystoneauth::redact::hash_secret(&token)
+        )),
+        "{err}"
+    );
+    assert!(!err.contains(&token), "{err}");
+    assert!(!err.contains(&h.s("admin_password")), "{err}");
+}
+
 #[test]
 fn token_issue_from_flags() {
     let h = harness();
