@@ -11,12 +11,42 @@
 //! settings win, as openstacksdk does. openstacksdk's built-in vendor data is not shipped: a
 //! profile found nowhere is an error when the cloud has no `auth_url` of its own, and a
 //! warning when it has one.
+//!
+//! # Parsing and its limits
+//!
+//! The files are parsed with `serde-saphyr` into [`serde_json::Value`] documents. Mapping keys
+//! must be strings (a number or `true` as a key is read as its text; a null, sequence or
+//! mapping key is an error). YAML merge keys (`<<: *base`) are expanded, as PyYAML does;
+//! duplicate keys are an error. Scalars keep the YAML 1.2 spellings the loader then reads
+//! itself: only `true`/`false` (any of their three cases) are booleans, so `yes`, `no`, `on`
+//! and `off` stay text (the option parsers still accept them as booleans, and a password
+//! `on` stays `on`), and numbers with leading zeros or underscores (`0123`, `1_000`) stay
+//! text. Integers beyond 64 bits become floating-point numbers: quote such ids.
+//!
+//! The files come from the user, but a shared or downloaded one may be hostile, so parsing is
+//! bounded ([`Error::Config`] naming the file, and the line and column when known):
+//!
+//! - a file (or text given to [`parse_yaml`]) of [`MAX_FILE_BYTES`] (10 MiB) or more is refused
+//!   before it is parsed;
+//! - mappings and sequences may nest [`MAX_DEPTH`] (64) levels deep;
+//! - a document has at most [`MAX_NODES`] nodes, one document per file;
+//! - anchors and aliases are bounded (aliases, anchors, replayed events and the total scalar
+//!   text after alias expansion, itself at most 10 MiB), so an alias bomb ("billion laughs")
+//!   fails at once.
+//!
+//! Parsing is linear in the input: a file of 200,000 `[` fails within a millisecond, where
+//! `serde_yaml` took half a minute.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use keystoneauth_core::{Error, Result};
-use serde_yaml::Value;
+use serde_json::{Map, Value};
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::granit_parser::ErrorKind as ScanErrorKind;
+use serde_saphyr::{
+    DuplicateKeyPolicy, MergeKeyPolicy, NonFiniteFloatPolicy, UserMessageFormatter,
+};
 
 use crate::env::Env;
 
@@ -59,30 +89,181 @@ pub fn first_existing(paths: &[PathBuf]) -> Option<PathBuf> {
     paths.iter().find(|p| p.is_file()).cloned()
 }
 
-/// Read and parse one YAML (or JSON) file. A syntax error names the file, line and column.
+/// Files (and texts) of this many bytes or more are refused before they are parsed: 10 MiB.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// How deep mappings and sequences may nest.
+pub const MAX_DEPTH: usize = 64;
+/// How many nodes (mappings, sequences and scalars) a document may have.
+pub const MAX_NODES: usize = 100_000;
+/// How many aliases (`*name`), and how many anchors (`&name`), a document may have.
+const MAX_ALIASES: usize = 1_000;
+/// Events replayed by aliases, and events recorded for anchors, in all.
+const MAX_ALIAS_EVENTS: usize = 20_000;
+/// Merge keys (`<<`) in a document.
+const MAX_MERGE_KEYS: usize = 1_000;
+
+fn too_big(path: &Path, len: u64) -> Result<()> {
+    if len >= MAX_FILE_BYTES {
+        return Err(Error::Config(format!(
+            "{} is {len} bytes; the limit is 10 MiB",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Read and parse one YAML (or JSON) file. A syntax error names the file, line and column; a
+/// file of [`MAX_FILE_BYTES`] or more is refused unread.
 pub fn read_yaml(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+    use std::io::Read;
+
+    let cannot_read =
+        |e: std::io::Error| Error::Config(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    too_big(path, file.metadata().map_err(cannot_read)?.len())?;
+    // The file may grow after the size check: read at most one byte past the limit, which
+    // `parse_yaml` then refuses.
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES)
+        .read_to_string(&mut text)
+        .map_err(cannot_read)?;
     parse_yaml(path, &text)
 }
 
-/// Parse YAML text read from `path`.
+/// Parse YAML text read from `path`, within the limits of the module documentation.
+///
+/// ```
+/// use std::path::Path;
+/// use keystoneauth_loading::clouds::parse_yaml;
+///
+/// let doc = parse_yaml(Path::new("clouds.yaml"), "clouds: {c: {verify: False}}").unwrap();
+/// assert_eq!(doc["clouds"]["c"]["verify"], serde_json::Value::Bool(false));
+/// let deep = "[".repeat(200_000);
+/// let e = parse_yaml(Path::new("clouds.yaml"), &deep).unwrap_err().to_string();
+/// assert!(e.contains("nested deeper than 64 levels"), "{e}");
+/// ```
 pub fn parse_yaml(path: &Path, text: &str) -> Result<Value> {
-    serde_yaml::from_str::<Value>(text).map_err(|e| match e.location() {
+    too_big(path, u64::try_from(text.len()).unwrap_or(u64::MAX))?;
+    serde_saphyr::from_str_with_options::<Value>(text, yaml_options())
+        .map_err(|e| yaml_error(path, &e))
+}
+
+fn yaml_options() -> serde_saphyr::Options {
+    // Usize on every supported target (the limit is 10 MiB).
+    let max_text = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_reader_input_bytes: Some(max_text),
+            max_depth: MAX_DEPTH,
+            // Flow collections (`[[[…`) are refused by the scanner at the same depth.
+            flow_nesting_limit: MAX_DEPTH,
+            max_nodes: MAX_NODES,
+            max_events: 4 * MAX_NODES,
+            max_documents: 1,
+            max_aliases: MAX_ALIASES,
+            max_anchors: MAX_ALIASES,
+            max_recorded_anchor_events: MAX_ALIAS_EVENTS,
+            max_recorded_anchor_bytes: max_text,
+            max_merge_keys: MAX_MERGE_KEYS,
+            // One anchor used by every cloud is normal; expansion is bounded above.
+            enforce_alias_anchor_ratio: false,
+            // All scalar text, aliases expanded: no more than the largest file.
+            max_total_scalar_bytes: max_text,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_EVENTS,
+            max_replay_stack_depth: MAX_DEPTH,
+        },
+        duplicate_keys: DuplicateKeyPolicy::Error,
+        merge_keys: MergeKeyPolicy::Merge,
+        // YAML 1.2 scalars, as serde_yaml read them: `yes`/`no`/`on`/`off` stay text, and so do
+        // `0123` and `1_000` (ids keep their spelling); `.inf`/`.nan` stay text.
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+        non_finite_float_policy: NonFiniteFloatPolicy::AsString,
+        // Messages must not quote the file: secure.yaml holds passwords.
+        with_snippet: false,
+    }
+}
+
+/// `Error::Config` for a YAML error: `path:line:column: invalid YAML: …`.
+fn yaml_error(path: &Path, e: &serde_saphyr::Error) -> Error {
+    let what = match explain(e) {
+        Some(why) => format!("{why}; {}", e.render_with_formatter(&UserMessageFormatter)),
+        None => e.render_with_formatter(&UserMessageFormatter),
+    };
+    match e.location() {
         Some(loc) => Error::Config(format!(
-            "{}:{}:{}: invalid YAML: {e}",
+            "{}:{}:{}: invalid YAML: {what}",
             path.display(),
             loc.line(),
             loc.column()
         )),
-        None => Error::Config(format!("{}: invalid YAML: {e}", path.display())),
-    })
+        None => Error::Config(format!("{}: invalid YAML: {what}", path.display())),
+    }
+}
+
+/// What `e` means here, when the parser's message alone would not say: which of our limits
+/// it is, or that a key is not a string.
+fn explain(e: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::{Error as E, ExternalMessageSource};
+
+    // The error itself, under its snippet and alias wrappers (bounded: each wraps one).
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    let alias_bomb = || {
+        Some(format!(
+            "anchors and aliases expand beyond the limits ({MAX_ALIASES} aliases, \
+             {MAX_ALIAS_EVENTS} replayed events, 10 MiB of text)"
+        ))
+    };
+    match e {
+        E::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { .. } => Some(format!("nested deeper than {MAX_DEPTH} levels")),
+            BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => {
+                Some(format!("more than {MAX_NODES} nodes"))
+            }
+            BudgetBreach::Documents { .. } => Some("more than one YAML document".to_owned()),
+            BudgetBreach::MergeKeys { .. } => {
+                Some(format!("more than {MAX_MERGE_KEYS} merge keys (<<)"))
+            }
+            BudgetBreach::Aliases { .. }
+            | BudgetBreach::Anchors { .. }
+            | BudgetBreach::AliasAnchorRatio { .. }
+            | BudgetBreach::RecordedAnchorEvents { .. }
+            | BudgetBreach::RecordedAnchorBytes { .. }
+            | BudgetBreach::ScalarBytes { .. } => alias_bomb(),
+            _ => Some("a parser limit was exceeded".to_owned()),
+        },
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => alias_bomb(),
+        E::ExternalMessage { source, .. } => match &**source {
+            ExternalMessageSource::Parser(scan)
+                if matches!(scan.kind(), ScanErrorKind::RecursionLimitExceeded) =>
+            {
+                Some(format!("nested deeper than {MAX_DEPTH} levels"))
+            }
+            _ => None,
+        },
+        // A `serde_json::Value` asks for strings only as mapping keys.
+        E::Unexpected {
+            expected: "string scalar",
+            ..
+        }
+        | E::NullIntoString { .. } => Some("mapping keys must be strings".to_owned()),
+        _ => None,
+    }
 }
 
 /// Merge `over` into `base`: mappings merge key by key (recursively), anything else replaces.
 pub fn merge(base: &mut Value, over: Value) {
     match (base, over) {
-        (Value::Mapping(b), Value::Mapping(o)) => {
+        (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
                 match b.get_mut(&k) {
                     Some(existing) => merge(existing, v),
@@ -183,14 +364,14 @@ impl CloudsFile {
     pub fn cloud_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .clouds()
-            .map(|m| m.keys().filter_map(scalar_to_string).collect())
+            .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         names.sort();
         names
     }
 
-    fn clouds(&self) -> Option<&serde_yaml::Mapping> {
-        self.doc.get("clouds").and_then(Value::as_mapping)
+    fn clouds(&self) -> Option<&Map<String, Value>> {
+        self.doc.get("clouds").and_then(Value::as_object)
     }
 
     /// The files that were read, for messages.
@@ -212,23 +393,20 @@ impl CloudsFile {
     /// One cloud, flattened into `(top-level settings, auth block)`, or `Error::Config` listing
     /// the clouds there are.
     pub fn cloud(&self, name: &str) -> Result<FlatCloud> {
-        let cloud = self
-            .clouds()
-            .and_then(|m| m.get(Value::String(name.to_owned())))
-            .ok_or_else(|| {
-                let names = self.cloud_names();
-                Error::Config(format!(
-                    "cloud {name} was not found ({}); clouds found: {}",
-                    self.describe_files(),
-                    if names.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        names.join(", ")
-                    }
-                ))
-            })?;
+        let cloud = self.clouds().and_then(|m| m.get(name)).ok_or_else(|| {
+            let names = self.cloud_names();
+            Error::Config(format!(
+                "cloud {name} was not found ({}); clouds found: {}",
+                self.describe_files(),
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ))
+        })?;
         let map = match cloud {
-            Value::Mapping(m) => m,
+            Value::Object(m) => m,
             Value::Null => return Ok(FlatCloud::default()),
             _ => {
                 return Err(Error::Config(format!(
@@ -244,24 +422,21 @@ impl CloudsFile {
         let profiled;
         let map = match profile.as_deref().and_then(|p| self.public_profile(p)) {
             Some(defaults) => {
-                let mut merged = Value::Mapping(defaults.clone());
-                merge(&mut merged, Value::Mapping(map.clone()));
+                let mut merged = Value::Object(defaults.clone());
+                merge(&mut merged, Value::Object(map.clone()));
                 profiled = merged;
-                profiled.as_mapping().unwrap_or(map)
+                profiled.as_object().unwrap_or(map)
             }
             None => map,
         };
         let mut flat = FlatCloud::default();
         for (k, v) in map {
-            let Some(key) = scalar_to_string(k) else {
-                continue;
-            };
-            let key = norm_key(&key);
+            let key = norm_key(k);
             if key == "auth" {
-                if let Value::Mapping(auth) = v {
+                if let Value::Object(auth) = v {
                     for (ak, av) in auth {
-                        if let (Some(ak), Some(av)) = (scalar_to_string(ak), value_to_string(av)) {
-                            flat.auth.insert(norm_key(&ak), av);
+                        if let Some(av) = value_to_string(av) {
+                            flat.auth.insert(norm_key(ak), av);
                         }
                     }
                 }
@@ -291,11 +466,11 @@ impl CloudsFile {
     }
 
     /// The settings of profile `name` under `public-clouds:` in clouds-public.yaml.
-    fn public_profile(&self, name: &str) -> Option<&serde_yaml::Mapping> {
+    fn public_profile(&self, name: &str) -> Option<&Map<String, Value>> {
         self.public
             .get("public-clouds")
             .and_then(|p| p.get(name))
-            .and_then(Value::as_mapping)
+            .and_then(Value::as_object)
     }
 }
 
@@ -311,8 +486,8 @@ pub struct FlatCloud {
 fn check_shape(path: &Path, doc: &Value) -> Result<()> {
     match doc {
         Value::Null => Ok(()),
-        Value::Mapping(m) => match m.get("clouds") {
-            None | Some(Value::Mapping(_)) | Some(Value::Null) => Ok(()),
+        Value::Object(m) => match m.get("clouds") {
+            None | Some(Value::Object(_)) | Some(Value::Null) => Ok(()),
             Some(_) => Err(Error::Config(format!(
                 "{}: `clouds` must be a mapping of cloud names to settings",
                 path.display()
@@ -328,8 +503,8 @@ fn check_shape(path: &Path, doc: &Value) -> Result<()> {
 fn check_public_shape(path: &Path, doc: &Value) -> Result<()> {
     match doc {
         Value::Null => Ok(()),
-        Value::Mapping(m) => match m.get("public-clouds") {
-            None | Some(Value::Mapping(_)) | Some(Value::Null) => Ok(()),
+        Value::Object(m) => match m.get("public-clouds") {
+            None | Some(Value::Object(_)) | Some(Value::Null) => Ok(()),
             Some(_) => Err(Error::Config(format!(
                 "{}: `public-clouds` must be a mapping of profile names to settings",
                 path.display()
@@ -359,14 +534,13 @@ fn scalar_to_string(v: &Value) -> Option<String> {
 /// Scalars as text; sequences of scalars as a comma-separated list; mappings and nulls: none.
 fn value_to_string(v: &Value) -> Option<String> {
     match v {
-        Value::Sequence(items) => Some(
+        Value::Array(items) => Some(
             items
                 .iter()
                 .filter_map(scalar_to_string)
                 .collect::<Vec<_>>()
                 .join(","),
         ),
-        Value::Tagged(t) => value_to_string(&t.value),
         other => scalar_to_string(other),
     }
 }
@@ -375,12 +549,14 @@ fn value_to_string(v: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn yaml(text: &str) -> Value {
+        parse_yaml(Path::new("/t/clouds.yaml"), text).unwrap()
+    }
+
     #[test]
     fn merge_is_recursive() {
-        let mut a: Value =
-            serde_yaml::from_str("clouds: {c: {auth: {username: u, auth_url: x}, region_name: R}}")
-                .unwrap();
-        let b: Value = serde_yaml::from_str("clouds: {c: {auth: {password: p}}}").unwrap();
+        let mut a = yaml("clouds: {c: {auth: {username: u, auth_url: x}, region_name: R}}");
+        let b = yaml("clouds: {c: {auth: {password: p}}}");
         merge(&mut a, b);
         let f = CloudsFile {
             doc: a,
@@ -394,10 +570,9 @@ mod tests {
 
     #[test]
     fn values_flatten() {
-        let doc: Value = serde_yaml::from_str(
+        let doc = yaml(
             "clouds:\n  c:\n    verify: false\n    identity_api_version: 3\n    auth:\n      auth_methods: [v3password, v3totp]\n      user-domain-id: default\n",
-        )
-        .unwrap();
+        );
         let f = CloudsFile {
             doc,
             ..Default::default()
@@ -476,10 +651,9 @@ mod tests {
 
     #[test]
     fn vendor_profiles_are_refused_not_guessed() {
-        let doc: Value = serde_yaml::from_str(
+        let doc = yaml(
             "clouds:\n  vendor:\n    profile: vexxhost\n    auth: {username: u}\n  own:\n    cloud: vexxhost\n    auth: {auth_url: 'http://k/v3'}\n",
-        )
-        .unwrap();
+        );
         let f = CloudsFile {
             doc,
             ..Default::default()
@@ -502,5 +676,300 @@ mod tests {
         let parts: Vec<&str> = e.splitn(4, ':').collect();
         assert!(parts[1].parse::<usize>().is_ok(), "{e}");
         assert!(parts[2].parse::<usize>().is_ok(), "{e}");
+    }
+
+    fn yaml_err(text: &str) -> String {
+        let e = parse_yaml(Path::new("/t/clouds.yaml"), text).unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        e.to_string()
+    }
+
+    fn flat(text: &str, cloud: &str) -> FlatCloud {
+        CloudsFile {
+            doc: yaml(text),
+            ..Default::default()
+        }
+        .cloud(cloud)
+        .unwrap()
+    }
+
+    /// `path:line:column:` with numbers.
+    fn assert_located(e: &str) {
+        let rest = e
+            .strip_prefix("/t/clouds.yaml:")
+            .unwrap_or_else(|| panic!("{e}"));
+        let parts: Vec<&str> = rest.splitn(3, ':').collect();
+        assert!(parts[0].parse::<usize>().is_ok(), "{e}");
+        assert!(parts[1].parse::<usize>().is_ok(), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_quickly() {
+        // 200 KB of `[` took serde_yaml 24-40 s; the parser stops at the depth limit.
+        for open in ["[", "{", "a: ["] {
+            let text = open.repeat(200_000);
+            let t = std::time::Instant::now();
+            let e = yaml_err(&text);
+            let took = t.elapsed();
+            eprintln!("{open:?} x 200000: refused in {took:?}: {e}");
+            assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+            assert!(e.contains("nested deeper than 64 levels"), "{e}");
+            assert_located(&e);
+        }
+        // Block mappings and sequences, one level per line.
+        let block: String = (0..100).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let e = yaml_err(&block);
+        assert!(e.contains("nested deeper than 64 levels"), "{e}");
+        assert!(e.starts_with("/t/clouds.yaml:65:"), "{e}");
+        let e = yaml_err(&"- ".repeat(100_000));
+        assert!(e.contains("nested deeper than 64 levels"), "{e}");
+        // 64 levels are fine.
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse_yaml(Path::new("x"), &ok).is_ok());
+        let e = yaml_err(&format!("{}{}", "[".repeat(65), "]".repeat(65)));
+        assert!(e.contains("nested deeper than 64 levels"), "{e}");
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        {
+            let refs = vec![format!("*{prev}"); 9].join(", ");
+            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        text.push_str("clouds: {c: {auth: {auth_url: *i}}}\n");
+        let t = std::time::Instant::now();
+        let e = yaml_err(&text);
+        let took = t.elapsed();
+        eprintln!("billion laughs: refused in {took:?}: {e}");
+        assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+        assert!(
+            e.contains("anchors and aliases expand beyond the limits"),
+            "{e}"
+        );
+        assert_located(&e);
+
+        // One long scalar, aliased many times: bounded by the 10 MiB of text.
+        let mut text = format!("a: &a {}\nb: [", "x".repeat(1 << 20));
+        text.push_str(&"*a, ".repeat(500));
+        text.push_str("]\n");
+        let e = yaml_err(&text);
+        assert!(
+            e.contains("anchors and aliases expand beyond the limits"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn too_many_nodes_are_refused() {
+        let text = format!("[{}]", vec!["a"; MAX_NODES].join(","));
+        let t = std::time::Instant::now();
+        let e = yaml_err(&text);
+        eprintln!("{MAX_NODES} scalars: refused in {:?}: {e}", t.elapsed());
+        assert!(e.contains("more than 100000 nodes"), "{e}");
+        assert_located(&e);
+    }
+
+    #[test]
+    fn oversized_text_is_refused_before_parsing() {
+        let limit = usize::try_from(MAX_FILE_BYTES).unwrap();
+        // Not even YAML: the size is checked first.
+        let text = "[".repeat(limit);
+        let e = yaml_err(&text);
+        assert_eq!(
+            e, "/t/clouds.yaml is 10485760 bytes; the limit is 10 MiB",
+            "{e}"
+        );
+        // One byte under the limit is parsed.
+        let text = format!("# {}\n", "x".repeat(limit - 4));
+        assert_eq!(text.len(), limit - 1);
+        assert_eq!(parse_yaml(Path::new("x"), &text).unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn oversized_files_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let clouds = dir.path().join("clouds.yaml");
+        // Sparse: 10 MiB of NULs that are never read.
+        std::fs::File::create(&clouds)
+            .unwrap()
+            .set_len(MAX_FILE_BYTES)
+            .unwrap();
+        let e = CloudsFile::load(&Env::default(), Some(std::slice::from_ref(&clouds)), None)
+            .unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is 10485760 bytes; the limit is 10 MiB",
+                clouds.display()
+            )
+        );
+        // secure.yaml and clouds-public.yaml too.
+        std::fs::write(&clouds, "clouds: {c: {auth: {auth_url: x}}}\n").unwrap();
+        for name in ["secure.yaml", "clouds-public.yaml"] {
+            let other = dir.path().join(name);
+            std::fs::File::create(&other)
+                .unwrap()
+                .set_len(MAX_FILE_BYTES + 1)
+                .unwrap();
+            let e = CloudsFile::load(&Env::default(), Some(std::slice::from_ref(&clouds)), None)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                e,
+                format!("{} is 10485761 bytes; the limit is 10 MiB", other.display())
+            );
+            std::fs::remove_file(&other).unwrap();
+        }
+        assert!(CloudsFile::load(&Env::default(), Some(&[clouds]), None).is_ok());
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        // As PyYAML (openstacksdk) reads it: `<<` merges, the mapping's own keys win.
+        let text = "\
+defaults: &defaults
+  region_name: R1
+  interface: internal
+  auth: &auth
+    auth_url: http://k/v3
+    user_domain_name: Default
+extra: &extra
+  api_timeout: 30
+  region_name: R-extra
+clouds:
+  a:
+    <<: *defaults
+    region_name: R2
+  b:
+    <<: [*defaults, *extra]
+    auth:
+      <<: *auth
+      username: u
+      password: p
+  c:
+    auth: *auth
+    verify: false
+";
+        let a = flat(text, "a");
+        assert_eq!(a.settings["region_name"], "R2");
+        assert_eq!(a.settings["interface"], "internal");
+        assert_eq!(a.auth["auth_url"], "http://k/v3");
+        let b = flat(text, "b");
+        // The first mapping in the merge list wins (YAML 1.1 merge rules).
+        assert_eq!(b.settings["region_name"], "R1");
+        assert_eq!(b.settings["api_timeout"], "30");
+        assert_eq!(b.auth["auth_url"], "http://k/v3");
+        assert_eq!(b.auth["user_domain_name"], "Default");
+        assert_eq!(b.auth["username"], "u");
+        let c = flat(text, "c");
+        assert_eq!(c.auth["auth_url"], "http://k/v3");
+        assert_eq!(c.settings["verify"], "false");
+
+        // One anchor used by many clouds is normal (no alias/anchor ratio limit).
+        let mut many = String::from("base: &base {auth: {auth_url: http://k/v3}}\nclouds:\n");
+        for i in 0..500 {
+            many.push_str(&format!("  c{i}: {{<<: *base, region_name: R{i}}}\n"));
+        }
+        let f = CloudsFile {
+            doc: yaml(&many),
+            ..Default::default()
+        };
+        assert_eq!(f.cloud_names().len(), 500);
+        assert_eq!(f.cloud("c499").unwrap().auth["auth_url"], "http://k/v3");
+    }
+
+    #[test]
+    fn scalars_as_the_loader_reads_them() {
+        let c = flat(
+            "\
+clouds:
+  c:
+    verify: False
+    insecure: no
+    interface: public
+    region_name: RegionOne
+    api_timeout: 30
+    identity_api_version: 3
+    compute_api_version: '2.1'
+    cacert: ~
+    auth:
+      auth_url: http://k/v3
+      project_id: 12345
+      domain_id: 0123
+      user_id: 1_000
+      project_name: '12345'
+      username: yes
+      password: on
+",
+            "c",
+        );
+        assert_eq!(c.settings["verify"], "false");
+        // `no`/`yes`/`on` are text here; the option parsers read them as booleans.
+        assert_eq!(c.settings["insecure"], "no");
+        assert_eq!(c.settings["interface"], "public");
+        assert_eq!(c.settings["region_name"], "RegionOne");
+        assert_eq!(c.settings["api_timeout"], "30");
+        assert_eq!(c.settings["identity_api_version"], "3");
+        assert_eq!(c.settings["compute_api_version"], "2.1");
+        assert!(!c.settings.contains_key("cacert"));
+        assert_eq!(c.auth["project_id"], "12345");
+        assert_eq!(c.auth["domain_id"], "0123");
+        assert_eq!(c.auth["user_id"], "1_000");
+        assert_eq!(c.auth["project_name"], "12345");
+        assert_eq!(c.auth["username"], "yes");
+        assert_eq!(c.auth["password"], "on");
+        for (text, want) in [
+            ("verify: false", "false"),
+            ("verify: False", "false"),
+            ("verify: FALSE", "false"),
+            ("verify: true", "true"),
+            ("verify: 'False'", "False"),
+            ("verify: /etc/ca.pem", "/etc/ca.pem"),
+            ("api_timeout: 2.5", "2.5"),
+            ("api_timeout: 30.0", "30.0"),
+        ] {
+            let c = flat(&format!("clouds:\n  c:\n    {text}\n"), "c");
+            let (key, _) = text.split_once(':').unwrap();
+            assert_eq!(c.settings[key], want, "{text}");
+        }
+    }
+
+    #[test]
+    fn keys_must_be_strings() {
+        // Numbers and booleans as keys are read as their text (a cloud named 123).
+        let f = CloudsFile {
+            doc: yaml("clouds:\n  123: {auth: {auth_url: x}}\n  true: {}\n"),
+            ..Default::default()
+        };
+        assert_eq!(f.cloud_names(), ["123", "true"]);
+        assert_eq!(f.cloud("123").unwrap().auth["auth_url"], "x");
+        // Null, sequence and mapping keys are an error naming the file, not a panic.
+        for text in [
+            "clouds:\n  ~: {}\n",
+            "clouds:\n  ? [a, b]\n  : {}\n",
+            "clouds: {{a: 1}: x}\n",
+        ] {
+            let e = yaml_err(text);
+            assert!(e.contains("mapping keys must be strings"), "{e}");
+            assert_located(&e);
+        }
+    }
+
+    #[test]
+    fn errors_name_the_place_but_quote_no_secret() {
+        let e = yaml_err("clouds:\n  c:\n    auth:\n      password: 'hunter2\n");
+        assert_located(&e);
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = yaml_err("clouds:\n  c:\n    auth: {password: hunter2, password: hunter3}\n");
+        assert!(e.contains("duplicate"), "{e}");
+        assert!(!e.contains("hunter"), "{e}");
+        let e = yaml_err("clouds: {}\n---\nclouds: {}\n");
+        assert!(e.contains("more than one YAML document"), "{e}");
+        assert_located(&e);
     }
 }

@@ -251,6 +251,60 @@ fn secure_yaml_merges() {
     assert!(c.secure_file.is_some());
 }
 
+/// clouds.yaml written for PyYAML: booleans in any case, numeric ids, anchors and merge keys.
+#[test]
+fn pyyaml_style_scalars_and_merge_keys() {
+    for (verify, want) in [
+        ("false", Verify::Insecure),
+        ("False", Verify::Insecure),
+        ("FALSE", Verify::Insecure),
+        ("no", Verify::Insecure),
+        ("off", Verify::Insecure),
+        ("'false'", Verify::Insecure),
+        ("true", Verify::System),
+        ("True", Verify::System),
+        ("yes", Verify::System),
+        ("/etc/ca.pem", Verify::CaBundle("/etc/ca.pem".into())),
+    ] {
+        let files = Files::new(&format!(
+            "\
+base: &base
+  auth_type: t-password
+  region_name: R1
+  api_timeout: 30
+  auth: &auth
+    auth_url: http://yaml/v3
+    project_id: 12345
+    user_domain_id: 0042
+clouds:
+  c:
+    <<: *base
+    verify: {verify}
+    insecure: no
+    auth:
+      <<: *auth
+      username: u
+      password: on
+"
+        ));
+        let c = CloudConfig::load(LoadOptions {
+            cloud: Some("c".into()),
+            config_files: files.list(),
+            env: env(&[]),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("verify: {verify}: {e}"));
+        assert_eq!(c.session.verify, want, "verify: {verify}");
+        assert_eq!(c.auth_type, "t-password");
+        assert_eq!(c.region_name.as_deref(), Some("R1"));
+        assert_eq!(c.session.timeout, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(c.auth.get("project_id").as_deref(), Some("12345"));
+        assert_eq!(c.auth.get("user_domain_id").as_deref(), Some("0042"));
+        assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://yaml/v3"));
+        assert_eq!(c.auth.get("password").as_deref(), Some("on"));
+    }
+}
+
 #[test]
 fn profiles_from_clouds_public_yaml_are_defaults_the_cloud_overrides() {
     let files = Files::new(
