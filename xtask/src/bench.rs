@@ -10,7 +10,7 @@
 //! `ksa-bench canned` Rust server. It answers `POST /v3/auth/tokens` with a captured
 //! project-scoped body (its expiry moved a day ahead) and `X-Subject-Token`, `GET /v3` and
 //! `GET /` with the captured discovery documents. The Python figures use keystoneauth1 from
-//! PyPI in `target/ksa-harness/bench-venv`: the same token request, and the same 1 MB body
+//! PyPI in `target/ksa-harness/oracle-venv` (xtask/locks/oracle.txt): the same token request, and the same 1 MB body
 //! parse with 1,000 lookups. Against the real Keystone (a harness instance of its own,
 //! `target/ksa-harness/keystone-bench`, brought down afterwards) the table gives the
 //! client's CPU share, since the server's work dominates there.
@@ -562,24 +562,11 @@ fn peak_rss_kib(make: impl Fn() -> Command) -> Result<u64> {
     Ok(best)
 }
 
+/// The oracle venv (keystoneauth1 from `xtask/locks/oracle.txt`); its python.
 fn python_venv() -> Result<PathBuf> {
-    let venv = harness_dir().join("bench-venv");
-    let py = venv.join("bin/python");
-    let ok = py.exists()
-        && Command::new(&py)
-            .args(["-c", "import keystoneauth1"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("bench: creating {} with keystoneauth1", venv.display());
-        run_checked(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run_checked(
-            Command::new(venv.join("bin/pip"))
-                .args(["install", "-q", "keystoneauth1"])
-                .stdout(Stdio::null()),
-        )?;
-    }
-    Ok(py)
+    let venv = harness_dir().join("oracle-venv");
+    crate::locks::ensure_python_venv(&venv, "oracle")?;
+    Ok(venv.join("bin/python"))
 }
 
 const PY_SCRIPT: &str = r#"import json, os

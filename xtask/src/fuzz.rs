@@ -52,6 +52,9 @@ impl Toolchain {
     }
 }
 
+/// The cargo-fuzz that `.ci/run` installs (`cargo install --locked --version`).
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
 /// Is `cargo fuzz` available?
 pub fn cargo_fuzz_installed() -> bool {
     Command::new("cargo")

@@ -22,10 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// What goes into the venv. Changing this list re-installs the venv. Keystone brings
+/// The venv's packages come from `xtask/locks/keystone.txt` (see `locks.rs`). Keystone brings
 /// keystoneauth1; with lxml the venv's python is also the keystoneauth1 oracle of the ADFS
 /// tests (`KSA_ADFS_PYTHON`, set by `cargo xtask test`).
-const PIP_PACKAGES: &[&str] = &["keystone==30.0.0", "gunicorn>=27,<28", "oauthlib", "lxml"];
 const KEYSTONE_VERSION: &str = "30.0.0";
 const ADMIN_USER: &str = "admin";
 const ADMIN_PROJECT: &str = "admin";
@@ -321,48 +320,18 @@ fn admin_password(paths: &Paths) -> String {
         .unwrap_or_else(|_| DEFAULT_ADMIN_PASSWORD.to_string())
 }
 
-/// Creates the venv and installs Keystone unless it is already there.
+/// Creates the venv and installs the locked Keystone set unless it is already there.
 /// Returns whether it installed anything.
 fn ensure_venv(paths: &Paths) -> Result<bool> {
-    let stamp = paths.venv.join("ksa-harness.stamp");
-    let want = PIP_PACKAGES.join(" ");
-    let have = std::fs::read_to_string(&stamp).unwrap_or_default();
-    if have.trim() == want && keystone_installed(paths) && paths.bin("gunicorn").exists() {
-        return Ok(false);
+    let installed = crate::locks::ensure_python_venv(&paths.venv, "keystone")?;
+    if !keystone_installed(paths) || !paths.bin("gunicorn").exists() {
+        bail!(
+            "keystone {KEYSTONE_VERSION} or gunicorn is not in {} after installing \
+             xtask/locks/keystone.txt",
+            paths.venv.display()
+        );
     }
-    println!("keystone: installing {want} into {}", paths.venv.display());
-    if !paths.bin("python").exists() {
-        let python = std::env::var("KSA_PYTHON").unwrap_or_else(|_| "python3".to_string());
-        run_quiet(Command::new(&python).args(["-m", "venv"]).arg(&paths.venv))
-            .context("create the venv (is python3-venv installed?)")?;
-    }
-    if !paths.bin("uv").exists() {
-        run_quiet(
-            Command::new(paths.bin("pip"))
-                .args(["install", "--quiet", "uv"])
-                .env("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-        )?;
-    }
-    // --compile-bytecode: uv does not write .pyc files by default, and with
-    // PYTHONDONTWRITEBYTECODE=1 every keystone process would then spend ~3.5 s
-    // compiling on each start.
-    run_quiet(
-        Command::new(paths.bin("uv"))
-            .args([
-                "pip",
-                "install",
-                "--quiet",
-                "--compile-bytecode",
-                "--python",
-            ])
-            .arg(paths.bin("python"))
-            .args(PIP_PACKAGES),
-    )?;
-    if !keystone_installed(paths) {
-        bail!("keystone {KEYSTONE_VERSION} is not in the venv after the install");
-    }
-    std::fs::write(&stamp, want)?;
-    Ok(true)
+    Ok(installed)
 }
 
 fn keystone_installed(paths: &Paths) -> bool {

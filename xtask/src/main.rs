@@ -5,10 +5,12 @@
 //! [`COMMANDS`] and a match arm in [`main`].
 
 mod bench;
-mod features;
 mod fuzz;
+mod gate;
 mod keystone;
+mod locks;
 mod peers;
+mod prereqs;
 mod test;
 mod util;
 
@@ -44,8 +46,16 @@ const COMMANDS: &[(&str, &str)] = &[
         "build the cargo-fuzz targets in fuzz/ and run each N s (default 20); fail on a crash",
     ),
     (
-        "features",
-        "check that the keystoneauth facade builds with each feature alone",
+        "gate",
+        "fmt, clippy -D warnings, doc -D warnings, facade feature matrix, rust-version, cargo package",
+    ),
+    (
+        "prereqs [--install]",
+        "check the Debian packages, node and cargo-fuzz the harness needs; --install adds them",
+    ),
+    (
+        "lock [--upgrade]",
+        "regenerate xtask/locks/*.txt (uv pip compile) and the OIDC peer's package-lock.json",
     ),
     (
         "test [CARGO TEST ARGS...]",
@@ -69,7 +79,9 @@ fn main() -> ExitCode {
         Some("test") => test::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
-        Some("features") => features::main(&args[1..]),
+        Some("gate") => gate::main(&args[1..]),
+        Some("prereqs") => prereqs::main(&args[1..]),
+        Some("lock") => locks::main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{}", usage());
             Ok(ExitCode::SUCCESS)

@@ -1,5 +1,9 @@
 //! `cargo xtask test [ARGS...]`: the whole suite against a real Keystone.
 //!
+//! First the prerequisites (`prereqs.rs`: Debian packages, node, python3-venv; installed when
+//! running as root or with password-less sudo, else the command to run and exit status 2),
+//! then, for the whole-suite run, the quality gate (`gate.rs`).
+//!
 //! keystone up --tls, then `cargo test --workspace --no-fail-fast -- --include-ignored` (or
 //! `cargo test ARGS...` when arguments are given) with `KSA_KEYSTONE_ENV`, `KSA_PEERS_ENV`
 //! and `KSA_ADFS_PYTHON` set, then keystone down (also when the tests fail); exits with
@@ -27,8 +31,14 @@ const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(25 * 60);
 pub fn main(args: &[String]) -> Result<ExitCode> {
     let t0 = Instant::now();
     let test_timeout = test_timeout()?;
-    // The whole-suite run (no arguments) first checks the facade with each feature alone.
-    if args.is_empty() && crate::features::main(&[])? != ExitCode::SUCCESS {
+    // What the harness needs from the system, before anything is built: installed when we
+    // may (root or password-less sudo), else the command to run and exit status 2.
+    if let Some(code) = crate::prereqs::ensure(true)? {
+        return Ok(code);
+    }
+    // The whole-suite run (no arguments) first runs the fast quality gate.
+    if args.is_empty() && !crate::gate::run()? {
+        eprintln!("xtask: the quality gate failed (see the summary above); the suites did not run");
         return Ok(ExitCode::FAILURE);
     }
     // Its own state dir, so that a shared instance someone uses by hand (or

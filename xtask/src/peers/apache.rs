@@ -37,7 +37,7 @@ pub fn start(
 ) -> Result<Front> {
     proc::need_program(
         "apache2",
-        "apt-get install apache2 (see xtask/assets/peers/apt-packages.txt)",
+        "apt-get install apache2 (see xtask/assets/apt-packages.txt)",
     )?;
     let port_s = port.to_string();
     let d = dir.display().to_string();

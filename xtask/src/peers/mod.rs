@@ -10,14 +10,14 @@
 //!
 //! `up` needs the harness Keystone (`cargo xtask keystone up`): it registers IdPs, mappings
 //! and protocols there (idempotent), checks every chain end to end, and writes
-//! `target/ksa-harness/peers/env.json`. Debian packages: `assets/peers/apt-packages.txt`.
+//! `target/ksa-harness/peers/env.json`. Debian packages: `assets/apt-packages.txt`.
 
 mod apache;
 mod http;
 mod k2k;
 mod krb;
 mod oidc;
-mod proc;
+pub(crate) mod proc;
 mod provision;
 mod saml;
 
@@ -69,10 +69,7 @@ impl Ctx {
 
 /// The default state dir: `<workspace>/target/ksa-harness/peers`.
 pub fn default_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask is one level below the workspace root")
-        .join("target/ksa-harness/peers")
+    crate::util::harness_dir().join("peers")
 }
 
 /// `$KSA_KEYSTONE_ENV`, else the shared harness instance's env.json.

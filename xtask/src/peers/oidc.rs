@@ -1,4 +1,4 @@
-//! The OpenID Provider: npm `oidc-provider@9` with our `server.mjs`, over HTTPS.
+//! The OpenID Provider: npm `oidc-provider` 9 (locked in assets/peers/oidc/package-lock.json) with our `server.mjs`, over HTTPS.
 
 use super::{http, proc, Ctx};
 use anyhow::{Context, Result};
@@ -9,7 +9,6 @@ use std::process::Command;
 use std::time::Duration;
 
 const SERVER_MJS: &str = include_str!("../../assets/peers/oidc/server.mjs");
-const PACKAGE_JSON: &str = include_str!("../../assets/peers/oidc/package.json");
 
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "alice-oidc-pw";
@@ -34,37 +33,20 @@ pub fn dir(ctx: &Ctx) -> PathBuf {
     ctx.root.join("oidc")
 }
 
-/// Installs `oidc-provider` with npm into `<state>/oidc/node_modules` when missing or when
-/// our package.json changed.
+/// Installs `oidc-provider` from the committed package-lock.json (`npm ci`) into
+/// `<state>/oidc/node_modules`, unless that lock is already installed there.
 fn npm_install(ctx: &Ctx) -> Result<()> {
-    let d = dir(ctx);
-    fs::create_dir_all(&d)?;
-    let stamp = d.join("node_modules/.ksa-package.json");
-    let have = d.join("node_modules/oidc-provider/package.json").is_file()
-        && fs::read_to_string(&stamp).ok().as_deref() == Some(PACKAGE_JSON);
-    proc::write(&d.join("package.json"), PACKAGE_JSON)?;
-    if have {
-        return Ok(());
-    }
     proc::need_program(
         "npm",
         "install Node.js >= 20 with npm (e.g. from nodesource)",
     )?;
     let t = std::time::Instant::now();
-    let mut c = Command::new("npm");
-    c.current_dir(&d).args([
-        "install",
-        "--no-audit",
-        "--no-fund",
-        "--no-package-lock",
-        "--loglevel=error",
-    ]);
-    proc::run(c, Duration::from_secs(300)).context("npm install oidc-provider")?;
-    proc::write(&stamp, PACKAGE_JSON)?;
-    println!(
-        "  oidc: npm install oidc-provider ({:.1}s)",
-        t.elapsed().as_secs_f64()
-    );
+    if crate::locks::ensure_npm_project(&dir(ctx), Duration::from_secs(300))? {
+        println!(
+            "  oidc: npm ci oidc-provider ({:.1}s)",
+            t.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 

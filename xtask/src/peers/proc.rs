@@ -164,11 +164,11 @@ pub fn run_with_input(mut cmd: Command, input: &str, limit: Duration) -> Result<
         .spawn()
         .with_context(|| format!("cannot start {shown}"))?;
     {
-        let mut stdin = child.stdin.take().expect("piped");
+        let mut stdin = child.stdin.take().context("stdin was piped")?;
         stdin.write_all(input.as_bytes())?;
     }
-    let mut so = child.stdout.take().expect("piped");
-    let mut se = child.stderr.take().expect("piped");
+    let mut so = child.stdout.take().context("stdout was piped")?;
+    let mut se = child.stderr.take().context("stderr was piped")?;
     let t_out = std::thread::spawn(move || {
         let mut s = Vec::new();
         let _ = so.read_to_end(&mut s);

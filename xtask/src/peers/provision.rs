@@ -138,7 +138,7 @@ pub const PROJECT: &str = "ksa-federated";
 pub const GROUP: &str = "ksa-federated-users";
 pub const ROLE: &str = "member";
 
-pub fn provision(ks: &Keystone, idps: &[Idp], kerberos_user: &str) -> Result<Provisioned> {
+pub fn provision(ks: &Keystone, idps: &[Idp<'_>], kerberos_user: &str) -> Result<Provisioned> {
     let project_id = ks.ensure(
         "projects",
         "project",
