@@ -15,6 +15,7 @@
 //!
 //! [`Keystone::from_env`] panics when no harness is running: a suite must never
 //! pass silently without a server.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 pub mod provision;
 pub mod totp;
@@ -37,28 +38,39 @@ pub struct KeystoneEnv {
     pub auth_url: String,
     /// `http://127.0.0.1:PORT`
     pub root_url: String,
+    /// The HTTP listener's port on 127.0.0.1.
     pub port: u16,
+    /// The admin user's name.
     pub admin_username: String,
+    /// The admin user's password.
     pub admin_password: String,
+    /// The admin project's name.
     pub admin_project_name: String,
+    /// The admin user's domain id.
     pub admin_user_domain_id: String,
+    /// The admin project's domain id.
     pub admin_project_domain_id: String,
     /// The static `[DEFAULT] admin_token` (for the AdminToken plugin).
     #[serde(default)]
     pub admin_token: Option<String>,
+    /// The region of the catalog's endpoints.
     pub region: String,
     /// `https://127.0.0.1:TLS_PORT/v3` when the TLS listener runs (`--tls`).
     #[serde(default)]
     pub tls_auth_url: Option<String>,
+    /// `https://127.0.0.1:TLS_PORT` when the TLS listener runs.
     #[serde(default)]
     pub tls_root_url: Option<String>,
+    /// The TLS listener's port when it runs.
     #[serde(default)]
     pub tls_port: Option<u16>,
     /// The CA of the TLS listener's server certificate (for 127.0.0.1 and localhost).
     pub ca_cert: PathBuf,
     /// The CA of the OAuth2 mTLS client certificate.
     pub oauth2_ca_cert: PathBuf,
+    /// The OAuth2 client CA's subject DN (RFC 4514).
     pub oauth2_ca_subject_dn: String,
+    /// The OAuth2 mTLS client certificate (PEM).
     pub oauth2_client_cert: PathBuf,
     /// PKCS#8 PEM.
     pub oauth2_client_key: PathBuf,
@@ -68,10 +80,13 @@ pub struct KeystoneEnv {
     pub oauth2_mapping_id: String,
     /// The CA of the tokenless client certificate = `[tokenless_auth] trusted_issuer`.
     pub tokenless_ca_cert: PathBuf,
+    /// The tokenless CA's subject DN (RFC 4514).
     pub tokenless_ca_subject_dn: String,
+    /// The tokenless client certificate (PEM).
     pub tokenless_client_cert: PathBuf,
     /// PKCS#8 PEM.
     pub tokenless_client_key: PathBuf,
+    /// The tokenless client certificate's subject DN (RFC 4514).
     pub tokenless_client_subject_dn: String,
     /// `sha256(tokenless_ca_subject_dn)` hex: the identity provider id Keystone
     /// looks up for x509 tokenless requests.
@@ -88,9 +103,11 @@ pub struct KeystoneEnv {
 /// A handle on the running Keystone harness.
 #[derive(Debug, Clone)]
 pub struct Keystone {
+    /// The typed fields of `env.json`.
     pub env: KeystoneEnv,
     /// The whole `env.json`, for keys added after this struct was written.
     pub raw: serde_json::Value,
+    /// Where `env.json` was read from.
     pub env_path: PathBuf,
 }
 

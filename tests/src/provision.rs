@@ -26,6 +26,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The result of a provisioning call.
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// `prefix-<random hex>-<counter>`: unique across parallel tests and runs.
@@ -43,40 +44,60 @@ fn random_password() -> String {
     )
 }
 
+/// A domain created for a test.
 #[derive(Debug, Clone)]
 pub struct Domain {
+    /// Keystone's id.
     pub id: String,
+    /// Its unique name.
     pub name: String,
 }
 
+/// A project created for a test.
 #[derive(Debug, Clone)]
 pub struct Project {
+    /// Keystone's id.
     pub id: String,
+    /// Its unique name.
     pub name: String,
+    /// The domain it lives in.
     pub domain_id: String,
 }
 
+/// A user created for a test, with its password.
 #[derive(Debug, Clone)]
 pub struct User {
+    /// Keystone's id.
     pub id: String,
+    /// Its unique name.
     pub name: String,
+    /// The domain it lives in.
     pub domain_id: String,
+    /// The random password it was created with.
     pub password: String,
+    /// Its default project, when one was set.
     pub default_project_id: Option<String>,
 }
 
+/// A role created for a test.
 #[derive(Debug, Clone)]
 pub struct Role {
+    /// Keystone's id.
     pub id: String,
+    /// Its unique name.
     pub name: String,
 }
 
 /// A `totp` credential: `secret` is the raw key, `blob` its base32 form (no padding).
 #[derive(Debug, Clone)]
 pub struct TotpCredential {
+    /// The credential's id.
     pub id: String,
+    /// The user it belongs to.
     pub user_id: String,
+    /// The raw TOTP key.
     pub secret: Vec<u8>,
+    /// The key in base32 without padding, as stored in Keystone.
     pub blob: String,
 }
 
@@ -87,12 +108,18 @@ impl TotpCredential {
     }
 }
 
+/// An application credential created for a test.
 #[derive(Debug, Clone)]
 pub struct AppCredential {
+    /// Keystone's id.
     pub id: String,
+    /// Its unique name.
     pub name: String,
+    /// The secret Keystone returned once.
     pub secret: String,
+    /// The user it belongs to.
     pub user_id: String,
+    /// The project it is scoped to.
     pub project_id: String,
     /// The whole `application_credential` object Keystone returned.
     pub body: Value,
@@ -101,14 +128,18 @@ pub struct AppCredential {
 /// An OAuth 1.0a consumer.
 #[derive(Debug, Clone)]
 pub struct Consumer {
+    /// The consumer key.
     pub id: String,
+    /// The consumer secret.
     pub secret: String,
 }
 
 /// An issued token: the `X-Subject-Token` header and the `token` object.
 #[derive(Debug, Clone)]
 pub struct Token {
+    /// The `X-Subject-Token` value.
     pub id: String,
+    /// The `token` object of the body.
     pub body: Value,
 }
 

@@ -5,6 +5,7 @@ use sha1::Sha1;
 
 /// Keystone's TOTP parameters: 6 digits, 30 s steps, HMAC-SHA1.
 pub const DIGITS: u32 = 6;
+/// Keystone's TOTP step, seconds.
 pub const STEP_SECS: u64 = 30;
 
 /// The TOTP passcode for `secret` (raw bytes) at `unix_time`, 6 digits, 30 s step.

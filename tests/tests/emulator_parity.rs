@@ -20,6 +20,7 @@
 //! The identity v2.0 and generic plugins, which a current Keystone cannot serve (no v2.0),
 //! are checked here too, beyond what `crates/identity-v2/tests/emulator.rs` and
 //! `crates/generic/tests/emulator.rs` already cover.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

@@ -4,6 +4,7 @@
 //! sends 10,000 requests through one Session and watches RSS, the token cache and the tasks.
 //!
 //! These need no Keystone: they run in the normal suite.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};

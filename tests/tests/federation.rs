@@ -14,6 +14,7 @@
 //!   Keystone behind Apache mod_auth_mellon (PAOS) the service provider `sp1`; the rescoped
 //!   token is validated by that Keystone, and a tampered assertion is refused by mellon. A
 //!   wiremock SP test keeps the request shapes and the unknown-SP error.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 //! HTTP server.
 //!
 //! Needs `cargo xtask test` (or `cargo xtask keystone up`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Smoke tests of the harness itself against the real Keystone: the provisioning
 //! client, a raw password token, the TLS listener and its client-certificate
 //! export. Needs `cargo xtask test` (or `cargo xtask keystone up --tls`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use keystoneauth_tests::{totp, Keystone};
 use serde_json::{json, Value};

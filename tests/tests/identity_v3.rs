@@ -6,6 +6,7 @@
 //!
 //! The bodies of the checks live in [`flows`]: each takes an auth URL, a `Session` and
 //! credentials, so the identity emulator can run the same checks with its own provisioning.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

@@ -3,6 +3,7 @@
 //!
 //! KRB5_CONFIG and KRB5CCNAME are process-global, so every case runs in ONE test, in order,
 //! with a test-private credential cache under target/.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! OAuth 1.0a against the real Keystone: consumer → request token → authorize → access token
 //! → a project token from `V3OAuth1`, and a tampered signature refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! (b) An authenticated `Session` GET with a cached token against a local HTTP server, against
 //! the same request through bare reqwest with the same client. Target: ≤ 1.05×.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::hint::black_box;
 

@@ -3,6 +3,7 @@
 //! server's own allocations, which are the same for both).
 //!
 //! `cargo run --release -p keystoneauth-bench --example allocs`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -15,15 +16,18 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         ALLOCS.fetch_add(1, Relaxed);
         BYTES.fetch_add(l.size(), Relaxed);
-        System.alloc(l)
+        // SAFETY: forwarded unchanged; the caller upholds GlobalAlloc::alloc's contract.
+        unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        System.dealloc(p, l)
+        // SAFETY: forwarded unchanged; the caller upholds GlobalAlloc::dealloc's contract.
+        unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
         ALLOCS.fetch_add(1, Relaxed);
         BYTES.fetch_add(n, Relaxed);
-        System.realloc(p, l, n)
+        // SAFETY: forwarded unchanged; the caller upholds GlobalAlloc::realloc's contract.
+        unsafe { System.realloc(p, l, n) }
     }
 }
 #[global_allocator]

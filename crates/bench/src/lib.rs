@@ -5,6 +5,7 @@
 //! The criterion benches are in `benches/`; the whole-process load figures (10,000 concurrent
 //! requests on an expired token, refresh under load) are the `ksa-bench` binary; `cargo xtask
 //! bench` runs both and prints one table.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -20,6 +20,7 @@
 //! - `ksa-bench large-body --dir D`: writes the 1 MB token body of the parse bench to
 //!   `D/large_token.json` and its 1,000 lookups to `D/lookups.json` (`[[type, interface,
 //!   region], …]`), so that keystoneauth1 can be timed on the same work.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench tool: a panic is a failed run
 
 use std::convert::Infallible;
 use std::process::Stdio;

@@ -17,6 +17,7 @@
 //! SAML2 ECP, K2K,
 //! OAuth 1.0a, Kerberos, OAuth2 mTLS and tokenless need the real peers or TLS listeners,
 //! which the emulator does not have.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::process::{Output, Stdio};
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! `ksa` against the in-process identity emulator (no Keystone needed): flows that need a
 //! person in the middle, like the OIDC device authorization grant and WebSSO.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::process::Stdio;
 use std::time::Duration;

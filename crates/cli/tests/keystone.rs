@@ -1,6 +1,7 @@
 //! `ksa` against the real Keystone of the harness (`cargo xtask keystone up`, or `cargo xtask
 //! test`). Each run gets an empty environment, its own HOME and working directory, so nothing
 //! from the developer's shell leaks in.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -208,13 +208,14 @@ impl ServiceCatalog {
                 .filter(|e| filter.region_name.is_none() || e.region == filter.region_name)
                 .filter(|e| filter.endpoint_id.is_none() || e.id == filter.endpoint_id)
                 .collect();
-            let entry = match by_type.iter_mut().find(|(t, _)| *t == svc.service_type) {
-                Some(e) => e,
+            let index = match by_type.iter().position(|(t, _)| *t == svc.service_type) {
+                Some(i) => i,
                 None => {
                     by_type.push((svc.service_type.clone(), Vec::new()));
-                    by_type.last_mut().expect("just pushed")
+                    by_type.len() - 1
                 }
             };
+            let entry = &mut by_type[index];
             for e in matching {
                 entry.1.push(EndpointData {
                     catalog_url: e.url.clone(),

@@ -338,8 +338,7 @@ fn discovery_url_choices(
         let versioned = u.to_string();
         versioned_discovery = Some(versioned.clone());
         let is_between = range.min.is_some() && range.max.is_some() && range.contains(&url_version);
-        if is_between {
-            let max = range.max.as_ref().expect("checked");
+        if let Some(max) = range.max.as_ref().filter(|_| is_between) {
             let exact = max.major() == url_version.major();
             let high = max.minor() != Part::Latest && max.matches(&url_version);
             out.catalog_matches_version = true;

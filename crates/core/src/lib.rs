@@ -9,7 +9,7 @@
 //! - [`discover`]: version discovery; [`version`]: versions and ranges.
 //! - [`registry`]: plugins by keystoneauth1 name, with their options.
 //! - [`Error`]: one error type for everything.
-#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod access;
 pub mod adapter;

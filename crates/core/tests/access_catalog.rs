@@ -1,4 +1,5 @@
 //! Access info on real Keystone token bodies, catalog lookup, auth state, malformed bodies.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Adapter: its per-service request options, and its rate and concurrency limit
 //! (keystoneauth1's `rate_limit` / `concurrency`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The blocking API from plain threads and from inside a tokio runtime.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The token cache: single-flight refresh for many tasks, failed refreshes, reauthenticate=false.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Version discovery on captured Keystone documents and through a Session.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

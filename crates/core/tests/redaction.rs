@@ -1,4 +1,5 @@
 //! Secrets never reach logs or Debug output; token headers are logged as `{SHA256}<hex>`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

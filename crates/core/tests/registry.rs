@@ -1,4 +1,5 @@
 //! The plugin registry with a loader registered in this test binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Session pipeline: auth, endpoints, retries, redirects, microversions, headers, errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

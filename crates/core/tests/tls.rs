@@ -1,4 +1,5 @@
 //! TLS: a certificate for another name is an SslError; the right name with the CA works.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

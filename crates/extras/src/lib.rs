@@ -1,6 +1,6 @@
 //! Extra plugins for keystoneauth-rs: OAuth 1.0a (`oauth1` feature) and Kerberos (`kerberos`
 //! feature, GSSAPI through MIT krb5).
-#![warn(missing_docs, rust_2018_idioms)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "kerberos")]
 pub mod kerberos;

@@ -169,12 +169,20 @@ pub mod sign {
         let key = format!("{}&{}", encode(r.consumer_secret), encode(r.token_secret));
         let raw = match r.method_kind {
             SignatureMethod::HmacSha1 => {
+                #[allow(
+                    clippy::expect_used,
+                    reason = "HMAC takes a key of any length: new_from_slice cannot fail"
+                )]
                 let mut m = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes())
                     .expect("HMAC accepts any key length");
                 m.update(base.as_bytes());
                 m.finalize().into_bytes().to_vec()
             }
             SignatureMethod::HmacSha256 => {
+                #[allow(
+                    clippy::expect_used,
+                    reason = "HMAC takes a key of any length: new_from_slice cannot fail"
+                )]
                 let mut m = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
                     .expect("HMAC accepts any key length");
                 m.update(base.as_bytes());

@@ -24,7 +24,7 @@
 //! The crate registers the loaders `v3oidcaccesstoken`, `v3oidcauthcode`,
 //! `v3oidcclientcredentials`, `v3oidcpassword`, `v3oidcdeviceauthz`, `v3samlpassword` and
 //! `v3adfspassword` and `v3websso`.
-#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "adfs")]
 pub mod adfs;

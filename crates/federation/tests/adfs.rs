@@ -2,6 +2,7 @@
 //! answers, the service provider's form, the cookie check, the federated token and rescoping,
 //! the loader, and `Debug` without the password (the logs: adfs_logging.rs); then the whole
 //! flow against the emulator.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod adfs_common;
 

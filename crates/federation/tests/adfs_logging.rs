@@ -1,5 +1,6 @@
 //! `v3adfspassword` keeps the password, the SAML assertion and the SP's cookie out of `Debug`
 //! and the debug logs (own test binary: the global tracing subscriber).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod log_capture;
 use log_capture::capture_all_logs;

@@ -1,6 +1,7 @@
 //! Every federation flow against wiremock: payloads as keystoneauth1 sends them (FEATURES §20),
 //! client authentication, discovery, PKCE, device polling with paused time, errors, SAML2 ECP
 //! and K2K.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,5 @@
 //! Secrets never reach the logs (own test binary: the global tracing subscriber).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod log_capture;
 use log_capture::capture_all_logs;

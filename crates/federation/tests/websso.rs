@@ -1,6 +1,7 @@
 //! `v3websso` against the emulator: the test plays the browser. It reads the login URL the
 //! plugin shows, logs in on the identity provider's page, and posts Keystone's form to the
 //! callback with the headers a browser sends; the plugin then has a scoped token.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! WebSSO tokens never reach the logs, only their `{SHA256}` hash; the login URL is shown as
 //! keystoneauth1's warning (own test binary: the global tracing subscriber).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod log_capture;
 use log_capture::capture_all_logs;

@@ -54,7 +54,7 @@
 //! let plugin = registry::load("token", &opts).unwrap();
 //! assert!(plugin.cache_id().is_some());
 //! ```
-#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The generic plugins' version choice on the wire (wiremock), after keystoneauth1's probe7
 //! table (FEATURES §20): discovery {v2.0, v3} without domain info ⇒ v2.0; any domain info ⇒ v3;
 //! failed discovery ⇒ the version in the URL path, else `DiscoveryFailure`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! The generic plugins against the in-process identity emulator, which (unlike a current
 //! Keystone) can offer both v2.0 and v3 at its root.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

@@ -35,7 +35,7 @@
 //! let plugin = registry::load("v2password", &opts).unwrap();
 //! assert_eq!(plugin.auth_url().as_deref(), Some("http://keystone.example:5000/v2.0"));
 //! ```
-#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! The v2.0 plugins against the in-process identity emulator (Keystone itself no longer has
 //! the v2.0 API, so this is where the v2.0 flows are proven end to end).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

@@ -1,4 +1,5 @@
 //! The v2.0 plugins on the wire (wiremock): request shapes, headers, errors, caching.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

@@ -53,7 +53,7 @@
 //! }
 //! # Ok(()) }
 //! ```
-#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 pub mod loaders;

@@ -1,5 +1,6 @@
 //! Wire-level tests against wiremock: request bodies (compared with keystoneauth1's verified
 //! bodies), headers, receipts, OAuth2, tokenless, errors, cache ids and loaders.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

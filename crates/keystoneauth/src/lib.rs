@@ -61,7 +61,7 @@
 //! # #[cfg(feature = "identity-v3")]
 //! assert!(names.contains(&"v3password"));
 //! ```
-#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use keystoneauth_core::*;
 

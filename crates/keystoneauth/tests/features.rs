@@ -1,4 +1,5 @@
 //! The facade links the plugin crates of its features, and only those.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::process::Command;
 

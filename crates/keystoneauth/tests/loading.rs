@@ -1,5 +1,6 @@
 //! Every registered plugin loads through keystoneauth-loading, or says what is missing.
 #![cfg(feature = "loading")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::collections::HashMap;
 

@@ -30,7 +30,7 @@
 //! let session = cloud.build_session()?;
 //! # Ok::<(), keystoneauth_core::Error>(())
 //! ```
-#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adapter_opts;
 pub mod args;

@@ -31,7 +31,7 @@
 //! let plugin = registry::load("admin_token", &opts).unwrap();
 //! assert!(format!("{plugin:?}").contains("<redacted>"));
 //! ```
-#![warn(missing_docs, rust_2018_idioms, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
 use std::sync::Arc;

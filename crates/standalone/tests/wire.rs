@@ -1,4 +1,5 @@
 //! The standalone plugins on the wire (wiremock).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 

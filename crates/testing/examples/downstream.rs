@@ -10,6 +10,7 @@
 //!
 //! Run with `cargo run -p keystoneauth-testing --example downstream`; `cargo test -p
 //! keystoneauth-testing` runs it too (`test = true` in Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! The emulator's ADFS 2.0 (plain HTTP): what its WS-Trust STS accepts and refuses, what its
 //! Shibboleth service provider accepts (only a WS-Trust 2005/02 response with an unused
 //! assertion its STS issued for it) and Keystone's federated URL behind the SP's cookie.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Contract tests: plain HTTP against the emulator.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

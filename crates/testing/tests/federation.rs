@@ -1,6 +1,7 @@
 //! Federation in the emulator (plain HTTP): its OpenID provider's discovery document and token
 //! endpoint, and Keystone's federation auth URL, checked against the shapes of tokens a real
 //! Keystone gave (captures) and against Keystone's and OAuth 2.0's status codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 

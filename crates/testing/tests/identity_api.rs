@@ -1,6 +1,7 @@
 //! The identity resource APIs of the emulator (plain HTTP): `/v3/auth/projects`,
 //! `/v3/auth/domains`, `/v3/projects`, application credential creation, OS-OAUTH2 and the
 //! request id header, checked against Keystone's shapes, status codes and messages.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod common;
 
