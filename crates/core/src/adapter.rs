@@ -24,102 +24,29 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use tokio::sync::{Semaphore, SemaphorePermit};
-use tokio::time::Instant;
-
-use crate::plugin::AuthPlugin;
+use http::{HeaderName, HeaderValue, Method};
+use tokio::sync::Semaphore;
 
 use crate::catalog::{EndpointData, Interface};
 use crate::error::{Error, Result};
-use crate::plugin::EndpointFilter;
-use crate::session::{RequestBuilder, Session};
+use crate::plugin::{AuthPlugin, EndpointFilter};
+use crate::session::limit::RequestLimiter;
+use crate::session::{RequestBuilder, RequestOptions, Session};
 use crate::version::VersionRange;
 
-/// A session bound to one service: service type, interface, region, version range, endpoint
-/// override, default microversion and retries.
-#[derive(Clone)]
+/// A session bound to one service: where its requests go (service type, interface, region,
+/// version range or an endpoint override), its own auth plugin if any, a request limit, and
+/// its layer of [`RequestOptions`] (between the session's and each request's).
+#[derive(Clone, Debug)]
 pub struct Adapter {
     session: Session,
     filter: EndpointFilter,
     endpoint_override: Option<String>,
-    default_microversion: Option<String>,
-    connect_retries: Option<u32>,
-    status_code_retries: Option<u32>,
-    global_request_id: Option<String>,
-    client_name: Option<(String, Option<String>)>,
-    raise_exc: Option<bool>,
-    timeout: Option<Duration>,
-    connect_retry_delay: Option<Duration>,
-    status_code_retry_delay: Option<Duration>,
-    retriable_status_codes: Option<Vec<u16>>,
-    additional_headers: HeaderMap,
+    options: Arc<RequestOptions>,
     auth: Option<Arc<dyn AuthPlugin>>,
-    user_agent: Option<String>,
     rate_limit: Option<f64>,
     concurrency: Option<usize>,
     limiter: Option<Arc<RequestLimiter>>,
-}
-
-/// Header values stay out of `Debug`: an additional header may carry a token.
-impl std::fmt::Debug for Adapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let header_names: Vec<&str> = self.additional_headers.keys().map(|k| k.as_str()).collect();
-        f.debug_struct("Adapter")
-            .field("session", &self.session)
-            .field("filter", &self.filter)
-            .field("endpoint_override", &self.endpoint_override)
-            .field("default_microversion", &self.default_microversion)
-            .field("connect_retries", &self.connect_retries)
-            .field("status_code_retries", &self.status_code_retries)
-            .field("additional_headers", &header_names)
-            .field("auth", &self.auth)
-            .field("rate_limit", &self.rate_limit)
-            .field("concurrency", &self.concurrency)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The request limit of an adapter (keystoneauth1's `FairSemaphore`): at most `concurrency`
-/// requests at once, waiting in turn (first come, first served), and request starts spaced
-/// `1 / rate_limit` seconds apart. Unlike keystoneauth1 the spacing does not bank idle time
-/// (no burst after a pause), the first request does not wait, and exactly `concurrency`
-/// requests run at once (keystoneauth1 lets one more in).
-#[derive(Debug)]
-pub(crate) struct RequestLimiter {
-    permits: Option<Semaphore>,
-    spacing: Option<Duration>,
-    next_start: std::sync::Mutex<Option<Instant>>,
-}
-
-impl RequestLimiter {
-    fn new(rate_limit: Option<f64>, concurrency: Option<usize>) -> Self {
-        RequestLimiter {
-            permits: concurrency.map(Semaphore::new),
-            spacing: rate_limit.map(|r| Duration::from_secs_f64(1.0 / r)),
-            next_start: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// Wait for a turn; the permit (if concurrency is limited) is held until dropped.
-    pub(crate) async fn acquire(&self) -> Option<SemaphorePermit<'_>> {
-        // The semaphore is never closed, so acquire does not fail.
-        let permit = match &self.permits {
-            Some(s) => s.acquire().await.ok(),
-            None => None,
-        };
-        if let Some(spacing) = self.spacing {
-            let start = {
-                let mut next = self.next_start.lock().unwrap_or_else(|e| e.into_inner());
-                let now = Instant::now();
-                let start = next.map_or(now, |n| n.max(now));
-                *next = Some(start + spacing);
-                start
-            };
-            tokio::time::sleep_until(start).await;
-        }
-        permit
-    }
 }
 
 impl Adapter {
@@ -129,23 +56,30 @@ impl Adapter {
             session,
             filter: EndpointFilter::service(service_type),
             endpoint_override: None,
-            default_microversion: None,
-            connect_retries: None,
-            status_code_retries: None,
-            global_request_id: None,
-            client_name: None,
-            raise_exc: None,
-            timeout: None,
-            connect_retry_delay: None,
-            status_code_retry_delay: None,
-            retriable_status_codes: None,
-            additional_headers: HeaderMap::new(),
+            options: Arc::new(RequestOptions::default()),
             auth: None,
-            user_agent: None,
             rate_limit: None,
             concurrency: None,
             limiter: None,
         }
+    }
+
+    /// The adapter's request options (see [`Adapter::options`]).
+    pub fn request_options(&self) -> &RequestOptions {
+        &self.options
+    }
+
+    /// The adapter's layer of request options: every request takes from them what it does
+    /// not set itself, and the session's options fill in the rest. Every value `options`
+    /// sets replaces the adapter's (its headers are added).
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = Arc::new(self.options.overlay(&options));
+        self
+    }
+
+    fn set(mut self, f: impl FnOnce(&mut RequestOptions)) -> Self {
+        f(Arc::make_mut(&mut self.options));
+        self
     }
 
     /// The session.
@@ -194,61 +128,53 @@ impl Adapter {
         self
     }
     /// Microversion sent with every request unless the request sets one.
-    pub fn default_microversion(mut self, v: impl Into<String>) -> Self {
-        self.default_microversion = Some(v.into());
-        self
+    pub fn default_microversion(self, v: impl Into<String>) -> Self {
+        let v = v.into();
+        self.set(|o| o.microversion = Some(v))
     }
     /// Connect retries.
-    pub fn connect_retries(mut self, n: u32) -> Self {
-        self.connect_retries = Some(n);
-        self
+    pub fn connect_retries(self, n: u32) -> Self {
+        self.set(|o| o.connect_retries = Some(n))
     }
     /// Status-code retries.
-    pub fn status_code_retries(mut self, n: u32) -> Self {
-        self.status_code_retries = Some(n);
-        self
+    pub fn status_code_retries(self, n: u32) -> Self {
+        self.set(|o| o.status_code_retries = Some(n))
     }
     /// A global request id sent with every request.
-    pub fn global_request_id(mut self, id: impl Into<String>) -> Self {
-        self.global_request_id = Some(id.into());
-        self
+    pub fn global_request_id(self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        self.set(|o| o.global_request_id = Some(id))
     }
     /// Client name and version for the User-Agent.
-    pub fn client_name(mut self, name: impl Into<String>, version: Option<String>) -> Self {
-        self.client_name = Some((name.into(), version));
-        self
+    pub fn client_name(self, name: impl Into<String>, version: Option<String>) -> Self {
+        let name = name.into();
+        self.set(|o| o.client_name = Some((name, version)))
     }
     /// Return failure statuses as errors (default true).
-    pub fn raise_exc(mut self, on: bool) -> Self {
-        self.raise_exc = Some(on);
-        self
+    pub fn raise_exc(self, on: bool) -> Self {
+        self.set(|o| o.raise_exc = Some(on))
     }
     /// Timeout of each request.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
-        self
+    pub fn timeout(self, d: Duration) -> Self {
+        self.set(|o| o.timeout = Some(d))
     }
     /// Delay before each connection retry (default: exponential backoff from 0.5 s).
-    pub fn connect_retry_delay(mut self, d: Duration) -> Self {
-        self.connect_retry_delay = Some(d);
-        self
+    pub fn connect_retry_delay(self, d: Duration) -> Self {
+        self.set(|o| o.connect_retry_delay = Some(d))
     }
     /// Delay before each status-code retry (default: exponential backoff from 0.5 s;
     /// `Retry-After` wins).
-    pub fn status_code_retry_delay(mut self, d: Duration) -> Self {
-        self.status_code_retry_delay = Some(d);
-        self
+    pub fn status_code_retry_delay(self, d: Duration) -> Self {
+        self.set(|o| o.status_code_retry_delay = Some(d))
     }
     /// Which statuses to retry (default 429 and 503).
-    pub fn retriable_status_codes(mut self, codes: Vec<u16>) -> Self {
-        self.retriable_status_codes = Some(codes);
-        self
+    pub fn retriable_status_codes(self, codes: Vec<u16>) -> Self {
+        self.set(|o| o.retriable_status_codes = Some(codes))
     }
     /// A header sent with every request unless the request sets it (it wins over the
     /// session's additional headers).
-    pub fn additional_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.additional_headers.insert(name, value);
-        self
+    pub fn additional_header(self, name: HeaderName, value: HeaderValue) -> Self {
+        self.set(|o| *o = std::mem::take(o).header(name, value))
     }
     /// Authenticate this adapter's requests with another plugin than the session's.
     pub fn auth(mut self, auth: Arc<dyn AuthPlugin>) -> Self {
@@ -256,9 +182,9 @@ impl Adapter {
         self
     }
     /// The whole User-Agent of this adapter's requests.
-    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.user_agent = Some(ua.into());
-        self
+    pub fn user_agent(self, ua: impl Into<String>) -> Self {
+        let ua = ua.into();
+        self.set(|o| o.user_agent = Some(ua))
     }
     /// At most this many requests a second (keystoneauth1's `rate_limit`), shared by the
     /// adapter's clones. Must be a positive number.
@@ -301,51 +227,14 @@ impl Adapter {
             None => r.endpoint_filter(self.filter.clone()),
         };
         if let Some(st) = &self.filter.service_type {
-            r = r.microversion_service_type(st.clone());
-        }
-        if let Some(mv) = &self.default_microversion {
-            r = r.microversion(mv.clone());
-        }
-        if let Some(n) = self.connect_retries {
-            r = r.connect_retries(n);
-        }
-        if let Some(n) = self.status_code_retries {
-            r = r.status_code_retries(n);
-        }
-        if let Some(id) = &self.global_request_id {
-            r = r.header(crate::session::REQUEST_ID_HEADER, id);
-        }
-        if let Some((n, v)) = &self.client_name {
-            r = r.client_name(n.clone(), v.clone());
-        }
-        if let Some(on) = self.raise_exc {
-            r = r.raise_exc(on);
-        }
-        if let Some(t) = self.timeout {
-            r = r.timeout(t);
-        }
-        if let Some(d) = self.connect_retry_delay {
-            r = r.connect_retry_delay(d);
-        }
-        if let Some(d) = self.status_code_retry_delay {
-            r = r.status_code_retry_delay(d);
-        }
-        if let Some(codes) = &self.retriable_status_codes {
-            r = r.retriable_status_codes(codes.clone());
-        }
-        if !self.additional_headers.is_empty() {
-            r = r.headers(self.additional_headers.clone());
+            if self.options.microversion_service_type.is_none() {
+                r = r.microversion_service_type(st.clone());
+            }
         }
         if let Some(a) = &self.auth {
             r = r.auth(a.clone());
         }
-        if let Some(ua) = &self.user_agent {
-            r = r.user_agent(ua.clone());
-        }
-        if let Some(l) = &self.limiter {
-            r = r.limiter(l.clone());
-        }
-        r
+        r.adapter(self.options.clone(), self.limiter.clone())
     }
 
     /// `GET path`.

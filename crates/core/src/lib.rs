@@ -31,7 +31,7 @@ pub use catalog::{EndpointData, Interface, ServiceCatalog};
 pub use error::{Error, HttpError, MissingAuthMethods, OidcError, Result, WebSsoError};
 pub use identity::{AccessInfoPlugin, Authenticator, IdentityPlugin, ServiceTokenAuth, TokenCache};
 pub use plugin::{AuthPlugin, ConnectionParams, EndpointFilter};
-pub use session::{RequestBuilder, Response, Session, SessionBuilder, Verify};
+pub use session::{RequestBuilder, RequestOptions, Response, Session, SessionBuilder, Verify};
 
 // Re-exports plugin crates need.
 pub use async_trait::async_trait;

@@ -6,10 +6,12 @@
 use std::time::Duration;
 
 use keystoneauth_core::registry::{Opt, OptKind, OptionValues};
-use keystoneauth_core::{Adapter, Error, Interface, Result, Session};
+use keystoneauth_core::{Adapter, Error, Interface, RequestOptions, Result, Session};
+
+use crate::session_opts::{parse_seconds, Seconds};
 
 /// How to build an [`Adapter`], as options say.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AdapterOptions {
     /// Service type.
     pub service_type: Option<String>,
@@ -27,16 +29,9 @@ pub struct AdapterOptions {
     pub min_version: Option<String>,
     /// Maximum version.
     pub max_version: Option<String>,
-    /// Connect retries.
-    pub connect_retries: Option<u32>,
-    /// Status-code retries.
-    pub status_code_retries: Option<u32>,
-    /// Delay before each connection retry (instead of the exponential backoff).
-    pub connect_retry_delay: Option<Duration>,
-    /// Delay before each status-code retry (instead of the exponential backoff).
-    pub status_code_retry_delay: Option<Duration>,
-    /// Statuses to retry (default 429 and 503).
-    pub retriable_status_codes: Option<Vec<u16>>,
+    /// The adapter's layer of request options: `connect_retries`, `status_code_retries`,
+    /// `connect_retry_delay`, `status_code_retry_delay`, `retriable_status_codes`.
+    pub request: RequestOptions,
 }
 
 /// The adapter options as [`Opt`]s (keystoneauth1's conf names).
@@ -105,15 +100,7 @@ pub fn adapter_opts() -> Vec<Opt> {
 }
 
 fn parse_delay(key: &str, v: &str) -> Result<Duration> {
-    v.trim()
-        .parse::<f64>()
-        .ok()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            Error::OptionError(format!(
-                "{key} must be a non-negative number of seconds, got {v:?}"
-            ))
-        })
+    parse_seconds(key, v, Seconds::NonNegative)
 }
 
 fn parse_status_codes(key: &str, list: &[String]) -> Result<Vec<u16>> {
@@ -152,6 +139,32 @@ pub fn parse_interfaces(list: &[String]) -> Result<Vec<Interface>> {
         .collect()
 }
 
+/// The request options an adapter's values set.
+fn request_options(values: &OptionValues) -> Result<RequestOptions> {
+    let mut o = RequestOptions::new();
+    o.connect_retries = values
+        .get("connect_retries")
+        .map(|v| parse_u32("connect_retries", &v))
+        .transpose()?;
+    o.status_code_retries = values
+        .get("status_code_retries")
+        .map(|v| parse_u32("status_code_retries", &v))
+        .transpose()?;
+    o.connect_retry_delay = values
+        .get("connect_retry_delay")
+        .map(|v| parse_delay("connect_retry_delay", &v))
+        .transpose()?;
+    o.status_code_retry_delay = values
+        .get("status_code_retry_delay")
+        .map(|v| parse_delay("status_code_retry_delay", &v))
+        .transpose()?;
+    o.retriable_status_codes = values
+        .get_list("retriable_status_codes")
+        .map(|l| parse_status_codes("retriable_status_codes", &l))
+        .transpose()?;
+    Ok(o)
+}
+
 impl AdapterOptions {
     /// Read and check the options (interface and valid_interfaces are mutually exclusive, and
     /// so are version and min/max_version).
@@ -178,26 +191,7 @@ impl AdapterOptions {
             version: values.get("version"),
             min_version: values.get("min_version"),
             max_version: values.get("max_version"),
-            connect_retries: values
-                .get("connect_retries")
-                .map(|v| parse_u32("connect_retries", &v))
-                .transpose()?,
-            status_code_retries: values
-                .get("status_code_retries")
-                .map(|v| parse_u32("status_code_retries", &v))
-                .transpose()?,
-            connect_retry_delay: values
-                .get("connect_retry_delay")
-                .map(|v| parse_delay("connect_retry_delay", &v))
-                .transpose()?,
-            status_code_retry_delay: values
-                .get("status_code_retry_delay")
-                .map(|v| parse_delay("status_code_retry_delay", &v))
-                .transpose()?,
-            retriable_status_codes: values
-                .get_list("retriable_status_codes")
-                .map(|l| parse_status_codes("retriable_status_codes", &l))
-                .transpose()?,
+            request: request_options(values)?,
         };
         out.check()?;
         Ok(out)
@@ -242,22 +236,7 @@ impl AdapterOptions {
         if let Some(v) = &self.max_version {
             a = a.max_version(v)?;
         }
-        if let Some(n) = self.connect_retries {
-            a = a.connect_retries(n);
-        }
-        if let Some(n) = self.status_code_retries {
-            a = a.status_code_retries(n);
-        }
-        if let Some(d) = self.connect_retry_delay {
-            a = a.connect_retry_delay(d);
-        }
-        if let Some(d) = self.status_code_retry_delay {
-            a = a.status_code_retry_delay(d);
-        }
-        if let Some(codes) = &self.retriable_status_codes {
-            a = a.retriable_status_codes(codes.clone());
-        }
-        Ok(a)
+        Ok(a.options(self.request.clone()))
     }
 }
 
@@ -292,16 +271,9 @@ mod tests {
             "{e}"
         );
         for (k, v, says) in [
-            (
-                "connect_retry_delay",
-                "soon",
-                "non-negative number of seconds",
-            ),
-            (
-                "status_code_retry_delay",
-                "-1",
-                "non-negative number of seconds",
-            ),
+            ("connect_retry_delay", "soon", "must be a number of seconds"),
+            ("connect_retry_delay", "1e30", "at most"),
+            ("status_code_retry_delay", "-1", "at least 0"),
             (
                 "retriable_status_codes",
                 "503,abc",
@@ -327,9 +299,12 @@ mod tests {
                 .with("retriable_status_codes", "502, 503"),
         )
         .unwrap();
-        assert_eq!(o.connect_retry_delay, Some(Duration::from_millis(1500)));
-        assert_eq!(o.status_code_retry_delay, Some(Duration::ZERO));
-        assert_eq!(o.retriable_status_codes, Some(vec![502, 503]));
+        assert_eq!(
+            o.request.connect_retry_delay,
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(o.request.status_code_retry_delay, Some(Duration::ZERO));
+        assert_eq!(o.request.retriable_status_codes, Some(vec![502, 503]));
     }
 
     #[test]
@@ -344,9 +319,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.interfaces, vec![Interface::Internal, Interface::Public]);
-        assert_eq!(o.connect_retries, Some(3));
+        assert_eq!(o.request.connect_retries, Some(3));
         let s = Session::builder().build().unwrap();
         let a = o.build(s).unwrap();
+        assert_eq!(a.request_options().connect_retries, Some(3));
         assert_eq!(a.filter().region_name.as_deref(), Some("R1"));
         assert!(a.filter().version.min.is_some());
     }

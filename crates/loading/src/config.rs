@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use keystoneauth_core::registry::{self, Opt, OptionValues, PluginLoader};
 use keystoneauth_core::{
-    service_types, Adapter, AuthPlugin, Error, Interface, Result, Session, SessionBuilder,
+    service_types, Adapter, AuthPlugin, Error, Interface, RequestOptions, Result, Session,
+    SessionBuilder,
 };
 
 use crate::adapter_opts::{parse_interfaces, AdapterOptions};
@@ -196,10 +197,9 @@ pub struct CloudConfig {
     pub identity_api_version: Option<String>,
     /// Session options.
     pub session: SessionOptions,
-    /// Connect retries for adapters.
-    pub connect_retries: Option<u32>,
-    /// Status-code retries for adapters.
-    pub status_code_retries: Option<u32>,
+    /// The cloud's layer of request options for its adapters (`connect_retries`,
+    /// `status_code_retries`, …).
+    pub adapter_request: RequestOptions,
     /// Per-service settings by service type (`block-storage`, `compute`, … as written, with
     /// `_` → `-`).
     pub services: BTreeMap<String, ServiceOptions>,
@@ -467,8 +467,7 @@ impl CloudConfig {
             interfaces,
             identity_api_version: general.get("identity_api_version"),
             session,
-            connect_retries: adapter_defaults.connect_retries,
-            status_code_retries: adapter_defaults.status_code_retries,
+            adapter_request: adapter_defaults.request,
             services,
             config_file: clouds.path,
             secure_file: clouds.secure_path,
@@ -532,11 +531,7 @@ impl CloudConfig {
             version: svc.api_version.clone(),
             min_version: None,
             max_version: None,
-            connect_retries: self.connect_retries,
-            status_code_retries: self.status_code_retries,
-            connect_retry_delay: None,
-            status_code_retry_delay: None,
-            retriable_status_codes: None,
+            request: self.adapter_request.clone(),
         };
         out.check()?;
         Ok(out)

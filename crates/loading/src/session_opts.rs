@@ -1,11 +1,12 @@
 //! Session options (keystoneauth1's session loader): `insecure`, `cacert`, `cert`, `key`,
-//! `timeout`, `collect_timing`, `split_loggers`.
+//! `timeout`, `collect_timing`, `split_loggers`. The TLS and logging settings are the
+//! session's; `timeout` goes into the session's layer of [`RequestOptions`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use keystoneauth_core::registry::{Opt, OptKind, OptionValues};
-use keystoneauth_core::{Error, Result, SessionBuilder, Verify};
+use keystoneauth_core::{Error, RequestOptions, Result, SessionBuilder, Verify};
 use secrecy::SecretString;
 
 /// How to build a [`Session`](keystoneauth_core::Session), as options say.
@@ -18,8 +19,8 @@ pub struct SessionOptions {
     pub cert: Option<PathBuf>,
     /// Client key (PEM file); without it the key is read from `cert`.
     pub key: Option<PathBuf>,
-    /// Request timeout.
-    pub timeout: Option<Duration>,
+    /// The session's layer of request options (`timeout`/`api_timeout` go here).
+    pub request: RequestOptions,
     /// Record the time of each request.
     pub collect_timing: bool,
     /// Log requests per service (accepted for compatibility; logs already go through
@@ -42,6 +43,42 @@ pub fn session_opts() -> Vec<Opt> {
         Opt::new("collect-timing", "Collect the time of each request").kind(OptKind::Bool),
         Opt::new("split-loggers", "Log requests per service").kind(OptKind::Bool),
     ]
+}
+
+/// The largest number of seconds a timeout or delay option takes (a week): a larger value is
+/// surely a mistake, and `Duration` could not even hold some (1e20 s).
+pub const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Which numbers of seconds an option takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seconds {
+    /// More than 0 (timeouts).
+    Positive,
+    /// 0 or more (delays).
+    NonNegative,
+}
+
+/// A number of seconds (`2`, `2.5`), range-checked: never a panic, a typed error naming the
+/// option and the value.
+pub(crate) fn parse_seconds(key: &str, v: &str, range: Seconds) -> Result<Duration> {
+    let secs: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| Error::OptionError(format!("{key} must be a number of seconds, got {v:?}")))?;
+    let low_ok = match range {
+        Seconds::Positive => secs > 0.0,
+        Seconds::NonNegative => secs >= 0.0,
+    };
+    if !(low_ok && secs <= MAX_SECONDS) {
+        let low = match range {
+            Seconds::Positive => "greater than 0",
+            Seconds::NonNegative => "at least 0",
+        };
+        return Err(Error::OptionError(format!(
+            "{key} must be {low} and at most {MAX_SECONDS} seconds (a week), got {v}"
+        )));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| Error::OptionError(format!("{key}={v}: {e}")))
 }
 
 fn parse_bool(key: &str, v: &str) -> Result<bool> {
@@ -88,16 +125,7 @@ impl SessionOptions {
         out.cert = first(&["cert", "certfile"]).map(PathBuf::from);
         out.key = first(&["key", "keyfile"]).map(PathBuf::from);
         if let Some(t) = first(&["timeout", "api_timeout"]) {
-            let secs: f64 = t
-                .trim()
-                .parse()
-                .map_err(|_| Error::OptionError(format!("timeout must be a float, got {t:?}")))?;
-            if !(secs > 0.0 && secs.is_finite()) {
-                return Err(Error::OptionError(format!(
-                    "timeout must be greater than 0, got {t}"
-                )));
-            }
-            out.timeout = Some(Duration::from_secs_f64(secs));
+            out.request.timeout = Some(parse_seconds("timeout", &t, Seconds::Positive)?);
         }
         if let Some(v) = values.get("collect_timing") {
             out.collect_timing = parse_bool("collect_timing", &v)?;
@@ -113,10 +141,8 @@ impl SessionOptions {
         let mut b = SessionBuilder::default()
             .verify(self.verify.clone())
             .collect_timing(self.collect_timing)
-            .split_loggers(self.split_loggers);
-        if let Some(t) = self.timeout {
-            b = b.timeout(t);
-        }
+            .split_loggers(self.split_loggers)
+            .options(self.request.clone());
         if let Some(cert) = &self.cert {
             let pem = std::fs::read(cert).map_err(|e| {
                 Error::Config(format!(
@@ -187,12 +213,20 @@ mod tests {
     fn timeout_checked() {
         let o = SessionOptions::from_values(&v(&[("timeout", "2.5"), ("collect_timing", "yes")]))
             .unwrap();
-        assert_eq!(o.timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(o.request.timeout, Some(Duration::from_millis(2500)));
         assert!(o.collect_timing);
         let e = SessionOptions::from_values(&v(&[("timeout", "0")])).unwrap_err();
         assert!(e.to_string().contains("greater than 0"), "{e}");
         let e = SessionOptions::from_values(&v(&[("timeout", "x")])).unwrap_err();
-        assert!(e.to_string().contains("must be a float"), "{e}");
+        assert!(e.to_string().contains("must be a number of seconds"), "{e}");
+        // Huge values are option errors, not a panic in Duration::from_secs_f64.
+        for huge in ["1e20", "1e30", "1e300", "inf", "NaN", "604801"] {
+            let e = SessionOptions::from_values(&v(&[("api_timeout", huge)])).unwrap_err();
+            assert!(matches!(e, Error::OptionError(_)), "{huge}: {e}");
+            assert!(e.to_string().contains("at most"), "{huge}: {e}");
+        }
+        let week = SessionOptions::from_values(&v(&[("timeout", "604800")])).unwrap();
+        assert_eq!(week.request.timeout, Some(Duration::from_secs(604_800)));
     }
 
     #[test]

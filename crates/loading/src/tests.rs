@@ -297,7 +297,10 @@ clouds:
         assert_eq!(c.session.verify, want, "verify: {verify}");
         assert_eq!(c.auth_type, "t-password");
         assert_eq!(c.region_name.as_deref(), Some("R1"));
-        assert_eq!(c.session.timeout, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(
+            c.session.request.timeout,
+            Some(std::time::Duration::from_secs(30))
+        );
         assert_eq!(c.auth.get("project_id").as_deref(), Some("12345"));
         assert_eq!(c.auth.get("user_domain_id").as_deref(), Some("0042"));
         assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://yaml/v3"));
@@ -619,7 +622,7 @@ fn services_and_adapters() {
     assert_eq!(o.version.as_deref(), Some("3"));
     assert_eq!(o.region_name.as_deref(), Some("YamlRegion"));
     assert_eq!(o.interfaces, vec![Interface::Internal]);
-    assert_eq!(o.connect_retries, Some(2));
+    assert_eq!(o.request.connect_retries, Some(2));
     let s = c.session_builder().unwrap().build().unwrap();
     let a = c.adapter(&s, "block-storage").unwrap();
     assert_eq!(a.filter().service_type.as_deref(), Some("block-storage"));
@@ -653,7 +656,10 @@ fn session_options_from_flags() {
     })
     .unwrap();
     assert_eq!(c.session.verify, Verify::CaBundle("/env/ca.pem".into()));
-    assert_eq!(c.session.timeout, Some(std::time::Duration::from_secs(30)));
+    assert_eq!(
+        c.session.request.timeout,
+        Some(std::time::Duration::from_secs(30))
+    );
     assert!(c.session.collect_timing);
     let c = CloudConfig::load(LoadOptions {
         auth_type: Some("t-appcred".into()),

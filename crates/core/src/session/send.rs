@@ -1,0 +1,406 @@
+//! Sending a request: authentication, the endpoint, headers, connect and status retries with
+//! backoff, redirects hop by hop, one reauthentication on 401, and the body size limit.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER, USER_AGENT};
+use http::{HeaderMap, Method, StatusCode};
+
+use super::response::{body_read_error, map_reqwest_error};
+use super::{
+    error_from_response, is_absolute, log, user_agent_string, RequestBuilder, RequestOptions,
+    RequestTiming, Response, FIRST_RETRY_DELAY, REQUEST_ID_HEADER,
+};
+use crate::error::{Error, Result};
+use crate::plugin::ConnectionParams;
+
+const REDIRECT_STATUSES: &[u16] = &[301, 302, 303, 305, 307, 308];
+
+/// Copies the headers of `from` that `headers` has not set.
+fn add_missing(headers: &mut HeaderMap, from: &HeaderMap) {
+    for (name, value) in from {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+}
+
+impl RequestBuilder {
+    /// Send the request.
+    pub async fn send(mut self) -> Result<Response> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let session = self.session.clone();
+        let inner = &session.inner;
+        let auth = self.auth.clone().or_else(|| inner.auth.clone());
+        // The request's own headers; the layers' are added below where it has not set them.
+        let mut headers = std::mem::take(&mut self.options.headers);
+        self.microversion_headers(self.layers(), &mut headers)?;
+        // Through `&dyn`, not `&Arc<dyn>`: the Arc's forwarding impl would box each future twice.
+        let plugin = auth.as_deref();
+        let authenticated = self.authenticated.unwrap_or(plugin.is_some());
+        if authenticated {
+            let plugin = plugin.ok_or_else(|| Error::MissingAuthPlugin("fetch a token".into()))?;
+            if !plugin.add_ready_auth_headers(&mut headers) {
+                let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
+                    Error::AuthorizationFailure("No valid authentication is available".into())
+                })?;
+                headers.extend(h);
+            }
+        }
+        // The adapter's headers count as the request's own (the session's come last).
+        if let Some(adapter) = &self.adapter_options {
+            add_missing(&mut headers, &adapter.headers);
+        }
+        let mut url = if is_absolute(&self.url) {
+            std::mem::take(&mut self.url)
+        } else {
+            self.resolve_url(plugin).await?
+        };
+        if !self.query.is_empty() {
+            let mut u = url::Url::parse(&url)
+                .map_err(|e| Error::OptionError(format!("invalid URL {url:?}: {e}")))?;
+            u.query_pairs_mut().extend_pairs(self.query.iter());
+            url = u.to_string();
+        }
+        // User-Agent: the session's precomputed one unless the request or adapter changes it.
+        let own = |f: fn(&RequestOptions) -> bool| {
+            f(&self.options) || self.adapter_options.as_deref().is_some_and(f)
+        };
+        let own_user_agent = own(|o| o.user_agent.is_some());
+        let ua = if !own_user_agent && !own(|o| o.client_name.is_some()) {
+            inner.default_user_agent.clone()
+        } else {
+            let layers = self.layers();
+            HeaderValue::from_str(&user_agent_string(
+                layers.user_agent(),
+                &inner.ua_parts,
+                layers.client_name(),
+            ))
+            .ok()
+        };
+        if own_user_agent || !headers.contains_key(USER_AGENT) {
+            if let Some(v) = &ua {
+                headers.insert(USER_AGENT, v.clone());
+            }
+        }
+        if let (Some(ip), Some(ua)) = (
+            &inner.original_ip,
+            ua.as_ref().and_then(|v| v.to_str().ok()),
+        ) {
+            if !headers.contains_key("forwarded") {
+                if let Ok(v) = HeaderValue::from_str(&format!("for={ip};by={ua}")) {
+                    headers.insert("forwarded", v);
+                }
+            }
+        }
+        if self.json_body && !headers.contains_key(CONTENT_TYPE) {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if let Some(id) = self.layers().global_request_id() {
+            let v = HeaderValue::from_str(id)
+                .map_err(|_| Error::OptionError(format!("invalid request id {id:?}")))?;
+            headers.insert(REQUEST_ID_HEADER, v);
+        }
+        add_missing(&mut headers, &inner.options.headers);
+        let params = match &self.connection_params {
+            Some(p) => p.clone(),
+            None => plugin.map(|a| a.connection_params()).unwrap_or_default(),
+        };
+        // An adapter's rate and concurrency limit covers the request with its retries.
+        let limiter = self.limiter.clone();
+        let _turn = match &limiter {
+            Some(l) => l.acquire().await,
+            None => None,
+        };
+        let mut resp = self.send_with_retries(&params, &url, &headers).await?;
+        let mut stream_not_replayed = false;
+
+        if resp.status == StatusCode::UNAUTHORIZED && authenticated && self.layers().allow_reauth()
+        {
+            if let Some(plugin) = plugin {
+                let sent = headers
+                    .get(crate::plugin::AUTH_TOKEN_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                if self.stream_sent() {
+                    // The token goes (the next request reauthenticates), the body cannot.
+                    plugin.invalidate_sent(sent.as_deref());
+                    self.warn_not_resent(&resp.url, "401 Unauthorized");
+                    stream_not_replayed = true;
+                } else if plugin.invalidate_sent(sent.as_deref()) {
+                    tracing::debug!(target: "keystoneauth::session", "401: reauthenticating once");
+                    let h = plugin.auth_headers(&session).await?.ok_or_else(|| {
+                        Error::AuthorizationFailure("No valid authentication is available".into())
+                    })?;
+                    headers.extend(h);
+                    resp = self.send_with_retries(&params, &url, &headers).await?;
+                }
+            }
+        }
+        if self.layers().raise_exc() && resp.status.as_u16() >= 400 {
+            tracing::debug!(target: "keystoneauth::session", "Request returned failure status: {}", resp.status.as_u16());
+            let mut err = error_from_response(&resp, self.method.as_str());
+            if let (true, Error::Unauthorized(e)) = (stream_not_replayed, &mut err) {
+                e.message.push_str(
+                    " (not retried after reauthentication: the request body was a stream, \
+                     which cannot be replayed; the token was dropped, so the next request \
+                     authenticates again)",
+                );
+            }
+            return Err(err);
+        }
+        Ok(resp)
+    }
+
+    async fn send_with_retries(
+        &self,
+        params: &ConnectionParams,
+        url: &str,
+        headers: &HeaderMap,
+    ) -> Result<Response> {
+        let inner = &self.session.inner;
+        let layers = self.layers();
+        let mut url = std::borrow::Cow::Borrowed(url);
+        // The request's headers; a redirect that adds the request id works on a copy.
+        let mut headers = std::borrow::Cow::Borrowed(headers);
+        let mut redirects_left = layers.redirect_limit();
+        let mut connect_left = layers.connect_retries();
+        let mut status_left = layers.status_code_retries();
+        let retriable = layers.retriable_status_codes();
+        let max_delay = layers.max_retry_delay();
+        let mut connect_backoff = Backoff::new(layers.connect_retry_delay(), max_delay);
+        let mut status_backoff = Backoff::new(layers.status_code_retry_delay(), max_delay);
+        let logged = layers.log();
+        let line = log::RequestLine {
+            split: inner.split_loggers,
+            verify: &inner.clients.config.verify,
+            method: &self.method,
+            body: self.body.as_deref(),
+            streamed: self.stream_body.is_some(),
+            log_body: layers.log_body(),
+        };
+        loop {
+            if logged {
+                log::log_request(&line, &url, &headers);
+            }
+            let started = Instant::now();
+            let client = inner.clients.for_url(&url, params)?;
+            let mut maybe_delivered = false;
+            let result = self
+                .send_once(&client, &url, &headers, &mut maybe_delivered)
+                .await;
+            let resp = match result {
+                // A timeout after the request went out may mean the server got it: a POST or
+                // PATCH is not sent again (keystoneauth1 would send it twice).
+                Err(e)
+                    if e.is_retriable_connection_failure()
+                        && connect_left > 0
+                        && maybe_delivered
+                        && !is_idempotent(&self.method) =>
+                {
+                    tracing::warn!(
+                        target: "keystoneauth::session",
+                        "Failure: {e}. Not retried: the {} may have reached the server, and sending it again could repeat it",
+                        self.method
+                    );
+                    return Err(e);
+                }
+                Err(e) if e.is_retriable_connection_failure() && connect_left > 0 => {
+                    if self.stream_sent() {
+                        self.warn_not_resent(&url, &e.to_string());
+                        return Err(e);
+                    }
+                    let delay = connect_backoff.next_delay();
+                    tracing::warn!(
+                        target: "keystoneauth::session",
+                        "Failure: {e}. Retrying in {:.1}s. {connect_left} retries left",
+                        delay.as_secs_f64()
+                    );
+                    tokio::time::sleep(delay).await;
+                    connect_left -= 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok((status, h, body)) => Response {
+                    status,
+                    headers: h,
+                    url: url.to_string(),
+                    body,
+                    elapsed: started.elapsed(),
+                },
+            };
+            if logged {
+                log::log_response(&resp, inner.split_loggers);
+            }
+            if inner.collect_timing {
+                // Every response, as keystoneauth1 records each redirect hop and retry.
+                inner
+                    .timings
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(RequestTiming {
+                        method: self.method.to_string(),
+                        url: resp.url.clone(),
+                        elapsed: resp.elapsed,
+                    });
+            }
+            let code = resp.status.as_u16();
+            if REDIRECT_STATUSES.contains(&code) && redirects_left > 0 && self.stream_sent() {
+                self.warn_not_resent(&url, &format!("redirected ({code})"));
+                return Ok(resp);
+            }
+            if retriable.contains(&code) && status_left > 0 && self.stream_sent() {
+                self.warn_not_resent(&url, &format!("retriable status {code}"));
+                return Ok(resp);
+            }
+            if REDIRECT_STATUSES.contains(&code) && redirects_left > 0 {
+                let Some(location) = resp.header(LOCATION.as_str()) else {
+                    tracing::warn!(target: "keystoneauth::session", "Failed to redirect request to {url} as new location was not provided.");
+                    return Ok(resp);
+                };
+                let next = url::Url::parse(&url)
+                    .and_then(|base| base.join(location))
+                    .map_err(|e| {
+                        Error::InvalidResponse(format!("bad redirect {location:?}: {e}"))
+                    })?;
+                if let Some(id) = resp.headers.get(REQUEST_ID_HEADER) {
+                    if !headers.contains_key(REQUEST_ID_HEADER) {
+                        headers.to_mut().insert(REQUEST_ID_HEADER, id.clone());
+                    }
+                }
+                redirects_left -= 1;
+                connect_backoff.reset();
+                status_backoff.reset();
+                url = next.to_string().into();
+                continue;
+            }
+            if retriable.contains(&code) && status_left > 0 {
+                let delay = resp
+                    .header(RETRY_AFTER.as_str())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|s| Duration::from_secs(s).min(max_delay))
+                    .unwrap_or_else(|| status_backoff.next_delay());
+                tracing::warn!(
+                    target: "keystoneauth::session",
+                    "Retriable status code {code}. Retrying in {:.1}s. {status_left} retries left",
+                    delay.as_secs_f64()
+                );
+                tokio::time::sleep(delay).await;
+                status_left -= 1;
+                connect_backoff.reset();
+                continue;
+            }
+            return Ok(resp);
+        }
+    }
+
+    /// One attempt. `maybe_delivered` is set when it failed after the request went out (a
+    /// timeout while waiting for or reading the response), so the server may have acted on it.
+    async fn send_once(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        headers: &HeaderMap,
+        maybe_delivered: &mut bool,
+    ) -> Result<(StatusCode, HeaderMap, Bytes)> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| Error::OptionError(format!("invalid URL {url:?}: {e}")))?;
+        let mut req = reqwest::Request::new(self.method.clone(), parsed);
+        *req.headers_mut() = headers.clone();
+        *req.body_mut() = match &self.stream_body {
+            None => self.body.clone().map(reqwest::Body::from),
+            Some(slot) => Some(
+                slot.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .ok_or_else(|| {
+                        Error::OptionError(format!(
+                            "{url}: the request body was a stream and has been sent already; \
+                             it cannot be sent again"
+                        ))
+                    })?,
+            ),
+        };
+        if let Some(t) = self.layers().timeout() {
+            // Only when set: reqwest keeps it in the request's extension map.
+            *req.timeout_mut() = Some(t);
+        }
+        let mut resp = client.execute(req).await.map_err(|e| {
+            *maybe_delivered = e.is_timeout() && !e.is_connect();
+            map_reqwest_error(url, &e)
+        })?;
+        // From here on the server has answered.
+        *maybe_delivered = true;
+        let status = resp.status();
+        let headers = std::mem::take(resp.headers_mut());
+        let limit = self.layers().max_body_size();
+        if let Some(len) = resp.content_length() {
+            if len as usize > limit {
+                return Err(Error::InvalidResponse(format!(
+                    "{url}: response body of {len} bytes exceeds the limit of {limit} bytes"
+                )));
+            }
+            // The length is known and within the limit (and the connection reads no more
+            // than it): one read, no copy.
+            return match resp.bytes().await {
+                Ok(body) => Ok((status, headers, body)),
+                Err(e) => Err(body_read_error(url, &e)),
+            };
+        }
+        let mut body = bytes::BytesMut::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Err(Error::InvalidResponse(format!(
+                            "{url}: response body exceeds the limit of {limit} bytes"
+                        )));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(body_read_error(url, &e)),
+            }
+        }
+        Ok((status, headers, body.freeze()))
+    }
+}
+
+/// Exponential backoff (0.5 s doubling, capped) or a fixed delay.
+struct Backoff {
+    fixed: Option<Duration>,
+    next: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    fn new(fixed: Option<Duration>, cap: Duration) -> Self {
+        Backoff {
+            fixed,
+            next: FIRST_RETRY_DELAY,
+            cap,
+        }
+    }
+    fn next_delay(&mut self) -> Duration {
+        if let Some(f) = self.fixed {
+            return f.min(self.cap);
+        }
+        let d = self.next.min(self.cap);
+        self.next = (self.next * 2).min(self.cap);
+        d
+    }
+    fn reset(&mut self) {
+        self.next = FIRST_RETRY_DELAY;
+    }
+}
+
+/// Methods that may be sent twice with the effect of once (RFC 9110 §9.2.2).
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
