@@ -3,6 +3,13 @@
 use clap::{Parser, Subcommand};
 use clap_complete::Shell;
 
+use crate::commands::catalog::CatalogCmd;
+use crate::commands::discover::DiscoverArgs;
+use crate::commands::endpoint::EndpointArgs;
+use crate::commands::plugins::PluginsCmd;
+use crate::commands::request::RequestArgs;
+use crate::commands::token::TokenCmd;
+use crate::commands::versions::VersionsCmd;
 use crate::output::Format;
 
 /// Flags this parser defines itself; every other `--os-*` flag is taken out before parsing and
@@ -86,50 +93,16 @@ pub enum Cmd {
         cmd: CatalogCmd,
     },
     /// The URL of a service's endpoint (after version discovery when --version is given)
-    Endpoint {
-        /// Service type (compute, identity, block-storage, …)
-        service_type: String,
-        /// Interface(s), comma separated: public, internal, admin
-        #[arg(long)]
-        interface: Option<String>,
-        /// Region
-        #[arg(long)]
-        region: Option<String>,
-        /// API major version (`2`, `3`, `2.1`)
-        #[arg(long)]
-        version: Option<String>,
-    },
+    Endpoint(EndpointArgs),
     /// Call a service: the body goes to stdout, the status to stderr
-    Request {
-        /// HTTP method
-        method: String,
-        /// Service type
-        service_type: String,
-        /// Path relative to the service's endpoint
-        path: String,
-        /// Request body: text, @file, or - for stdin
-        #[arg(long, short = 'd', value_name = "DATA")]
-        data: Option<String>,
-        /// Microversion header for the service
-        #[arg(long, value_name = "VERSION")]
-        microversion: Option<String>,
-        /// Extra header, NAME:VALUE (repeatable)
-        #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
-        headers: Vec<String>,
-    },
+    Request(RequestArgs),
     /// The versions every service in the catalog offers (as `openstack versions show`)
     Versions {
         #[command(subcommand)]
         cmd: VersionsCmd,
     },
     /// Versions and microversion ranges a service advertises (no authentication)
-    Discover {
-        /// The service's URL
-        url: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
+    Discover(DiscoverArgs),
     /// The auth plugins this build has, and their options
     Plugins {
         #[command(subcommand)]
@@ -142,86 +115,6 @@ pub enum Cmd {
     Completion {
         /// bash, zsh, fish, elvish or powershell
         shell: Shell,
-    },
-}
-
-/// `ksa token …`
-#[derive(Debug, Subcommand)]
-pub enum TokenCmd {
-    /// Get a token (fields as `openstack token issue` prints them)
-    Issue {
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-    /// Revoke a token
-    Revoke {
-        /// The token
-        token: String,
-    },
-    /// Check a token and show what it is
-    Validate {
-        /// The token
-        token: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// `ksa catalog …`
-#[derive(Debug, Subcommand)]
-pub enum CatalogCmd {
-    /// List the services
-    List {
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-    /// Show one service by type or name
-    Show {
-        /// Service type or name
-        service: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// `ksa versions …`
-#[derive(Debug, Subcommand)]
-pub enum VersionsCmd {
-    /// Region, service type, version, status, endpoint and microversion range of each
-    /// version of each service, found by version discovery on the catalog's endpoints
-    Show {
-        /// Only this service type (or an alias of it: volumev3, …)
-        #[arg(long)]
-        service: Option<String>,
-        /// Interface to ask: public, internal or admin (default: --os-interface, else public)
-        #[arg(long)]
-        interface: Option<String>,
-        /// Only this region (default: every region)
-        #[arg(long = "region-name", alias = "region")]
-        region_name: Option<String>,
-        /// Only versions with this status (CURRENT, SUPPORTED, DEPRECATED, UNKNOWN)
-        #[arg(long)]
-        status: Option<String>,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// `ksa plugins …`
-#[derive(Debug, Subcommand)]
-pub enum PluginsCmd {
-    /// A plugin's options, with their flags, variables and defaults
-    Show {
-        /// Plugin name
-        name: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
     },
 }
 
@@ -329,14 +222,14 @@ mod tests {
             "--os-auth-type=v3token",
         ]);
         match cli.cmd {
-            Cmd::Request {
+            Cmd::Request(RequestArgs {
                 method,
                 service_type,
                 path,
                 data,
                 microversion,
                 headers,
-            } => {
+            }) => {
                 assert_eq!(method, "POST");
                 assert_eq!(service_type, "compute");
                 assert_eq!(path, "/servers");

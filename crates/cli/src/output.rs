@@ -1,9 +1,12 @@
 //! Output formats: `table` (openstackclient's boxes), `json`, `value`, `shell`.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use clap::ValueEnum;
 use serde_json::{Map, Value};
+
+use crate::error::{Failure, Res};
 
 /// How to print a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -17,6 +20,24 @@ pub enum Format {
     Value,
     /// `name="value"` lines for a shell's `eval` (records only).
     Shell,
+}
+
+/// Write `s` to stdout; a closed pipe (`ksa … | head`) is not an error.
+pub fn print(s: &str) -> Res<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::Msg(format!("cannot write the output: {e}"))),
+    }
+}
+
+/// A version that may be absent (a microversion range's ends): its text, or null.
+pub fn optional_version(v: &Option<keystoneauth::version::Version>) -> Value {
+    match v {
+        Some(v) => Value::String(v.to_string()),
+        None => Value::Null,
+    }
 }
 
 /// Text of a JSON value for table/value/shell output.
