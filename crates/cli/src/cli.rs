@@ -10,7 +10,7 @@ use crate::commands::plugins::PluginsCmd;
 use crate::commands::request::RequestArgs;
 use crate::commands::token::TokenCmd;
 use crate::commands::versions::VersionsCmd;
-use crate::output::Format;
+use crate::output::ListOutput;
 
 /// Flags this parser defines itself; every other `--os-*` flag is taken out before parsing and
 /// handed to loading, which checks it against the chosen plugin's options.
@@ -107,9 +107,8 @@ pub enum Cmd {
     Plugins {
         #[command(subcommand)]
         cmd: Option<PluginsCmd>,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: ListOutput,
     },
     /// Print a shell completion script
     Completion {
@@ -146,6 +145,7 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::{ListFormat, RecordFormat};
     use clap::CommandFactory;
     use keystoneauth::loading::args::extract_os_args;
 
@@ -180,12 +180,10 @@ mod tests {
             "default",
         ]);
         assert!(matches!(
-            cli.cmd,
+            &cli.cmd,
             Cmd::Token {
-                cmd: TokenCmd::Issue {
-                    format: Format::Json
-                }
-            }
+                cmd: TokenCmd::Issue { out }
+            } if out.format == RecordFormat::Json
         ));
         assert_eq!(cli.os_cloud.as_deref(), Some("c"));
         assert!(cli.insecure);
@@ -243,19 +241,73 @@ mod tests {
     }
 
     #[test]
+    fn output_options() {
+        let (cli, _) = parse(&[
+            "ksa",
+            "token",
+            "issue",
+            "-f",
+            "shell",
+            "-c",
+            "id",
+            "--column",
+            "expires",
+            "--prefix",
+            "os_",
+            "--variable",
+            "id",
+            "--noindent",
+            "--max-width",
+            "-1",
+            "--fit-width",
+        ]);
+        let Cmd::Token {
+            cmd: TokenCmd::Issue { out },
+        } = &cli.cmd
+        else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(out.format, RecordFormat::Shell);
+        assert_eq!(out.common.columns, ["id", "expires"]);
+        assert_eq!(out.prefix, "os_");
+        assert_eq!(out.variables, ["id"]);
+        assert!(out.common.noindent && out.common.fit_width);
+        assert_eq!(out.common.max_width, Some(-1));
+        let (cli, _) = parse(&["ksa", "versions", "show", "-f", "csv", "--quote", "minimal"]);
+        let Cmd::Versions {
+            cmd: VersionsCmd::Show { out, .. },
+        } = &cli.cmd
+        else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(out.format, ListFormat::Csv);
+        assert_eq!(format!("{:?}", out.quote), "Minimal");
+        let (cli, _) = parse(&["ksa", "discover", "http://x", "-f", "yaml", "--print-empty"]);
+        assert!(
+            matches!(&cli.cmd, Cmd::Discover(d) if d.out.format == ListFormat::Yaml && d.out.common.print_empty)
+        );
+    }
+
+    #[test]
     fn formats_and_usage_errors() {
         let (cli, _) = parse(&["ksa", "plugins", "show", "v3password", "-f", "value"]);
         assert!(matches!(
-            cli.cmd,
+            &cli.cmd,
             Cmd::Plugins {
-                cmd: Some(PluginsCmd::Show {
-                    format: Format::Value,
-                    ..
-                }),
+                cmd: Some(PluginsCmd::Show { out, .. }),
                 ..
-            }
+            } if out.format == ListFormat::Value
         ));
-        let e = Cli::try_parse_from(["ksa", "token", "issue", "-f", "yaml"]).unwrap_err();
+        // csv is for lists, shell for records (as in openstackclient).
+        let e = Cli::try_parse_from(["ksa", "token", "issue", "-f", "csv"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "catalog", "list", "-f", "shell"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "token", "issue", "-f", "xml"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "catalog", "list", "--quote", "some"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "token", "issue", "--quote", "all"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = Cli::try_parse_from(["ksa", "frobnicate"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);

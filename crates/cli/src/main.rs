@@ -79,7 +79,7 @@ fn run() -> i32 {
 /// its own, the others with a [`Ctx`] (and the auth cache around them, with `--auth-cache`).
 fn dispatch(cli: Cli, extra: Vec<(String, String)>) -> Res<()> {
     match &cli.cmd {
-        Cmd::Plugins { cmd, format } => return commands::plugins::run(cmd.as_ref(), *format),
+        Cmd::Plugins { cmd, out } => return commands::plugins::run(cmd.as_ref(), out),
         Cmd::Completion { shell } => return commands::completion::run(*shell),
         _ => {}
     }

@@ -6,24 +6,22 @@ use serde_json::{json, Value};
 
 use crate::context::Ctx;
 use crate::error::{Failure, Res};
-use crate::output::{list, print, record, Format};
+use crate::output::{print, ListOutput, RecordOutput};
 
 /// `ksa catalog …`
 #[derive(Debug, Subcommand)]
 pub enum CatalogCmd {
     /// List the services
     List {
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: ListOutput,
     },
     /// Show one service by type or name
     Show {
         /// Service type or name
         service: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: RecordOutput,
     },
 }
 
@@ -32,15 +30,21 @@ pub async fn run(ctx: &Ctx, cmd: &CatalogCmd) -> Res<()> {
     let a = ctx.access().await?;
     let catalog = a.service_catalog();
     match cmd {
-        CatalogCmd::List { format } => {
+        CatalogCmd::List { out } => {
             let rows: Vec<Vec<Value>> = catalog
                 .services()
                 .iter()
-                .map(|s| vec![json!(s.name), json!(s.service_type), endpoints(s, *format)])
+                .map(|s| {
+                    vec![
+                        json!(s.name),
+                        json!(s.service_type),
+                        endpoints(s, out.format.structured()),
+                    ]
+                })
                 .collect();
-            print(&list(&["Name", "Type", "Endpoints"], &rows, *format).map_err(Failure::Usage)?)
+            print(&out.render(&["Name", "Type", "Endpoints"], &rows)?)
         }
-        CatalogCmd::Show { service, format } => {
+        CatalogCmd::Show { service, out } => {
             let s = catalog
                 .services()
                 .iter()
@@ -49,23 +53,20 @@ pub async fn run(ctx: &Ctx, cmd: &CatalogCmd) -> Res<()> {
                         || s.name.as_deref() == Some(service.as_str())
                 })
                 .ok_or_else(|| Failure::Msg(format!("service {service} is not in the catalog")))?;
-            print(&record(
-                &[
-                    ("endpoints", endpoints(s, *format)),
-                    ("id", json!(s.id)),
-                    ("name", json!(s.name)),
-                    ("type", json!(s.service_type)),
-                ],
-                *format,
-            ))
+            print(&out.render(&[
+                ("endpoints", endpoints(s, out.format.structured())),
+                ("id", json!(s.id)),
+                ("name", json!(s.name)),
+                ("type", json!(s.service_type)),
+            ])?)
         }
     }
 }
 
-/// A service's endpoints: a list of objects in JSON, else text as openstackclient shows
-/// them (the region, then `interface: url` under it).
-fn endpoints(s: &CatalogService, format: Format) -> Value {
-    if format == Format::Json {
+/// A service's endpoints: a list of objects in JSON and YAML, else text as openstackclient
+/// shows them (the region, then `interface: url` under it).
+fn endpoints(s: &CatalogService, structured: bool) -> Value {
+    if structured {
         endpoints_json(s)
     } else {
         json!(endpoints_text(s))

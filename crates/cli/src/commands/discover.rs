@@ -6,17 +6,16 @@ use keystoneauth::loading::{self, LoadOptions};
 use keystoneauth::Session;
 use serde_json::{json, Value};
 
-use crate::error::{Failure, Res};
-use crate::output::{list, optional_version, print, Format};
+use crate::error::Res;
+use crate::output::{optional_version, print, ListOutput};
 
 /// `ksa discover …`
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {
     /// The service's URL
     pub url: String,
-    /// Output format
-    #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-    pub format: Format,
+    #[command(flatten)]
+    pub out: ListOutput,
 }
 
 /// The session for `ksa discover`: built from the `--os-*` flags (TLS, timeouts), with no
@@ -45,18 +44,14 @@ pub async fn run(session: &Session, args: &DiscoverArgs) -> Res<()> {
             ]
         })
         .collect();
-    print(
-        &list(
-            &[
-                "Version",
-                "Status",
-                "URL",
-                "Min Microversion",
-                "Max Microversion",
-            ],
-            &rows,
-            args.format,
-        )
-        .map_err(Failure::Usage)?,
-    )
+    print(&args.out.render(
+        &[
+            "Version",
+            "Status",
+            "URL",
+            "Min Microversion",
+            "Max Microversion",
+        ],
+        &rows,
+    )?)
 }

@@ -4,8 +4,8 @@ use clap::Subcommand;
 use keystoneauth::registry;
 use serde_json::{json, Value};
 
-use crate::error::{Failure, Res};
-use crate::output::{list, print, Format};
+use crate::error::Res;
+use crate::output::{print, ListOutput};
 
 /// `ksa plugins …`
 #[derive(Debug, Subcommand)]
@@ -14,14 +14,13 @@ pub enum PluginsCmd {
     Show {
         /// Plugin name
         name: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: ListOutput,
     },
 }
 
-/// Run `ksa plugins` (the list, in `format`) or `ksa plugins show NAME`.
-pub fn run(cmd: Option<&PluginsCmd>, format: Format) -> Res<()> {
+/// Run `ksa plugins` (the list, printed as `out` says) or `ksa plugins show NAME`.
+pub fn run(cmd: Option<&PluginsCmd>, out: &ListOutput) -> Res<()> {
     match cmd {
         None => {
             let rows: Vec<Vec<Value>> = keystoneauth::registered_plugins()
@@ -29,11 +28,11 @@ pub fn run(cmd: Option<&PluginsCmd>, format: Format) -> Res<()> {
                 .filter_map(|n| registry::loader(n).ok())
                 .map(|l| vec![json!(l.name), json!(l.description)])
                 .collect();
-            print(&list(&["Name", "Description"], &rows, format).map_err(Failure::Usage)?)
+            print(&out.render(&["Name", "Description"], &rows)?)
         }
-        Some(PluginsCmd::Show { name, format }) => {
+        Some(PluginsCmd::Show { name, out }) => {
             let l = registry::loader(name)?;
-            let json = *format == Format::Json;
+            let json = out.format.structured();
             let joined = |v: Vec<String>| {
                 if json {
                     json!(v)
@@ -56,22 +55,18 @@ pub fn run(cmd: Option<&PluginsCmd>, format: Format) -> Res<()> {
                     ]
                 })
                 .collect();
-            print(
-                &list(
-                    &[
-                        "Option",
-                        "Flags",
-                        "Environment",
-                        "Required",
-                        "Secret",
-                        "Default",
-                        "Help",
-                    ],
-                    &rows,
-                    *format,
-                )
-                .map_err(Failure::Usage)?,
-            )
+            print(&out.render(
+                &[
+                    "Option",
+                    "Flags",
+                    "Environment",
+                    "Required",
+                    "Secret",
+                    "Default",
+                    "Help",
+                ],
+                &rows,
+            )?)
         }
     }
 }

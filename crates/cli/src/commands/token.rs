@@ -6,16 +6,15 @@ use serde_json::{json, Value};
 
 use crate::context::Ctx;
 use crate::error::Res;
-use crate::output::{print, record, Format};
+use crate::output::{print, RecordOutput};
 
 /// `ksa token …`
 #[derive(Debug, Subcommand)]
 pub enum TokenCmd {
     /// Get a token (fields as `openstack token issue` prints them)
     Issue {
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: RecordOutput,
     },
     /// Revoke a token
     Revoke {
@@ -26,18 +25,17 @@ pub enum TokenCmd {
     Validate {
         /// The token
         token: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: RecordOutput,
     },
 }
 
 /// Run `ksa token …`.
 pub async fn run(ctx: &Ctx, cmd: &TokenCmd) -> Res<()> {
     match cmd {
-        TokenCmd::Issue { format } => {
+        TokenCmd::Issue { out } => {
             let a = ctx.access().await?;
-            print(&record(&token_fields(&a), *format))
+            print(&out.render(&token_fields(&a))?)
         }
         TokenCmd::Revoke { token } => {
             let id = ctx.identity().await?;
@@ -47,7 +45,7 @@ pub async fn run(ctx: &Ctx, cmd: &TokenCmd) -> Res<()> {
                 .await?;
             Ok(())
         }
-        TokenCmd::Validate { token, format } => {
+        TokenCmd::Validate { token, out } => {
             let id = ctx.identity().await?;
             let resp = id
                 .get("/auth/tokens")
@@ -58,7 +56,7 @@ pub async fn run(ctx: &Ctx, cmd: &TokenCmd) -> Res<()> {
                 resp.bytes(),
                 Some(secrecy::SecretString::from(token.clone())),
             )?;
-            print(&record(&token_fields(&a), *format))
+            print(&out.render(&token_fields(&a))?)
         }
     }
 }

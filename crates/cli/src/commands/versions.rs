@@ -5,8 +5,8 @@ use keystoneauth::loading;
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
-use crate::error::{Failure, Res};
-use crate::output::{list, optional_version, print, Format};
+use crate::error::Res;
+use crate::output::{optional_version, print, ListOutput};
 
 /// `ksa versions …`
 #[derive(Debug, Subcommand)]
@@ -26,9 +26,8 @@ pub enum VersionsCmd {
         /// Only versions with this status (CURRENT, SUPPORTED, DEPRECATED, UNKNOWN)
         #[arg(long)]
         status: Option<String>,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: ListOutput,
     },
 }
 
@@ -39,7 +38,7 @@ pub async fn run(ctx: &Ctx, cmd: &VersionsCmd) -> Res<()> {
         interface,
         region_name,
         status,
-        format,
+        out,
     } = cmd;
     let interface = match interface {
         Some(i) => loading::adapter_opts::parse_interfaces(&[i.trim().to_owned()])?.pop(),
@@ -75,20 +74,16 @@ pub async fn run(ctx: &Ctx, cmd: &VersionsCmd) -> Res<()> {
             }
         }
     }
-    print(
-        &list(
-            &[
-                "Region Name",
-                "Service Type",
-                "Version",
-                "Status",
-                "Endpoint",
-                "Min Microversion",
-                "Max Microversion",
-            ],
-            &rows,
-            *format,
-        )
-        .map_err(Failure::Usage)?,
-    )
+    print(&out.render(
+        &[
+            "Region Name",
+            "Service Type",
+            "Version",
+            "Status",
+            "Endpoint",
+            "Min Microversion",
+            "Max Microversion",
+        ],
+        &rows,
+    )?)
 }
