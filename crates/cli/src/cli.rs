@@ -3,7 +3,14 @@
 use clap::{Parser, Subcommand};
 use clap_complete::Shell;
 
-use crate::output::Format;
+use crate::commands::catalog::CatalogCmd;
+use crate::commands::discover::DiscoverArgs;
+use crate::commands::endpoint::EndpointArgs;
+use crate::commands::plugins::PluginsCmd;
+use crate::commands::request::RequestArgs;
+use crate::commands::token::TokenCmd;
+use crate::commands::versions::VersionsCmd;
+use crate::output::ListOutput;
 
 /// Flags this parser defines itself; every other `--os-*` flag is taken out before parsing and
 /// handed to loading, which checks it against the chosen plugin's options.
@@ -86,142 +93,27 @@ pub enum Cmd {
         cmd: CatalogCmd,
     },
     /// The URL of a service's endpoint (after version discovery when --version is given)
-    Endpoint {
-        /// Service type (compute, identity, block-storage, …)
-        service_type: String,
-        /// Interface(s), comma separated: public, internal, admin
-        #[arg(long)]
-        interface: Option<String>,
-        /// Region
-        #[arg(long)]
-        region: Option<String>,
-        /// API major version (`2`, `3`, `2.1`)
-        #[arg(long)]
-        version: Option<String>,
-    },
+    Endpoint(EndpointArgs),
     /// Call a service: the body goes to stdout, the status to stderr
-    Request {
-        /// HTTP method
-        method: String,
-        /// Service type
-        service_type: String,
-        /// Path relative to the service's endpoint
-        path: String,
-        /// Request body: text, @file, or - for stdin
-        #[arg(long, short = 'd', value_name = "DATA")]
-        data: Option<String>,
-        /// Microversion header for the service
-        #[arg(long, value_name = "VERSION")]
-        microversion: Option<String>,
-        /// Extra header, NAME:VALUE (repeatable)
-        #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
-        headers: Vec<String>,
-    },
+    Request(RequestArgs),
     /// The versions every service in the catalog offers (as `openstack versions show`)
     Versions {
         #[command(subcommand)]
         cmd: VersionsCmd,
     },
     /// Versions and microversion ranges a service advertises (no authentication)
-    Discover {
-        /// The service's URL
-        url: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
+    Discover(DiscoverArgs),
     /// The auth plugins this build has, and their options
     Plugins {
         #[command(subcommand)]
         cmd: Option<PluginsCmd>,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: ListOutput,
     },
     /// Print a shell completion script
     Completion {
         /// bash, zsh, fish, elvish or powershell
         shell: Shell,
-    },
-}
-
-/// `ksa token …`
-#[derive(Debug, Subcommand)]
-pub enum TokenCmd {
-    /// Get a token (fields as `openstack token issue` prints them)
-    Issue {
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-    /// Revoke a token
-    Revoke {
-        /// The token
-        token: String,
-    },
-    /// Check a token and show what it is
-    Validate {
-        /// The token
-        token: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// `ksa catalog …`
-#[derive(Debug, Subcommand)]
-pub enum CatalogCmd {
-    /// List the services
-    List {
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-    /// Show one service by type or name
-    Show {
-        /// Service type or name
-        service: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// `ksa versions …`
-#[derive(Debug, Subcommand)]
-pub enum VersionsCmd {
-    /// Region, service type, version, status, endpoint and microversion range of each
-    /// version of each service, found by version discovery on the catalog's endpoints
-    Show {
-        /// Only this service type (or an alias of it: volumev3, …)
-        #[arg(long)]
-        service: Option<String>,
-        /// Interface to ask: public, internal or admin (default: --os-interface, else public)
-        #[arg(long)]
-        interface: Option<String>,
-        /// Only this region (default: every region)
-        #[arg(long = "region-name", alias = "region")]
-        region_name: Option<String>,
-        /// Only versions with this status (CURRENT, SUPPORTED, DEPRECATED, UNKNOWN)
-        #[arg(long)]
-        status: Option<String>,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
-    },
-}
-
-/// `ksa plugins …`
-#[derive(Debug, Subcommand)]
-pub enum PluginsCmd {
-    /// A plugin's options, with their flags, variables and defaults
-    Show {
-        /// Plugin name
-        name: String,
-        /// Output format
-        #[arg(short = 'f', long = "format", value_enum, default_value_t)]
-        format: Format,
     },
 }
 
@@ -253,6 +145,7 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::{ListFormat, RecordFormat};
     use clap::CommandFactory;
     use keystoneauth::loading::args::extract_os_args;
 
@@ -287,12 +180,10 @@ mod tests {
             "default",
         ]);
         assert!(matches!(
-            cli.cmd,
+            &cli.cmd,
             Cmd::Token {
-                cmd: TokenCmd::Issue {
-                    format: Format::Json
-                }
-            }
+                cmd: TokenCmd::Issue { out }
+            } if out.format == RecordFormat::Json
         ));
         assert_eq!(cli.os_cloud.as_deref(), Some("c"));
         assert!(cli.insecure);
@@ -329,14 +220,14 @@ mod tests {
             "--os-auth-type=v3token",
         ]);
         match cli.cmd {
-            Cmd::Request {
+            Cmd::Request(RequestArgs {
                 method,
                 service_type,
                 path,
                 data,
                 microversion,
                 headers,
-            } => {
+            }) => {
                 assert_eq!(method, "POST");
                 assert_eq!(service_type, "compute");
                 assert_eq!(path, "/servers");
@@ -350,19 +241,73 @@ mod tests {
     }
 
     #[test]
+    fn output_options() {
+        let (cli, _) = parse(&[
+            "ksa",
+            "token",
+            "issue",
+            "-f",
+            "shell",
+            "-c",
+            "id",
+            "--column",
+            "expires",
+            "--prefix",
+            "os_",
+            "--variable",
+            "id",
+            "--noindent",
+            "--max-width",
+            "-1",
+            "--fit-width",
+        ]);
+        let Cmd::Token {
+            cmd: TokenCmd::Issue { out },
+        } = &cli.cmd
+        else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(out.format, RecordFormat::Shell);
+        assert_eq!(out.common.columns, ["id", "expires"]);
+        assert_eq!(out.prefix, "os_");
+        assert_eq!(out.variables, ["id"]);
+        assert!(out.common.noindent && out.common.fit_width);
+        assert_eq!(out.common.max_width, Some(-1));
+        let (cli, _) = parse(&["ksa", "versions", "show", "-f", "csv", "--quote", "minimal"]);
+        let Cmd::Versions {
+            cmd: VersionsCmd::Show { out, .. },
+        } = &cli.cmd
+        else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(out.format, ListFormat::Csv);
+        assert_eq!(format!("{:?}", out.quote), "Minimal");
+        let (cli, _) = parse(&["ksa", "discover", "http://x", "-f", "yaml", "--print-empty"]);
+        assert!(
+            matches!(&cli.cmd, Cmd::Discover(d) if d.out.format == ListFormat::Yaml && d.out.common.print_empty)
+        );
+    }
+
+    #[test]
     fn formats_and_usage_errors() {
         let (cli, _) = parse(&["ksa", "plugins", "show", "v3password", "-f", "value"]);
         assert!(matches!(
-            cli.cmd,
+            &cli.cmd,
             Cmd::Plugins {
-                cmd: Some(PluginsCmd::Show {
-                    format: Format::Value,
-                    ..
-                }),
+                cmd: Some(PluginsCmd::Show { out, .. }),
                 ..
-            }
+            } if out.format == ListFormat::Value
         ));
-        let e = Cli::try_parse_from(["ksa", "token", "issue", "-f", "yaml"]).unwrap_err();
+        // csv is for lists, shell for records (as in openstackclient).
+        let e = Cli::try_parse_from(["ksa", "token", "issue", "-f", "csv"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "catalog", "list", "-f", "shell"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "token", "issue", "-f", "xml"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "catalog", "list", "--quote", "some"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["ksa", "token", "issue", "--quote", "all"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = Cli::try_parse_from(["ksa", "frobnicate"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);

@@ -1,0 +1,96 @@
+//! `ksa request METHOD SERVICE_TYPE PATH`: call a service; the body goes to stdout, the
+//! status to stderr.
+
+use std::io::{IsTerminal, Read, Write};
+
+use clap::Args;
+use keystoneauth::http::Method;
+use serde_json::Value;
+
+use crate::context::Ctx;
+use crate::error::{Failure, Res};
+
+/// `ksa request …`
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// HTTP method
+    pub method: String,
+    /// Service type
+    pub service_type: String,
+    /// Path relative to the service's endpoint
+    pub path: String,
+    /// Request body: text, @file, or - for stdin
+    #[arg(long, short = 'd', value_name = "DATA")]
+    pub data: Option<String>,
+    /// Microversion header for the service
+    #[arg(long, value_name = "VERSION")]
+    pub microversion: Option<String>,
+    /// Extra header, NAME:VALUE (repeatable)
+    #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+}
+
+/// Run `ksa request …`: a failure status is [`Failure::Status`] (exit 1), after the body.
+pub async fn run(ctx: &Ctx, args: &RequestArgs) -> Res<()> {
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| Failure::Usage(format!("invalid HTTP method {}", args.method)))?;
+    let a = ctx
+        .config
+        .adapter(&ctx.session, &args.service_type)?
+        .raise_exc(false);
+    let mut r = a.request(method, args.path.clone());
+    let mut has_ct = false;
+    for h in &args.headers {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| Failure::Usage(format!("header {h:?} is not NAME:VALUE")))?;
+        has_ct |= k.trim().eq_ignore_ascii_case("content-type");
+        r = r.header(k.trim(), v.trim());
+    }
+    if let Some(mv) = &args.microversion {
+        r = r.microversion(mv.clone());
+    }
+    if let Some(d) = &args.data {
+        let body = read_data(d)?;
+        if !has_ct && serde_json::from_slice::<Value>(&body).is_ok() {
+            r = r.header("Content-Type", "application/json");
+        }
+        r = r.body(body);
+    }
+    let resp = r.send().await?;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(resp.bytes());
+    if !resp.bytes().is_empty() && !resp.bytes().ends_with(b"\n") && out.is_terminal() {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+    let status = resp.status();
+    eprintln!(
+        "{} {}{}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        resp.request_id()
+            .map(|id| format!(" (Request-ID: {id})"))
+            .unwrap_or_default()
+    );
+    if resp.is_success() || status.is_redirection() {
+        Ok(())
+    } else {
+        Err(Failure::Status)
+    }
+}
+
+/// The body of `--data`: the text itself, `@file`'s content, or stdin for `-`.
+fn read_data(d: &str) -> Res<Vec<u8>> {
+    if d == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Failure::Msg(format!("cannot read standard input: {e}")))?;
+        Ok(buf)
+    } else if let Some(path) = d.strip_prefix('@') {
+        std::fs::read(path).map_err(|e| Failure::Usage(format!("cannot read {path}: {e}")))
+    } else {
+        Ok(d.as_bytes().to_vec())
+    }
+}
