@@ -90,10 +90,10 @@ fn prompt_fn() -> PromptFn {
         })
     } else {
         Arc::new(|opt: &Opt| {
-            Err(Error::MissingRequiredOptions(vec![MissingOption {
-                name: opt.name.to_owned(),
-                env: opt.env_vars().remove(0),
-            }]))
+            Err(Error::MissingRequiredOptions(vec![MissingOption::new(
+                opt.name.to_owned(),
+                opt.env_vars().remove(0),
+            )]))
         })
     }
 }

@@ -424,7 +424,7 @@ impl AccessInfo {
         };
         Ok(AccessInfo {
             version: IdentityVersion::V3,
-            token_header: crate::plugin::sensitive_header_value(token.expose_secret()),
+            token_header: crate::headers::sensitive_header_value(token.expose_secret()),
             token,
             raw: Arc::from(body),
             expires,
@@ -562,7 +562,7 @@ impl AccessInfo {
         let token = token.unwrap_or_else(|| SecretString::from(a.token.id.clone()));
         Ok(AccessInfo {
             version: IdentityVersion::V2,
-            token_header: crate::plugin::sensitive_header_value(token.expose_secret()),
+            token_header: crate::headers::sensitive_header_value(token.expose_secret()),
             token,
             raw: Arc::from(body),
             expires,
@@ -815,10 +815,11 @@ impl AccessInfo {
             body: &'a serde_json::value::RawValue,
         }
         let s: State<'_> = serde_json::from_str(state)
-            .map_err(|e| Error::InvalidResponse(format!("invalid auth state: {e}")))?;
+            .map_err(|e| Error::AuthState(format!("not a saved auth state: {e}")))?;
         Self::from_body(
             s.body.get().as_bytes(),
             Some(SecretString::from(s.auth_token)),
         )
+        .map_err(|e| Error::AuthState(format!("its token body is not usable: {e}")))
     }
 }

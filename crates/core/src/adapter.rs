@@ -27,9 +27,10 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Method};
 use tokio::sync::Semaphore;
 
+use crate::catalog::EndpointFilter;
 use crate::catalog::{EndpointData, Interface};
 use crate::error::{Error, Result};
-use crate::plugin::{AuthPlugin, EndpointFilter};
+use crate::plugin::AuthPlugin;
 use crate::session::limit::RequestLimiter;
 use crate::session::{RequestBuilder, RequestOptions, Session};
 use crate::version::VersionRange;

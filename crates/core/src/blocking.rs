@@ -19,8 +19,8 @@ use std::sync::Arc;
 use http::Method;
 use secrecy::SecretString;
 
+use crate::catalog::EndpointFilter;
 use crate::error::{Error, Result};
-use crate::plugin::EndpointFilter;
 use crate::session::{self, Response};
 
 struct Runtime {

@@ -15,9 +15,102 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::plugin::EndpointFilter;
 use crate::service_types;
-use crate::version::{version_from_url, Version};
+use crate::version::{version_from_url, Version, VersionRange};
+
+/// Which endpoint to use: service type, name, interface, region, version range.
+///
+/// ```
+/// use keystoneauth_core::{EndpointFilter, catalog::Interface};
+/// let f = EndpointFilter::service("compute").interface(Interface::Internal).region("RegionOne")
+///     .min_version("2.1").unwrap();
+/// assert_eq!(f.service_type.as_deref(), Some("compute"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointFilter {
+    /// Service type (`compute`, `identity`, `block-storage`, or an alias).
+    pub service_type: Option<String>,
+    /// Service name.
+    pub service_name: Option<String>,
+    /// Service id.
+    pub service_id: Option<String>,
+    /// Endpoint id.
+    pub endpoint_id: Option<String>,
+    /// Interfaces in order of preference (empty = public).
+    pub interface: Vec<Interface>,
+    /// Region.
+    pub region_name: Option<String>,
+    /// Version range; empty = whatever the catalog says.
+    pub version: VersionRange,
+    /// Use the catalog URL as is, without version discovery.
+    pub skip_discovery: bool,
+    /// Do not try the unversioned URL when discovering (keystoneauth1's `allow_version_hack=False`).
+    pub no_version_hack: bool,
+    /// Fetch the discovery document even when the catalog URL already matches the version
+    /// (needed to learn microversion ranges).
+    pub discover_versions: bool,
+}
+
+impl EndpointFilter {
+    /// A filter for a service type.
+    pub fn service(service_type: impl Into<String>) -> Self {
+        EndpointFilter {
+            service_type: Some(service_type.into()),
+            ..Default::default()
+        }
+    }
+
+    /// The plugin's own auth URL (keystoneauth1's `interface=AUTH_INTERFACE`).
+    pub fn auth_interface() -> Self {
+        EndpointFilter {
+            interface: vec![Interface::Auth],
+            ..Default::default()
+        }
+    }
+
+    /// Prefer this interface (call several times for a preference list).
+    pub fn interface(mut self, interface: Interface) -> Self {
+        self.interface.push(interface);
+        self
+    }
+
+    /// Restrict to a region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region_name = Some(region.into());
+        self
+    }
+
+    /// Restrict to a service name.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Require a major version (`"3"` means 3.0 to 3.latest).
+    pub fn version(mut self, version: &str) -> Result<Self> {
+        self.version = VersionRange::from_args(Some(version), None, None)?;
+        Ok(self)
+    }
+
+    /// Require at least this version.
+    pub fn min_version(mut self, version: &str) -> Result<Self> {
+        let max = self.version.max.as_ref().map(ToString::to_string);
+        self.version = VersionRange::from_args(None, Some(version), max.as_deref())?;
+        Ok(self)
+    }
+
+    /// Require at most this version.
+    pub fn max_version(mut self, version: &str) -> Result<Self> {
+        let min = self.version.min.as_ref().map(ToString::to_string);
+        self.version = VersionRange::from_args(None, min.as_deref(), Some(version))?;
+        Ok(self)
+    }
+
+    /// True if the filter asks for the plugin's auth URL.
+    pub fn is_auth_interface(&self) -> bool {
+        self.interface.first() == Some(&Interface::Auth)
+    }
+}
 
 /// An endpoint interface. `publicURL` and `public` are the same.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

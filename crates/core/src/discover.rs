@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::catalog::EndpointFilter;
 use crate::catalog::{EndpointData, Interface, ServiceCatalog};
 use crate::error::{Error, Result};
-use crate::plugin::EndpointFilter;
 use crate::session::Session;
 use crate::version::{version_from_url, Part, Version, VersionRange};
 

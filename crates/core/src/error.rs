@@ -2,8 +2,32 @@
 //!
 //! One enum, [`Error`], mirrors keystoneauth1's exception tree. HTTP failures keep the
 //! status, the request id, the URL, the method and the server's message in an [`HttpError`].
+//! Transport failures keep their cause ([`std::error::Error::source`]). Plugin families with
+//! errors of their own (OpenID Connect, SAML2, Kerberos, …) return [`Error::Plugin`], whose
+//! source is the family's error type ([`Error::plugin_error`] downcasts to it).
+//!
+//! Most code handles errors through the predicates rather than by matching variants:
+//!
+//! ```
+//! use keystoneauth_core::Error;
+//! fn advice(e: &Error) -> &'static str {
+//!     if e.is_unauthorized() {
+//!         "check the credentials"
+//!     } else if e.is_missing_auth_methods() {
+//!         "another authentication method is needed (MFA)"
+//!     } else if e.is_timeout() || e.is_connect() {
+//!         "the server could not be reached; try again"
+//!     } else if e.is_option() {
+//!         "fix the configuration"
+//!     } else {
+//!         "see the message"
+//!     }
+//! }
+//! assert_eq!(advice(&Error::OptionError("bad".into())), "fix the configuration");
+//! ```
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -11,8 +35,23 @@ use serde_json::Value;
 /// Result alias used throughout keystoneauth-rs.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The cause of an error, shared so that [`Error`] stays `Clone`.
+pub type ErrorSource = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Which plugin was authenticating, and against which auth URL, when an HTTP error happened
+/// (so that "requires authentication (HTTP 401)" says whose credentials were refused where).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthContext {
+    /// The plugin (keystoneauth1's name where it has one, e.g. `v3password`).
+    pub plugin: String,
+    /// The auth URL it authenticated against.
+    pub auth_url: String,
+}
+
 /// An HTTP response with a failure status, as the server described it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HttpError {
     /// The HTTP status code.
     pub status: u16,
@@ -28,10 +67,46 @@ pub struct HttpError {
     pub method: String,
     /// `Retry-After` in seconds (integer form only), if the server sent one.
     pub retry_after: Option<Duration>,
+    /// Set when the request was a plugin's authentication.
+    pub auth: Option<AuthContext>,
+}
+
+impl HttpError {
+    /// An HTTP error with a status, a message, the URL and the method; the rest unset.
+    pub fn new(
+        status: u16,
+        message: impl Into<String>,
+        url: impl Into<String>,
+        method: impl Into<String>,
+    ) -> Self {
+        HttpError {
+            status,
+            message: message.into(),
+            details: None,
+            request_id: None,
+            url: url.into(),
+            method: method.into(),
+            retry_after: None,
+            auth: None,
+        }
+    }
+
+    /// With details.
+    pub fn details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
 }
 
 impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(a) = &self.auth {
+            write!(
+                f,
+                "Authentication with {} at {} failed: ",
+                a.plugin, a.auth_url
+            )?;
+        }
         write!(f, "{} (HTTP {})", self.message, self.status)?;
         if let Some(id) = &self.request_id {
             write!(f, " (Request-ID: {id})")?;
@@ -99,11 +174,22 @@ impl MissingAuthMethods {
 
 /// A required option that was not given when loading a plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MissingOption {
     /// Option name, e.g. `auth-url`.
     pub name: String,
     /// Environment variable, e.g. `OS_AUTH_URL`.
     pub env: String,
+}
+
+impl MissingOption {
+    /// A missing option and its environment variable.
+    pub fn new(name: impl Into<String>, env: impl Into<String>) -> Self {
+        MissingOption {
+            name: name.into(),
+            env: env.into(),
+        }
+    }
 }
 
 /// What went wrong talking to an identity provider (OIDC).
@@ -248,38 +334,73 @@ pub enum Error {
         /// The URL tried, if any.
         url: Option<String>,
     },
+    /// A saved auth state (a token cache entry, `set_auth_state` input) could not be used.
+    #[error("Invalid auth state: {0}")]
+    AuthState(String),
+    /// A token store (file, Redis, keyring) failed.
+    #[error("Token store: {0}")]
+    TokenStore(String),
+    /// A plugin family's own error (OpenID Connect, SAML2, Kerberos, …): the source is that
+    /// family's error type; see [`Error::plugin_error`].
+    #[error("{plugin}: {source}")]
+    #[non_exhaustive]
+    Plugin {
+        /// The plugin family, e.g. `oidc`, `saml2`, `kerberos`.
+        plugin: &'static str,
+        /// The family's error.
+        #[source]
+        source: ErrorSource,
+    },
     /// A version string or range was invalid.
     #[error("{0}")]
     InvalidVersion(String),
     /// Could not connect (refused, reset, DNS).
     #[error("Unable to establish connection to {url}: {message}")]
+    #[non_exhaustive]
     ConnectFailure {
         /// The URL.
         url: String,
         /// The cause.
         message: String,
+        /// The transport's error.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// Connect or read timed out.
-    #[error("Request to {url} timed out")]
+    #[error("Request to {url} timed out{}", timeout_suffix(.timeout))]
+    #[non_exhaustive]
     ConnectTimeout {
         /// The URL.
         url: String,
+        /// The timeout that ran out, when known.
+        timeout: Option<Duration>,
+        /// The transport's error.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// TLS failed (bad certificate, wrong name, handshake).
     #[error("SSL exception connecting to {url}: {message}")]
+    #[non_exhaustive]
     SslError {
         /// The URL.
         url: String,
         /// The cause.
         message: String,
+        /// The TLS library's error.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// Any other transport failure.
     #[error("Unexpected exception for {url}: {message}")]
+    #[non_exhaustive]
     UnknownConnectionError {
         /// The URL.
         url: String,
         /// The cause.
         message: String,
+        /// The transport's error.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// The response could not be understood (bad JSON, missing fields, too large).
     #[error("Invalid response from server: {0}")]
@@ -305,6 +426,13 @@ pub enum Error {
     /// The blocking API's runtime failed.
     #[error("runtime error: {0}")]
     Runtime(String),
+}
+
+fn timeout_suffix(timeout: &Option<Duration>) -> String {
+    match timeout {
+        Some(t) => format!(" after {:.1} s", t.as_secs_f64()),
+        None => String::new(),
+    }
 }
 
 fn display_missing(opts: &[MissingOption]) -> String {
@@ -368,6 +496,178 @@ impl Error {
             self,
             Error::ConnectFailure { .. } | Error::ConnectTimeout { .. }
         )
+    }
+
+    /// 401: the credentials or the token were refused (not an MFA receipt: see
+    /// [`is_missing_auth_methods`](Self::is_missing_auth_methods)).
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Error::Unauthorized(_))
+    }
+    /// 403.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Error::Forbidden(_))
+    }
+    /// 404.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound(_))
+    }
+    /// 409.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Conflict(_))
+    }
+    /// Any failure status (the details are in [`http`](Self::http)).
+    pub fn is_http(&self) -> bool {
+        self.http().is_some()
+    }
+    /// A connect or read timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::ConnectTimeout { .. })
+    }
+    /// The server could not be reached (refused, reset, DNS).
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::ConnectFailure { .. })
+    }
+    /// TLS failed, or its configuration (CA bundle, client certificate) could not be loaded.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Error::SslError { .. } | Error::TlsConfig(_))
+    }
+    /// Keystone needs more authentication methods (MFA); the receipt is in the error.
+    pub fn is_missing_auth_methods(&self) -> bool {
+        matches!(self, Error::MissingAuthMethods(_))
+    }
+    /// Bad or missing options or configuration: a fix on the caller's side, not a retry.
+    pub fn is_option(&self) -> bool {
+        matches!(
+            self,
+            Error::OptionError(_)
+                | Error::MissingRequiredOptions(_)
+                | Error::NoMatchingPlugin { .. }
+                | Error::Config(_)
+                | Error::InvalidVersion(_)
+        )
+    }
+    /// A configuration file could not be read or parsed.
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config(_))
+    }
+    /// Version discovery failed, or no endpoint matched.
+    pub fn is_discovery(&self) -> bool {
+        matches!(
+            self,
+            Error::DiscoveryFailure { .. } | Error::EndpointNotFound(_) | Error::EmptyCatalog
+        )
+    }
+    /// A saved auth state could not be used.
+    pub fn is_auth_state(&self) -> bool {
+        matches!(self, Error::AuthState(_))
+    }
+
+    /// The plugin family's error of an [`Error::Plugin`], as its type.
+    ///
+    /// ```
+    /// use keystoneauth_core::Error;
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("the provider said no")]
+    /// struct ProviderError;
+    /// let e = Error::plugin("oidc", ProviderError);
+    /// assert!(e.plugin_error::<ProviderError>().is_some());
+    /// assert_eq!(e.to_string(), "oidc: the provider said no");
+    /// ```
+    pub fn plugin_error<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Error::Plugin { source, .. } => source.downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
+    /// A plugin family's error.
+    pub fn plugin(
+        plugin: &'static str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Plugin {
+            plugin,
+            source: Arc::new(error),
+        }
+    }
+
+    /// A connection failure to `url` with its cause.
+    pub fn connect_failure(
+        url: impl Into<String>,
+        message: impl Into<String>,
+        source: Option<ErrorSource>,
+    ) -> Self {
+        Error::ConnectFailure {
+            url: url.into(),
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// A timeout on the way to `url`.
+    pub fn timeout(
+        url: impl Into<String>,
+        timeout: Option<Duration>,
+        source: Option<ErrorSource>,
+    ) -> Self {
+        Error::ConnectTimeout {
+            url: url.into(),
+            timeout,
+            source,
+        }
+    }
+
+    /// A TLS failure with `url`.
+    pub fn tls(
+        url: impl Into<String>,
+        message: impl Into<String>,
+        source: Option<ErrorSource>,
+    ) -> Self {
+        Error::SslError {
+            url: url.into(),
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// Any other transport failure with `url`.
+    pub fn unknown_connection(
+        url: impl Into<String>,
+        message: impl Into<String>,
+        source: Option<ErrorSource>,
+    ) -> Self {
+        Error::UnknownConnectionError {
+            url: url.into(),
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// This error, from a plugin's authentication: an HTTP error says which plugin failed
+    /// against which auth URL (`Authentication with v3password at https://…/v3 failed: …`).
+    pub fn in_authentication(mut self, plugin: &str, auth_url: &str) -> Self {
+        let http = match &mut self {
+            Error::BadRequest(e)
+            | Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::NotFound(e)
+            | Error::Conflict(e)
+            | Error::TooManyRequests(e)
+            | Error::ServiceUnavailable(e)
+            | Error::HttpClientError(e)
+            | Error::HttpServerError(e)
+            | Error::Http(e) => Some(e),
+            _ => None,
+        };
+        if let Some(e) = http {
+            if e.auth.is_none() {
+                e.auth = Some(AuthContext {
+                    plugin: plugin.to_owned(),
+                    auth_url: auth_url.to_owned(),
+                });
+            }
+        }
+        self
     }
 
     pub(crate) fn discovery(message: impl Into<String>, url: Option<&str>) -> Self {

@@ -46,6 +46,14 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     /// The identity endpoint this plugin talks to.
     fn auth_url(&self) -> &str;
 
+    /// The plugin's name in errors (keystoneauth1's name where it has one, e.g.
+    /// `v3password`). Default: the type's name.
+    fn plugin_name(&self) -> String {
+        let full = std::any::type_name::<Self>();
+        let base = full.split('<').next().unwrap_or(full);
+        base.rsplit("::").next().unwrap_or(base).to_owned()
+    }
+
     /// The elements that identify the credentials (see
     /// [`cache_id_from_elements`](crate::plugin::cache_id_from_elements)); `None` means this
     /// plugin has no cache id.
@@ -329,7 +337,12 @@ impl<A: Authenticator> IdentityPlugin<A> {
     /// The access info, authenticating if there is none or it is stale.
     pub async fn get_access(&self, session: &Session) -> Result<Arc<AccessInfo>> {
         self.cache
-            .get_or_refresh(|| self.authenticator.authenticate(session))
+            .get_or_refresh(|| async {
+                self.authenticator.authenticate(session).await.map_err(|e| {
+                    let a = &self.authenticator;
+                    e.in_authentication(&a.plugin_name(), a.auth_url())
+                })
+            })
             .await
     }
 }
@@ -558,7 +571,7 @@ impl AuthPlugin for ServiceTokenAuth {
         let mut headers = self.user.auth_headers(session).await?.unwrap_or_default();
         if let Some(tok) = self.service.token(session).await? {
             let v =
-                crate::plugin::sensitive_header_value(tok.expose_secret()).ok_or_else(|| {
+                crate::headers::sensitive_header_value(tok.expose_secret()).ok_or_else(|| {
                     Error::InvalidResponse("service token is not a valid header value".into())
                 })?;
             headers.insert(X_SERVICE_TOKEN, v);

@@ -17,6 +17,7 @@ pub mod blocking;
 pub mod catalog;
 pub mod discover;
 pub mod error;
+pub mod headers;
 pub mod identity;
 pub mod plugin;
 pub mod redact;
@@ -27,10 +28,10 @@ pub mod version;
 
 pub use access::AccessInfo;
 pub use adapter::Adapter;
-pub use catalog::{EndpointData, Interface, ServiceCatalog};
+pub use catalog::{EndpointData, EndpointFilter, Interface, ServiceCatalog};
 pub use error::{Error, HttpError, MissingAuthMethods, OidcError, Result, WebSsoError};
 pub use identity::{AccessInfoPlugin, Authenticator, IdentityPlugin, ServiceTokenAuth, TokenCache};
-pub use plugin::{AuthPlugin, ConnectionParams, EndpointFilter};
+pub use plugin::{AuthPlugin, ConnectionParams};
 pub use session::{RequestBuilder, RequestOptions, Response, Session, SessionBuilder, Verify};
 
 // Re-exports plugin crates need.

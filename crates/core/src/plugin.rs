@@ -5,118 +5,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine as _;
-use http::{HeaderMap, HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
+use http::HeaderMap;
+use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 use crate::access::AccessInfo;
-use crate::catalog::{EndpointData, Interface};
+use crate::catalog::EndpointData;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::version::VersionRange;
 
-/// The header that carries a Keystone token.
-pub const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
-/// The header that carries a service token.
-pub const SERVICE_TOKEN_HEADER: &str = "X-Service-Token";
-/// [`AUTH_TOKEN_HEADER`] as a ready-made header name (no parsing per request).
-pub const X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
-/// [`SERVICE_TOKEN_HEADER`] as a ready-made header name.
-pub const X_SERVICE_TOKEN: HeaderName = HeaderName::from_static("x-service-token");
-
-/// Which endpoint to use: service type, name, interface, region, version range.
-///
-/// ```
-/// use keystoneauth_core::{EndpointFilter, catalog::Interface};
-/// let f = EndpointFilter::service("compute").interface(Interface::Internal).region("RegionOne")
-///     .min_version("2.1").unwrap();
-/// assert_eq!(f.service_type.as_deref(), Some("compute"));
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EndpointFilter {
-    /// Service type (`compute`, `identity`, `block-storage`, or an alias).
-    pub service_type: Option<String>,
-    /// Service name.
-    pub service_name: Option<String>,
-    /// Service id.
-    pub service_id: Option<String>,
-    /// Endpoint id.
-    pub endpoint_id: Option<String>,
-    /// Interfaces in order of preference (empty = public).
-    pub interface: Vec<Interface>,
-    /// Region.
-    pub region_name: Option<String>,
-    /// Version range; empty = whatever the catalog says.
-    pub version: VersionRange,
-    /// Use the catalog URL as is, without version discovery.
-    pub skip_discovery: bool,
-    /// Do not try the unversioned URL when discovering (keystoneauth1's `allow_version_hack=False`).
-    pub no_version_hack: bool,
-    /// Fetch the discovery document even when the catalog URL already matches the version
-    /// (needed to learn microversion ranges).
-    pub discover_versions: bool,
-}
-
-impl EndpointFilter {
-    /// A filter for a service type.
-    pub fn service(service_type: impl Into<String>) -> Self {
-        EndpointFilter {
-            service_type: Some(service_type.into()),
-            ..Default::default()
-        }
-    }
-
-    /// The plugin's own auth URL (keystoneauth1's `interface=AUTH_INTERFACE`).
-    pub fn auth_interface() -> Self {
-        EndpointFilter {
-            interface: vec![Interface::Auth],
-            ..Default::default()
-        }
-    }
-
-    /// Prefer this interface (call several times for a preference list).
-    pub fn interface(mut self, interface: Interface) -> Self {
-        self.interface.push(interface);
-        self
-    }
-
-    /// Restrict to a region.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region_name = Some(region.into());
-        self
-    }
-
-    /// Restrict to a service name.
-    pub fn service_name(mut self, name: impl Into<String>) -> Self {
-        self.service_name = Some(name.into());
-        self
-    }
-
-    /// Require a major version (`"3"` means 3.0 to 3.latest).
-    pub fn version(mut self, version: &str) -> Result<Self> {
-        self.version = VersionRange::from_args(Some(version), None, None)?;
-        Ok(self)
-    }
-
-    /// Require at least this version.
-    pub fn min_version(mut self, version: &str) -> Result<Self> {
-        let max = self.version.max.as_ref().map(ToString::to_string);
-        self.version = VersionRange::from_args(None, Some(version), max.as_deref())?;
-        Ok(self)
-    }
-
-    /// Require at most this version.
-    pub fn max_version(mut self, version: &str) -> Result<Self> {
-        let min = self.version.min.as_ref().map(ToString::to_string);
-        self.version = VersionRange::from_args(None, min.as_deref(), Some(version))?;
-        Ok(self)
-    }
-
-    /// True if the filter asks for the plugin's auth URL.
-    pub fn is_auth_interface(&self) -> bool {
-        self.interface.first() == Some(&Interface::Auth)
-    }
-}
+pub use crate::catalog::EndpointFilter;
+pub use crate::headers::{
+    token_headers, AUTH_TOKEN_HEADER, SERVICE_TOKEN_HEADER, X_AUTH_TOKEN, X_SERVICE_TOKEN,
+};
 
 /// TLS material a plugin needs on its connections (client certificate, CA).
 #[derive(Clone, Default)]
@@ -325,23 +226,6 @@ impl<T: AuthPlugin + ?Sized> AuthPlugin for Arc<T> {
     fn set_auth_state(&self, state: Option<&str>) -> Result<()> {
         (**self).set_auth_state(state)
     }
-}
-
-/// A header map with one sensitive `X-Auth-Token`.
-pub fn token_headers(token: &SecretString) -> Result<HeaderMap> {
-    let v = sensitive_header_value(token.expose_secret())
-        .ok_or_else(|| Error::InvalidResponse("token is not a valid header value".into()))?;
-    let mut h = HeaderMap::new();
-    h.insert(X_AUTH_TOKEN, v);
-    Ok(h)
-}
-
-/// `value` as a header value marked sensitive (kept out of logs and `Debug`), or `None` if a
-/// header cannot carry it.
-pub(crate) fn sensitive_header_value(value: &str) -> Option<HeaderValue> {
-    let mut v = HeaderValue::from_str(value).ok()?;
-    v.set_sensitive(true);
-    Some(v)
 }
 
 /// keystoneauth1's cache id: base64 of SHA-256 over `key\0value\0` for each element, sorted by

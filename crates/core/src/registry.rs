@@ -264,10 +264,10 @@ impl PluginLoader {
                 }
             }
             if opt.required && !values.contains(&dest) {
-                missing.push(MissingOption {
-                    name: opt.name.to_owned(),
-                    env: opt.env_vars().remove(0),
-                });
+                missing.push(MissingOption::new(
+                    opt.name.to_owned(),
+                    opt.env_vars().remove(0),
+                ));
             }
         }
         if !missing.is_empty() {

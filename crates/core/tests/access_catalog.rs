@@ -478,13 +478,12 @@ fn auth_state_round_trip() {
         r#"{"auth_token": "t"}"#,
         r#"{"auth_token": "t", "body": {}}"#,
     ] {
+        let e = AccessInfo::from_auth_state(bad).unwrap_err();
         assert!(
-            matches!(
-                AccessInfo::from_auth_state(bad),
-                Err(Error::InvalidResponse(_))
-            ),
-            "{bad:?}"
+            e.is_auth_state() && matches!(e, Error::AuthState(_)),
+            "{bad:?}: {e}"
         );
+        assert!(e.to_string().starts_with("Invalid auth state: "), "{e}");
     }
 }
 

@@ -135,20 +135,18 @@ impl Saml2Password {
         let idp_text = utf8(&idp_resp, "Identity Provider")?;
         let idp = parse_idp_response(&idp_text)?;
         if let Some(status) = idp.failure {
-            return Err(Error::Unauthorized(Box::new(HttpError {
-                status: 401,
-                message: format!(
-                    "SAML2: the identity provider refused the authentication: {status}"
-                ),
-                details: Some(format!(
+            return Err(Error::Unauthorized(Box::new(
+                HttpError::new(
+                    401,
+                    format!("SAML2: the identity provider refused the authentication: {status}"),
+                    self.identity_provider_url.clone(),
+                    "POST",
+                )
+                .details(format!(
                     "HTTP {} with a non-Success SAML status",
                     idp_resp.status().as_u16()
                 )),
-                request_id: None,
-                url: self.identity_provider_url.clone(),
-                method: "POST".into(),
-                retry_after: None,
-            })));
+            )));
         }
         if idp.consumer_url != authn.consumer_url {
             if same_host(&authn.consumer_url, &sp_url) {

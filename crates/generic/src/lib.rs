@@ -686,10 +686,10 @@ pub fn token_options() -> Vec<Opt> {
 }
 
 fn missing(name: &str) -> Error {
-    Error::MissingRequiredOptions(vec![keystoneauth_core::error::MissingOption {
-        name: name.replace('_', "-"),
-        env: format!("OS_{}", name.to_ascii_uppercase()),
-    }])
+    Error::MissingRequiredOptions(vec![keystoneauth_core::error::MissingOption::new(
+        name.replace('_', "-"),
+        format!("OS_{}", name.to_ascii_uppercase()),
+    )])
 }
 
 fn check_auth_url(common: &Common) -> Result<()> {

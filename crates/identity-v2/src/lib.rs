@@ -396,10 +396,10 @@ pub fn token_options() -> Vec<Opt> {
 
 fn required(values: &OptionValues, key: &str) -> Result<String> {
     values.get(key).ok_or_else(|| {
-        Error::MissingRequiredOptions(vec![keystoneauth_core::error::MissingOption {
-            name: key.replace('_', "-"),
-            env: format!("OS_{}", key.to_ascii_uppercase()),
-        }])
+        Error::MissingRequiredOptions(vec![keystoneauth_core::error::MissingOption::new(
+            key.replace('_', "-"),
+            format!("OS_{}", key.to_ascii_uppercase()),
+        )])
     })
 }
 

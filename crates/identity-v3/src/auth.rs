@@ -407,6 +407,20 @@ impl Authenticator for Auth {
         &self.auth_url
     }
 
+    fn plugin_name(&self) -> String {
+        let methods: Vec<_> = self
+            .methods()
+            .iter()
+            .filter(|m| m.plugin_suffix() != Some("token") || self.methods().len() == 1)
+            .filter_map(|m| m.plugin_suffix())
+            .collect();
+        match methods.as_slice() {
+            [one] => format!("v3{one}"),
+            [] => "v3".to_owned(),
+            _ => "v3multifactor".to_owned(),
+        }
+    }
+
     fn cache_id_elements(&self) -> Option<Vec<(String, Option<String>)>> {
         let methods = self.methods();
         if methods.is_empty() {

@@ -203,10 +203,10 @@ pub fn tokenless_options() -> Vec<Opt> {
 
 fn auth_url(values: &OptionValues) -> Result<String> {
     values.get("auth_url").ok_or_else(|| {
-        Error::MissingRequiredOptions(vec![keystoneauth_core::error::MissingOption {
-            name: "auth-url".into(),
-            env: "OS_AUTH_URL".into(),
-        }])
+        Error::MissingRequiredOptions(vec![keystoneauth_core::error::MissingOption::new(
+            "auth-url",
+            "OS_AUTH_URL",
+        )])
     })
 }
 
@@ -263,10 +263,9 @@ fn create_password(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
 
 fn create_token(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     let token = values.get("token").ok_or_else(|| {
-        Error::MissingRequiredOptions(vec![keystoneauth_core::error::MissingOption {
-            name: "token".into(),
-            env: "OS_TOKEN".into(),
-        }])
+        Error::MissingRequiredOptions(vec![keystoneauth_core::error::MissingOption::new(
+            "token", "OS_TOKEN",
+        )])
     })?;
     let auth = base_auth(values)?.with_method(TokenMethod::new(token));
     Ok(Arc::new(auth.into_plugin()))

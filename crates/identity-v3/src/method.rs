@@ -87,6 +87,12 @@ pub trait AuthMethod: Send + Sync + fmt::Debug {
     fn cache_id_elements(&self) -> Option<Vec<(String, Option<String>)>> {
         None
     }
+
+    /// The keystoneauth1 plugin this method makes alone (`password` for `v3password`), used
+    /// to name the plugin in errors; `None` for a method that is never a plugin alone.
+    fn plugin_suffix(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 fn expose(s: &Option<SecretString>) -> Option<String> {
@@ -244,6 +250,10 @@ user_setters!(PasswordMethod, user);
 
 #[async_trait]
 impl AuthMethod for PasswordMethod {
+    fn plugin_suffix(&self) -> Option<&'static str> {
+        Some("password")
+    }
+
     async fn auth_data(
         &self,
         _session: &Session,
@@ -296,6 +306,10 @@ user_setters!(TotpMethod, user);
 
 #[async_trait]
 impl AuthMethod for TotpMethod {
+    fn plugin_suffix(&self) -> Option<&'static str> {
+        Some("totp")
+    }
+
     async fn auth_data(
         &self,
         _session: &Session,
@@ -339,6 +353,10 @@ impl TokenMethod {
 
 #[async_trait]
 impl AuthMethod for TokenMethod {
+    fn plugin_suffix(&self) -> Option<&'static str> {
+        Some("token")
+    }
+
     async fn auth_data(
         &self,
         _session: &Session,
@@ -471,6 +489,10 @@ user_setters!(ApplicationCredentialMethod, user);
 
 #[async_trait]
 impl AuthMethod for ApplicationCredentialMethod {
+    fn plugin_suffix(&self) -> Option<&'static str> {
+        Some("applicationcredential")
+    }
+
     async fn auth_data(
         &self,
         _session: &Session,
@@ -554,6 +576,10 @@ impl OAuth2ClientCredentialMethod {
 
 #[async_trait]
 impl AuthMethod for OAuth2ClientCredentialMethod {
+    fn plugin_suffix(&self) -> Option<&'static str> {
+        Some("oauth2clientcredential")
+    }
+
     async fn auth_data(
         &self,
         _session: &Session,

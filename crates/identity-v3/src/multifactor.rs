@@ -32,10 +32,10 @@ fn user_ref(values: &OptionValues) -> UserRef {
 
 fn require(values: &OptionValues, key: &str) -> Result<String> {
     values.get(key).ok_or_else(|| {
-        Error::MissingRequiredOptions(vec![MissingOption {
-            name: key.replace('_', "-"),
-            env: format!("OS_{}", key.to_ascii_uppercase()),
-        }])
+        Error::MissingRequiredOptions(vec![MissingOption::new(
+            key.replace('_', "-"),
+            format!("OS_{}", key.to_ascii_uppercase()),
+        )])
     })
 }
 

@@ -401,9 +401,11 @@ impl CloudConfig {
             .iter()
             .filter(|o| o.required && o.default.is_none() && !auth.contains(&o.dest()))
             .filter(|o| o.prompt.is_none() || opts.prompt.is_none())
-            .map(|o| keystoneauth_core::error::MissingOption {
-                name: o.name.to_owned(),
-                env: o.env_vars().remove(0),
+            .map(|o| {
+                keystoneauth_core::error::MissingOption::new(
+                    o.name.to_owned(),
+                    o.env_vars().remove(0),
+                )
             })
             .collect();
         if !missing.is_empty() {

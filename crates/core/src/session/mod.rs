@@ -38,9 +38,10 @@ use http::header::HeaderValue;
 use http::{HeaderMap, Method};
 use secrecy::SecretString;
 
+use crate::catalog::EndpointFilter;
 use crate::discover::Discover;
 use crate::error::{Error, Result};
-use crate::plugin::{AuthPlugin, EndpointFilter};
+use crate::plugin::AuthPlugin;
 
 pub use builder::SessionBuilder;
 pub use client::Verify;

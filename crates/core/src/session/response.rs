@@ -182,57 +182,67 @@ pub fn error_from_response(resp: &Response, method: &str) -> Error {
         .header("retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    Error::from_http(HttpError {
-        status,
-        message,
-        details,
-        request_id: resp.request_id().map(str::to_owned),
-        url: resp.url.clone(),
-        method: method.to_owned(),
-        retry_after,
-    })
+    let mut e = HttpError::new(status, message, resp.url.clone(), method);
+    e.details = details;
+    e.request_id = resp.request_id().map(str::to_owned);
+    e.retry_after = retry_after;
+    Error::from_http(e)
 }
 
-pub(super) fn map_reqwest_error(url: &str, e: &reqwest::Error) -> Error {
+/// Whether a TLS library's error is in `e`'s chain of causes.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<native_tls::Error>()
+            || c.is::<openssl::ssl::Error>()
+            || c.is::<openssl::error::ErrorStack>()
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// The message of an error and of its causes, joined by `: `.
+fn chain_message(e: &(dyn std::error::Error + 'static)) -> String {
     let mut chain = e.to_string();
-    let mut src = std::error::Error::source(e);
+    let mut src = e.source();
     while let Some(s) = src {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
+        let text = s.to_string();
+        if !chain.ends_with(&text) {
+            chain.push_str(": ");
+            chain.push_str(&text);
+        }
         src = s.source();
     }
-    let lower = chain.to_ascii_lowercase();
-    if e.is_timeout() {
-        Error::ConnectTimeout { url: url.into() }
-    } else if lower.contains("certificate")
-        || lower.contains("ssl")
-        || lower.contains("tls")
-        || lower.contains("handshake")
-    {
-        Error::SslError {
-            url: url.into(),
-            message: chain,
-        }
-    } else if e.is_connect() {
-        Error::ConnectFailure {
-            url: url.into(),
-            message: chain,
-        }
+    chain
+}
+
+/// The [`Error`] of a failed attempt; the reqwest error (and its causes) is its source.
+pub(super) fn map_reqwest_error(url: &str, timeout: Option<Duration>, e: reqwest::Error) -> Error {
+    let chain = chain_message(&e);
+    let tls = is_tls_failure(&e);
+    let timed_out = e.is_timeout();
+    let connect = e.is_connect();
+    let source: Option<crate::error::ErrorSource> = Some(std::sync::Arc::new(e));
+    if timed_out {
+        Error::timeout(url, timeout, source)
+    } else if tls {
+        Error::tls(url, chain, source)
+    } else if connect {
+        Error::connect_failure(url, chain, source)
     } else {
-        Error::UnknownConnectionError {
-            url: url.into(),
-            message: chain,
-        }
+        Error::unknown_connection(url, chain, source)
     }
 }
 
-pub(super) fn body_read_error(url: &str, e: &reqwest::Error) -> Error {
+/// The [`Error`] of a response body that could not be read to its end.
+pub(super) fn body_read_error(url: &str, timeout: Option<Duration>, e: reqwest::Error) -> Error {
     if e.is_timeout() {
-        Error::ConnectTimeout { url: url.into() }
+        Error::timeout(url, timeout, Some(std::sync::Arc::new(e)))
     } else {
-        Error::UnknownConnectionError {
-            url: url.into(),
-            message: format!("error reading the response body: {e}"),
-        }
+        let message = format!("error reading the response body: {}", chain_message(&e));
+        Error::unknown_connection(url, message, Some(std::sync::Arc::new(e)))
     }
 }

@@ -122,7 +122,7 @@ impl RequestBuilder {
         {
             if let Some(plugin) = plugin {
                 let sent = headers
-                    .get(crate::plugin::AUTH_TOKEN_HEADER)
+                    .get(crate::headers::AUTH_TOKEN_HEADER)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 if self.stream_sent() {
@@ -324,13 +324,14 @@ impl RequestBuilder {
                     })?,
             ),
         };
-        if let Some(t) = self.layers().timeout() {
+        let timeout = self.layers().timeout();
+        if let Some(t) = timeout {
             // Only when set: reqwest keeps it in the request's extension map.
             *req.timeout_mut() = Some(t);
         }
         let mut resp = client.execute(req).await.map_err(|e| {
             *maybe_delivered = e.is_timeout() && !e.is_connect();
-            map_reqwest_error(url, &e)
+            map_reqwest_error(url, timeout, e)
         })?;
         // From here on the server has answered.
         *maybe_delivered = true;
@@ -347,7 +348,7 @@ impl RequestBuilder {
             // than it): one read, no copy.
             return match resp.bytes().await {
                 Ok(body) => Ok((status, headers, body)),
-                Err(e) => Err(body_read_error(url, &e)),
+                Err(e) => Err(body_read_error(url, timeout, e)),
             };
         }
         let mut body = bytes::BytesMut::new();
@@ -362,7 +363,7 @@ impl RequestBuilder {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(body_read_error(url, &e)),
+                Err(e) => return Err(body_read_error(url, timeout, e)),
             }
         }
         Ok((status, headers, body.freeze()))
