@@ -100,8 +100,10 @@
 //! `auth_type` is any registered plugin but `exec`; `auth` holds its options by their
 //! clouds.yaml names (strings, numbers, booleans; lists and mappings as for clouds.yaml).
 //! `auth_url`, when missing, is the `exec` plugin's own. That plugin is then used for
-//! everything, with its own token cache; the command runs again only when that plugin's
-//! authentication is refused with 401 (a rotated or revoked credential).
+//! everything, with its own token cache; the command runs again (once per refusal) only when
+//! that plugin's authentication is refused: a 401, or a 404 from `POST /v3/auth/tokens`,
+//! which is how Keystone refuses a deleted application credential (a rotated or revoked
+//! credential).
 //!
 //! # Errors
 //!
@@ -1254,7 +1256,7 @@ impl ExecPlugin {
         let generation = loaded.generation;
         let is_plugin = matches!(loaded.kind, Kind::Plugin { .. });
         match op(loaded).await {
-            Err(Error::Unauthorized(e)) if is_plugin => {
+            Err(e) if is_plugin && credential_refused(&e) => {
                 tracing::info!(target: TARGET, error = %e,
                     "the plugin from the credential command was refused; running the command again");
                 let loaded = self.load(session, Some(generation)).await?;
@@ -1422,6 +1424,22 @@ impl AuthPlugin for ExecPlugin {
             Some(Kind::Plugin { plugin, .. }) => plugin.auth_state(),
             None => None,
         }
+    }
+}
+
+/// True when a printed plugin's credential was refused: any 401, or a 404 answering a
+/// `POST …/auth/tokens` (Keystone's answer for a deleted application credential).
+fn credential_refused(e: &Error) -> bool {
+    match e {
+        Error::Unauthorized(_) => true,
+        Error::NotFound(h) => {
+            h.method.eq_ignore_ascii_case("POST")
+                && h.url
+                    .split(['?', '#'])
+                    .next()
+                    .is_some_and(|u| u.trim_end_matches('/').ends_with("/auth/tokens"))
+        }
+        _ => false,
     }
 }
 

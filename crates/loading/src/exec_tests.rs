@@ -107,8 +107,10 @@ fn auth_token(h: &HeaderMap) -> &str {
 
 // ------------------------------------------------------------------ a plugin for options documents
 
-/// Secrets `t-exec-inner` refuses with 401 (each test uses its own).
+/// Secrets `t-exec-inner` refuses with 401 (each test uses its own), and those it refuses
+/// as Keystone refuses a deleted application credential (404 to `POST /v3/auth/tokens`).
 static REVOKED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+static DELETED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 fn revoke(secret: &str) {
     REVOKED
@@ -116,6 +118,33 @@ fn revoke(secret: &str) {
         .unwrap()
         .get_or_insert_with(HashSet::new)
         .insert(secret.to_owned());
+}
+
+fn delete(secret: &str) {
+    DELETED
+        .lock()
+        .unwrap()
+        .get_or_insert_with(HashSet::new)
+        .insert(secret.to_owned());
+}
+
+fn is_in(set: &Mutex<Option<HashSet<String>>>, secret: &str) -> bool {
+    set.lock()
+        .unwrap()
+        .as_ref()
+        .is_some_and(|r| r.contains(secret))
+}
+
+fn http_error(status: u16, url: &str, method: &str) -> Error {
+    Error::from_http(HttpError {
+        status,
+        message: "refused".into(),
+        details: None,
+        request_id: None,
+        url: url.into(),
+        method: method.into(),
+        retry_after: None,
+    })
 }
 
 #[derive(Debug)]
@@ -128,21 +157,19 @@ struct Inner {
 #[keystoneauth_core::async_trait]
 impl AuthPlugin for Inner {
     async fn auth_headers(&self, _s: &Session) -> Result<Option<HeaderMap>> {
-        let revoked = REVOKED
-            .lock()
-            .unwrap()
-            .as_ref()
-            .is_some_and(|r| r.contains(&self.secret));
-        if revoked {
-            return Err(Error::from_http(HttpError {
-                status: 401,
-                message: "The request you have made requires authentication.".into(),
-                details: None,
-                request_id: None,
-                url: "http://keystone.invalid/v3/auth/tokens".into(),
-                method: "POST".into(),
-                retry_after: None,
-            }));
+        let tokens = "http://keystone.invalid/v3/auth/tokens";
+        if is_in(&REVOKED, &self.secret) {
+            return Err(http_error(401, tokens, "POST"));
+        }
+        if is_in(&DELETED, &self.secret) {
+            return Err(http_error(404, tokens, "POST"));
+        }
+        if self.secret.starts_with("missing-") {
+            return Err(http_error(
+                404,
+                "http://keystone.invalid/v3/projects/x",
+                "GET",
+            ));
         }
         let mut h = HeaderMap::new();
         h.insert("x-auth-token", HeaderValue::from_str(&self.secret).unwrap());
@@ -534,11 +561,25 @@ async fn a_refused_plugin_runs_the_command_again_once() {
         "sec-rot-2"
     );
     assert_eq!(d.runs(), 2);
+    // Deleted, as Keystone answers it (404 to POST /v3/auth/tokens): the same.
+    delete("sec-rot-2");
+    d.set_doc(&options_doc("sec-rot-3"));
+    assert_eq!(
+        auth_token(&plugin.auth_headers(&s).await.unwrap().unwrap()),
+        "sec-rot-3"
+    );
+    assert_eq!(d.runs(), 3);
     // Still refused after the new run: the 401 is returned, with one run more, no loop.
-    revoke("sec-rot-2");
+    revoke("sec-rot-3");
     let e = plugin.auth_headers(&s).await.unwrap_err();
     assert_eq!(e.status(), Some(401), "{e}");
-    assert_eq!(d.runs(), 3);
+    assert_eq!(d.runs(), 4);
+    // Another 404 is not a refused credential: the command does not run again.
+    d.set_doc(&options_doc("missing-1"));
+    let plugin = ExecPlugin::new([d.printing(&options_doc("missing-1"))]).unwrap();
+    let e = plugin.auth_headers(&s).await.unwrap_err();
+    assert_eq!(e.status(), Some(404), "{e}");
+    assert_eq!(d.runs(), 5);
 }
 
 #[tokio::test]
