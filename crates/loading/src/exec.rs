@@ -334,12 +334,11 @@ fn parse_env(text: &str) -> Result<Vec<(String, SecretString)>> {
             .into_iter()
             .map(|i| i.trim().to_owned())
             .filter(|i| !i.is_empty())
-            .map(|i| match i.split_once('=') {
+            .enumerate()
+            .map(|(n, i)| match i.split_once('=') {
                 Some((k, v)) => Ok((k.trim().to_owned(), v.to_owned())),
-                None => Err(bad(format!(
-                    "item {:?} is not NAME=value",
-                    i.chars().take(40).collect::<String>()
-                ))),
+                // The item is not quoted: it may be a value.
+                None => Err(bad(format!("item {} is not NAME=value", n + 1))),
             })
             .collect::<Result<_>>()?
     };

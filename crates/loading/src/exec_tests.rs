@@ -247,8 +247,12 @@ fn env_and_timeout_forms() {
         vec!["A=1", "B=x=y"]
     );
     assert_eq!(names(parse_env(r#"["A=1,2"]"#).unwrap()), vec!["A=1,2"]);
-    let e = parse_env("A=1,NOEQUALS").unwrap_err();
+    let e = parse_env("A=1,VAULT_TOKEN:s.hunter2").unwrap_err();
     assert!(matches!(e, Error::OptionError(_)), "{e}");
+    assert!(
+        e.to_string().contains("item 2") && !e.to_string().contains("hunter2"),
+        "{e}"
+    );
     assert!(parse_env(r#"{"A": {"x": 1}}"#).is_err());
     assert!(parse_env("=v").is_err());
     assert_eq!(parse_timeout("2.5").unwrap(), Duration::from_millis(2500));
