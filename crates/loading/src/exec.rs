@@ -225,22 +225,23 @@ pub fn exec_options() -> Vec<Opt> {
     vec![
         Opt::new(
             "exec-command",
-            "The credential command, run without a shell: a JSON list [\"prog\", \"arg\", ...], \
-             or words separated by commas (or, with no comma, by spaces)",
+            "The credential command (clouds.yaml: command), run without a shell: a JSON list \
+             [\"prog\", \"arg\", ...], or words separated by commas (or, with no comma, by spaces)",
         )
         .with_dest("command")
         .required()
         .kind(OptKind::List),
         Opt::new(
             "exec-timeout",
-            "Seconds the credential command may run before it is killed (default 60)",
+            "Seconds the credential command may run before it is killed (clouds.yaml: timeout; \
+             default 60)",
         )
         .with_dest("timeout")
         .kind(OptKind::Float),
         Opt::new(
             "exec-env",
-            "Variables for the credential command: a JSON object, or NAME=value items \
-             separated by commas",
+            "Variables for the credential command (clouds.yaml: env): a JSON object, or \
+             NAME=value items separated by commas",
         )
         .with_dest("env")
         .secret(),
