@@ -531,9 +531,18 @@ fn scalar_to_string(v: &Value) -> Option<String> {
     }
 }
 
-/// Scalars as text; sequences of scalars as a comma-separated list; mappings and nulls: none.
+/// Scalars as text; sequences of scalars as a comma-separated list (as JSON when an item
+/// holds a comma: `OptionValues::get_list` reads both); mappings as JSON; nulls: none.
 fn value_to_string(v: &Value) -> Option<String> {
     match v {
+        Value::Array(items)
+            if items
+                .iter()
+                .any(|i| i.as_str().is_some_and(|s| s.contains(','))) =>
+        {
+            Some(v.to_string())
+        }
+        Value::Object(_) => Some(v.to_string()),
         Value::Array(items) => Some(
             items
                 .iter()

@@ -14,6 +14,8 @@
 //!   `split_loggers`) and [`AdapterOptions`] (`service_type`, `valid_interfaces`, `region_name`,
 //!   `endpoint_override`, `version` / `min_version` / `max_version`, retries) on their own.
 //! - [`args::extract_os_args`]: take `--os-*` options out of an argument list.
+//! - [`exec`]: the `exec` plugin (`auth_type: exec`), credentials from a command such as a
+//!   secret manager.
 //!
 //! Plugins are found in the [registry](keystoneauth_core::registry): link the plugin crates
 //! (the `keystoneauth` facade does) for their names to exist.
@@ -37,6 +39,7 @@ pub mod args;
 pub mod clouds;
 mod config;
 pub mod env;
+pub mod exec;
 pub mod session_opts;
 
 pub use adapter_opts::{adapter_opts, AdapterOptions};
@@ -45,6 +48,7 @@ pub use config::{
     DEFAULT_AUTH_TYPE,
 };
 pub use env::Env;
+pub use exec::ExecPlugin;
 pub use session_opts::{session_opts, SessionOptions};
 
 #[cfg(test)]
