@@ -136,15 +136,7 @@ fn is_in(set: &Mutex<Option<HashSet<String>>>, secret: &str) -> bool {
 }
 
 fn http_error(status: u16, url: &str, method: &str) -> Error {
-    Error::from_http(HttpError {
-        status,
-        message: "refused".into(),
-        details: None,
-        request_id: None,
-        url: url.into(),
-        method: method.into(),
-        retry_after: None,
-    })
+    Error::from_http(HttpError::new(status, "refused", url, method))
 }
 
 #[derive(Debug)]
