@@ -7,10 +7,13 @@
 //! merged over it, mapping by mapping.
 //!
 //! A cloud with `profile: <name>` (formerly `cloud:`) takes its defaults from the profile of
-//! that name under `public-clouds:` in `clouds-public.yaml` (found the same way), and its own
-//! settings win, as openstacksdk does. openstacksdk's built-in vendor data is not shipped: a
-//! profile found nowhere is an error when the cloud has no `auth_url` of its own, and a
-//! warning when it has one.
+//! that name, and its own settings win (`auth` key by key), as openstacksdk does. The profile
+//! is looked up under `public-clouds:` in `clouds-public.yaml` (found the same way), then
+//! among openstacksdk's built-in vendor profiles, which are shipped as data
+//! ([`vendors`](crate::vendors)); a URL profile (`profile: https://…`, and the built-in
+//! `vexxhost` and `ovh`) is fetched from its `.well-known/openstack/api` with a 5 s limit. A
+//! profile found nowhere is a warning (the cloud's own settings are used), one whose vendor
+//! has shut down an error. See [`CloudsFile::resolve`].
 //!
 //! # Parsing and its limits
 //!
@@ -49,6 +52,7 @@ use serde_saphyr::{
 };
 
 use crate::env::Env;
+use crate::vendors;
 
 const SUFFIXES: &[&str] = &[".yaml", ".yml", ".json"];
 
@@ -290,6 +294,9 @@ pub struct CloudsFile {
     pub public_path: Option<PathBuf>,
     /// Its document (`public-clouds: {name: settings}`).
     pub public: Value,
+    /// Never fetch a URL profile (a cloud that needs one is then an error): for fuzzing and
+    /// for callers that must not reach the network while loading.
+    pub offline: bool,
 }
 
 impl CloudsFile {
@@ -391,8 +398,22 @@ impl CloudsFile {
     }
 
     /// One cloud, flattened into `(top-level settings, auth block)`, or `Error::Config` listing
-    /// the clouds there are.
+    /// the clouds there are. See [`CloudsFile::resolve`].
     pub fn cloud(&self, name: &str) -> Result<FlatCloud> {
+        Ok(self.resolve(name)?.flatten())
+    }
+
+    /// One cloud as openstacksdk builds it (`_get_base_cloud_config`): the settings of its
+    /// profile (`profile:`, or the older `cloud:`), then its own on top, `auth` merged key by
+    /// key and any other key replaced.
+    ///
+    /// The profile is looked up in clouds-public.yaml (`public-clouds:`), then among the
+    /// [built-in vendor profiles](crate::vendors), then, for a URL, fetched from its
+    /// `.well-known/openstack/api`. A built-in profile that is itself a URL (`vexxhost`,
+    /// `ovh`) is fetched too. A profile marked `deprecated` is a warning, one marked
+    /// `shutdown` an error, and a profile found nowhere a warning (the cloud's own settings are
+    /// used), as in openstacksdk.
+    pub fn resolve(&self, name: &str) -> Result<ResolvedCloud> {
         let cloud = self.clouds().and_then(|m| m.get(name)).ok_or_else(|| {
             let names = self.cloud_names();
             Error::Config(format!(
@@ -405,9 +426,9 @@ impl CloudsFile {
                 }
             ))
         })?;
-        let map = match cloud {
-            Value::Object(m) => m,
-            Value::Null => return Ok(FlatCloud::default()),
+        let own = match cloud {
+            Value::Object(m) => m.clone(),
+            Value::Null => Map::new(),
             _ => {
                 return Err(Error::Config(format!(
                     "cloud {name} in {} is not a mapping",
@@ -415,22 +436,131 @@ impl CloudsFile {
                 )))
             }
         };
-        let profile = ["profile", "cloud"]
-            .iter()
-            .find_map(|k| map.get(*k).and_then(scalar_to_string));
-        // The profile's settings are the defaults; the cloud's own win (auth key by key).
-        let profiled;
-        let map = match profile.as_deref().and_then(|p| self.public_profile(p)) {
-            Some(defaults) => {
-                let mut merged = Value::Object(defaults.clone());
-                merge(&mut merged, Value::Object(map.clone()));
-                profiled = merged;
-                profiled.as_object().unwrap_or(map)
-            }
-            None => map,
+        let mut out = ResolvedCloud {
+            name: name.to_owned(),
+            ..Default::default()
         };
+        let mut config = Map::new();
+        if let Some((profile, key)) = ["profile", "cloud"]
+            .iter()
+            .find_map(|k| own.get(*k).and_then(scalar_to_string).map(|p| (p, *k)))
+            .filter(|(p, _)| !p.is_empty())
+        {
+            if key == "cloud" {
+                tracing::warn!(
+                    target: "keystoneauth::loading",
+                    "cloud {name} uses the keyword 'cloud' to reference a known vendor profile; \
+                     this has been deprecated in favor of the 'profile' keyword"
+                );
+            }
+            let (defaults, source) = self.profile(name, &profile)?;
+            auth_update(&mut config, defaults);
+            out.profile = Some(profile);
+            out.profile_source = Some(source);
+        }
+        auth_update(&mut config, own);
+        config.remove("cloud");
+        out.config = config;
+        Ok(out)
+    }
+
+    /// The settings of profile `profile` for cloud `cloud`, and where they were found.
+    fn profile(&self, cloud: &str, profile: &str) -> Result<(Map<String, Value>, ProfileSource)> {
+        if let Some(p) = self.public_profile(profile) {
+            let path = self.public_path.clone().unwrap_or_default();
+            return Ok((p.clone(), ProfileSource::PublicFile(path)));
+        }
+        let fetch = |name: &str| -> Result<Option<Map<String, Value>>> {
+            match (vendors::builtin(name), vendors::well_known_url(name)) {
+                (None, Some(url)) if self.offline => Err(Error::Config(format!(
+                    "vendor profile {name} is fetched from {url}, and fetching is turned off \
+                     (CloudsFile::offline)"
+                ))),
+                _ => vendors::get_profile(name),
+            }
+        };
+        let Some(mut data) = fetch(profile)? else {
+            tracing::warn!(
+                target: "keystoneauth::loading",
+                "Couldn't find the vendor profile {profile} for the cloud {cloud}"
+            );
+            return Ok((Map::new(), ProfileSource::NotFound));
+        };
+        let mut source = if vendors::builtin(profile).is_some() {
+            ProfileSource::Builtin
+        } else {
+            ProfileSource::Url(profile.to_owned())
+        };
+        if let Some(nested) = data.remove("profile").as_ref().and_then(scalar_to_string) {
+            if let Some(nested_data) = fetch(&nested)? {
+                data = nested_data;
+                if vendors::builtin(&nested).is_none() {
+                    source = ProfileSource::Url(nested);
+                }
+            }
+        }
+        let status = data.remove("status");
+        let message = data
+            .remove("message")
+            .as_ref()
+            .and_then(scalar_to_string)
+            .unwrap_or_default();
+        match status.as_ref().and_then(Value::as_str) {
+            Some("deprecated") => tracing::warn!(
+                target: "keystoneauth::loading",
+                "{profile} is deprecated: {message}"
+            ),
+            Some("shutdown") => {
+                return Err(Error::Config(format!(
+                    "{profile} references a cloud that no longer exists: {message}"
+                )))
+            }
+            _ => {}
+        }
+        Ok((data, source))
+    }
+
+    /// The settings of profile `name` under `public-clouds:` in clouds-public.yaml.
+    fn public_profile(&self, name: &str) -> Option<&Map<String, Value>> {
+        self.public
+            .get("public-clouds")
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_object)
+    }
+}
+
+/// Where a cloud's profile was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileSource {
+    /// Under `public-clouds:` in this clouds-public.yaml.
+    PublicFile(PathBuf),
+    /// Among the [built-in vendor profiles](crate::vendors).
+    Builtin,
+    /// Fetched from this URL profile's `.well-known/openstack/api`.
+    Url(String),
+    /// Nowhere: the cloud's own settings are used alone (a warning is logged).
+    NotFound,
+}
+
+/// One cloud with its profile applied, before it is flattened (see [`CloudsFile::resolve`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResolvedCloud {
+    /// The cloud's name.
+    pub name: String,
+    /// Its settings: the profile's, then its own (`auth` merged key by key).
+    pub config: Map<String, Value>,
+    /// The profile it names, if any.
+    pub profile: Option<String>,
+    /// Where that profile was found.
+    pub profile_source: Option<ProfileSource>,
+}
+
+impl ResolvedCloud {
+    /// The settings as text, keys normalised (`-` → `_`): top-level scalars (a list of
+    /// scalars becomes a comma-separated list), and the scalars of the `auth` block.
+    pub fn flatten(&self) -> FlatCloud {
         let mut flat = FlatCloud::default();
-        for (k, v) in map {
+        for (k, v) in &self.config {
             let key = norm_key(k);
             if key == "auth" {
                 if let Value::Object(auth) = v {
@@ -444,33 +574,20 @@ impl CloudsFile {
                 flat.settings.insert(key, v);
             }
         }
-        // A profile that is not in clouds-public.yaml would come from openstacksdk's vendor
-        // data, which is not shipped. Say so rather than guess.
-        if let Some(profile) = profile.filter(|p| self.public_profile(p).is_none()) {
-            if !flat.auth.contains_key("auth_url") {
-                return Err(Error::Config(format!(
-                    "cloud {name} in {} uses the vendor profile {profile:?}, which is not in a \
-                     clouds-public.yaml (openstacksdk's built-in vendor profiles are not \
-                     shipped); define it under public-clouds: in clouds-public.yaml, or put \
-                     its auth_url (and region_name, interface, …) in the cloud's own entry",
-                    self.describe_files()
-                )));
-            }
-            tracing::warn!(
-                target: "keystoneauth::loading",
-                "cloud {name}: vendor profile {profile:?} is not in a clouds-public.yaml, so its \
-                 defaults are not applied; using the cloud's own settings"
-            );
-        }
-        Ok(flat)
+        flat
     }
+}
 
-    /// The settings of profile `name` under `public-clouds:` in clouds-public.yaml.
-    fn public_profile(&self, name: &str) -> Option<&Map<String, Value>> {
-        self.public
-            .get("public-clouds")
-            .and_then(|p| p.get(name))
-            .and_then(Value::as_object)
+/// openstacksdk's `_auth_update`: `new` over `old`, the `auth` mapping merged key by key (one
+/// level), any other key replaced.
+pub fn auth_update(old: &mut Map<String, Value>, new: Map<String, Value>) {
+    for (k, v) in new {
+        match (k.as_str(), old.get_mut(&k), v) {
+            ("auth", Some(Value::Object(o)), Value::Object(n)) => o.extend(n),
+            (_, _, v) => {
+                old.insert(k, v);
+            }
+        }
     }
 }
 
@@ -650,21 +767,88 @@ mod tests {
     }
 
     #[test]
-    fn vendor_profiles_are_refused_not_guessed() {
+    fn builtin_profiles_apply_and_unknown_ones_are_skipped() {
         let doc = yaml(
-            "clouds:\n  vendor:\n    profile: vexxhost\n    auth: {username: u}\n  own:\n    cloud: vexxhost\n    auth: {auth_url: 'http://k/v3'}\n",
+            "clouds:\n  el:\n    profile: elastx\n    auth: {username: u}\n  old:\n    cloud: elastx\n    region_name: mine\n  unknown:\n    profile: no-such-vendor\n    auth: {auth_url: 'http://k/v3'}\n  gone:\n    profile: betacloud\n  going:\n    profile: fuga\n",
         );
         let f = CloudsFile {
             doc,
+            offline: true,
             ..Default::default()
         };
-        let err = f.cloud("vendor").unwrap_err().to_string();
-        assert!(
-            err.contains("vendor profile \"vexxhost\"") && err.contains("auth_url"),
-            "{err}"
+        let el = f.cloud("el").unwrap();
+        assert_eq!(el.auth["auth_url"], "https://ops.elastx.cloud:5000/v3");
+        assert_eq!(el.auth["username"], "u");
+        assert_eq!(el.settings["region_name"], "se-sto");
+        assert_eq!(el.settings["identity_api_version"], "3");
+        assert_eq!(
+            f.resolve("el").unwrap().profile_source,
+            Some(ProfileSource::Builtin)
         );
-        // With its own auth_url the cloud loads (the profile's defaults are not applied).
-        assert_eq!(f.cloud("own").unwrap().auth["auth_url"], "http://k/v3");
+        // The older `cloud:` key; the cloud's own settings win.
+        let old = f.cloud("old").unwrap();
+        assert_eq!(old.settings["region_name"], "mine");
+        assert_eq!(old.auth["auth_url"], "https://ops.elastx.cloud:5000/v3");
+        assert!(!old.settings.contains_key("cloud"));
+        // A profile found nowhere: a warning, and the cloud's own settings.
+        let r = f.resolve("unknown").unwrap();
+        assert_eq!(r.profile_source, Some(ProfileSource::NotFound));
+        assert_eq!(r.flatten().auth["auth_url"], "http://k/v3");
+        // status: shutdown is an error; deprecated loads (with a warning).
+        let e = f.cloud("gone").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "betacloud references a cloud that no longer exists: betacloud.de has ceased business"
+        );
+        let going = f.cloud("going").unwrap();
+        assert_eq!(going.auth["auth_url"], "https://identity.api.fuga.io:5000");
+        assert!(!going.settings.contains_key("status"));
+        assert!(!going.settings.contains_key("message"));
+    }
+
+    #[test]
+    fn public_file_profiles_win_over_builtin_ones() {
+        let f = CloudsFile {
+            doc: yaml("clouds:\n  c:\n    profile: elastx\n    auth: {username: u}\n"),
+            public: yaml(
+                "public-clouds:\n  elastx:\n    auth: {auth_url: 'http://local/v3'}\n    status: shutdown\n",
+            ),
+            public_path: Some(PathBuf::from("/p/clouds-public.yaml")),
+            offline: true,
+            ..Default::default()
+        };
+        let r = f.resolve("c").unwrap();
+        assert_eq!(
+            r.profile_source,
+            Some(ProfileSource::PublicFile("/p/clouds-public.yaml".into()))
+        );
+        let c = r.flatten();
+        // Only clouds-public.yaml's profile, not merged with the built-in one; and its
+        // `status` is not looked at (as in openstacksdk).
+        assert_eq!(c.auth["auth_url"], "http://local/v3");
+        assert!(!c.settings.contains_key("region_name"));
+        assert_eq!(c.settings["status"], "shutdown");
+    }
+
+    #[test]
+    fn url_profiles_are_not_fetched_offline() {
+        let f = CloudsFile {
+            doc: yaml(
+                "clouds:\n  v:\n    profile: vexxhost\n  u:\n    profile: 'https://example.com'\n",
+            ),
+            offline: true,
+            ..Default::default()
+        };
+        for (cloud, url) in [
+            ("v", "https://vexxhost.com/.well-known/openstack/api"),
+            ("u", "https://example.com/.well-known/openstack/api"),
+        ] {
+            let e = f.cloud(cloud).unwrap_err().to_string();
+            assert!(
+                e.contains(url) && e.contains("fetching is turned off"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

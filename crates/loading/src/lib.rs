@@ -38,6 +38,7 @@ pub mod clouds;
 mod config;
 pub mod env;
 pub mod session_opts;
+pub mod vendors;
 
 pub use adapter_opts::{adapter_opts, AdapterOptions};
 pub use config::{
