@@ -52,6 +52,7 @@ use serde_saphyr::{
 };
 
 use crate::env::Env;
+use crate::regions::{self, Region};
 use crate::vendors;
 
 const SUFFIXES: &[&str] = &[".yaml", ".yml", ".json"];
@@ -441,6 +442,7 @@ impl CloudsFile {
             ..Default::default()
         };
         let mut config = Map::new();
+        let mut profile_settings = Map::new();
         if let Some((profile, key)) = ["profile", "cloud"]
             .iter()
             .find_map(|k| own.get(*k).and_then(scalar_to_string).map(|p| (p, *k)))
@@ -454,10 +456,12 @@ impl CloudsFile {
                 );
             }
             let (defaults, source) = self.profile(name, &profile)?;
+            profile_settings = defaults.clone();
             auth_update(&mut config, defaults);
             out.profile = Some(profile);
             out.profile_source = Some(source);
         }
+        out.regions = regions::known(name, &own, &profile_settings)?;
         auth_update(&mut config, own);
         config.remove("cloud");
         out.config = config;
@@ -553,14 +557,30 @@ pub struct ResolvedCloud {
     pub profile: Option<String>,
     /// Where that profile was found.
     pub profile_source: Option<ProfileSource>,
+    /// The regions it knows, the default first (see [`regions::known`]).
+    pub regions: Vec<Region>,
 }
 
 impl ResolvedCloud {
-    /// The settings as text, keys normalised (`-` → `_`): top-level scalars (a list of
-    /// scalars becomes a comma-separated list), and the scalars of the `auth` block.
+    /// [`flatten_in`](Self::flatten_in) its default region (the first it knows).
     pub fn flatten(&self) -> FlatCloud {
+        self.flatten_in(self.regions.first())
+    }
+
+    /// The settings in `region` as text, keys normalised (`-` → `_`): the region's `values`
+    /// over the cloud's settings (`auth` key by key), `region_name` set to the region's name;
+    /// top-level scalars (a list of scalars becomes a comma-separated list), and the scalars
+    /// of the `auth` block. `regions` itself is left out.
+    pub fn flatten_in(&self, region: Option<&Region>) -> FlatCloud {
+        let mut config = self.config.clone();
+        config.retain(|k, _| norm_key(k) != "regions");
+        if let Some(r) = region {
+            auth_update(&mut config, r.values.clone());
+            config.retain(|k, _| norm_key(k) != "region_name");
+            config.insert("region_name".into(), Value::String(r.name.clone()));
+        }
         let mut flat = FlatCloud::default();
-        for (k, v) in &self.config {
+        for (k, v) in &config {
             let key = norm_key(k);
             if key == "auth" {
                 if let Value::Object(auth) = v {

@@ -16,6 +16,7 @@ use crate::adapter_opts::{parse_interfaces, AdapterOptions};
 use crate::args::flag_key;
 use crate::clouds::{norm_key, CloudsFile, FlatCloud};
 use crate::env::Env;
+use crate::regions;
 use crate::session_opts::SessionOptions;
 
 /// The auth type used when none is given (openstacksdk's default).
@@ -568,6 +569,12 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
         .or_else(|| flags.get("cloud").cloned())
         .or_else(|| env_map.get("cloud").cloned())
         .filter(|c| !c.is_empty());
+    // The region asked for picks one of the cloud's regions (`regions:`).
+    let requested_region = options
+        .get("region_name")
+        .or_else(|| flags.get("region_name"))
+        .or_else(|| env_map.get("region_name"))
+        .cloned();
     let mut clouds = CloudsFile::default();
     let flat = match &cloud_name {
         Some(name) => {
@@ -576,7 +583,9 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
                 opts.config_files.as_deref(),
                 opts.secure_files.as_deref(),
             )?;
-            clouds.cloud(name)?
+            let resolved = clouds.resolve(name)?;
+            let region = regions::select(name, &resolved.regions, requested_region.as_deref())?;
+            resolved.flatten_in(region.as_ref())
         }
         None => FlatCloud::default(),
     };

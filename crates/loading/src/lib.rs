@@ -37,6 +37,7 @@ pub mod args;
 pub mod clouds;
 mod config;
 pub mod env;
+pub mod regions;
 pub mod session_opts;
 pub mod vendors;
 
