@@ -57,36 +57,47 @@ use crate::vendors;
 
 const SUFFIXES: &[&str] = &[".yaml", ".yml", ".json"];
 
-/// The directories openstacksdk searches, in order.
+/// The directories openstacksdk searches, in order: the current directory,
+/// `$XDG_CONFIG_HOME/openstack` (when set), `~/.config/openstack` (`$SNAP_REAL_HOME` for `~`
+/// when set), `$XDG_CONFIG_DIRS/openstack` (`/etc/xdg/openstack` when unset; skipped when it
+/// lists several directories, which openstacksdk joins into a path that never exists), and
+/// `/etc/openstack`.
 pub fn search_dirs(env: &Env) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Ok(cwd) = std::env::current_dir() {
         dirs.push(cwd);
     }
-    let config_home = env
-        .get("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env.get("HOME").map(|h| Path::new(&h).join(".config")));
-    if let Some(c) = config_home {
-        dirs.push(c.join("openstack"));
+    if let Some(x) = env.get("XDG_CONFIG_HOME").filter(|x| !x.trim().is_empty()) {
+        dirs.push(Path::new(x.trim()).join("openstack"));
+    }
+    if let Some(home) = env.get("SNAP_REAL_HOME").or_else(|| env.get("HOME")) {
+        dirs.push(Path::new(&home).join(".config").join("openstack"));
+    }
+    let site = env
+        .get("XDG_CONFIG_DIRS")
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| "/etc/xdg".to_owned());
+    if !site.contains(':') {
+        dirs.push(Path::new(site.trim()).join("openstack"));
     }
     dirs.push(PathBuf::from("/etc/openstack"));
+    dirs.dedup();
     dirs
 }
 
-/// Candidate paths for a base name (`clouds` or `secure`): the file named by `env_var` first,
-/// then each search directory with each suffix.
+/// Candidate paths for a base name (`clouds`, `secure` or `clouds-public`): the file named by
+/// `env_var` first (when given and set), then each search directory with each suffix
+/// (`.yaml`, `.yml`, `.json`).
 pub fn candidates(env: &Env, base: &str, env_var: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(p) = env.get(env_var) {
-        out.push(PathBuf::from(p));
-    }
-    for d in search_dirs(env) {
-        for s in SUFFIXES {
-            out.push(d.join(format!("{base}{s}")));
-        }
-    }
+    let mut out: Vec<PathBuf> = env.get(env_var).map(PathBuf::from).into_iter().collect();
+    out.extend(in_dirs(&search_dirs(env), base));
     out
+}
+
+fn in_dirs(dirs: &[PathBuf], base: &str) -> Vec<PathBuf> {
+    dirs.iter()
+        .flat_map(|d| SUFFIXES.iter().map(move |s| d.join(format!("{base}{s}"))))
+        .collect()
 }
 
 /// The first path that is a file.
@@ -301,47 +312,50 @@ pub struct CloudsFile {
 }
 
 impl CloudsFile {
-    /// Find, read and merge `clouds.yaml` and `secure.yaml`.
-    ///
-    /// `config_files` / `secure_files` replace the search path when given (tests). With
-    /// `config_files` given and `secure_files` not, `secure.yaml` is looked for next to each
-    /// given file; so is `clouds-public.yaml` whenever `config_files` is given.
+    /// Find, read and merge `clouds.yaml` and `secure.yaml`, and read `clouds-public.yaml`, as
+    /// [`load_with`](Self::load_with) does with `public_files` = `None`.
     pub fn load(
         env: &Env,
         config_files: Option<&[PathBuf]>,
         secure_files: Option<&[PathBuf]>,
     ) -> Result<CloudsFile> {
-        let config_candidates = match config_files {
+        CloudsFile::load_with(env, config_files, secure_files, None)
+    }
+
+    /// Find, read and merge `clouds.yaml` and `secure.yaml`, and read `clouds-public.yaml`, as
+    /// openstacksdk finds them. Each is the first file that exists among its candidates:
+    ///
+    /// - clouds.yaml: `$OS_CLIENT_CONFIG_FILE`, then `config_files` (default: `clouds.yaml`,
+    ///   `.yml`, `.json` in each of the [`search_dirs`]);
+    /// - secure.yaml: `$OS_CLIENT_SECURE_FILE`, then `secure_files` (default: `secure.*` in
+    ///   the search directories);
+    /// - clouds-public.yaml: `public_files` (default: `clouds-public.*` in the search
+    ///   directories).
+    ///
+    /// The three are found independently: the secure.yaml beside a clouds.yaml that
+    /// `$OS_CLIENT_CONFIG_FILE` or `config_files` names is *not* read unless it is in a search
+    /// directory (or named by `$OS_CLIENT_SECURE_FILE` or `secure_files`), as in openstacksdk.
+    /// secure.yaml is merged over clouds.yaml, mapping by mapping.
+    pub fn load_with(
+        env: &Env,
+        config_files: Option<&[PathBuf]>,
+        secure_files: Option<&[PathBuf]>,
+        public_files: Option<&[PathBuf]>,
+    ) -> Result<CloudsFile> {
+        let dirs = search_dirs(env);
+        let with_env = |var: &str, given: Option<&[PathBuf]>, base: &str| -> Vec<PathBuf> {
+            let mut out: Vec<PathBuf> = env.get(var).map(PathBuf::from).into_iter().collect();
+            match given {
+                Some(f) => out.extend_from_slice(f),
+                None => out.extend(in_dirs(&dirs, base)),
+            }
+            out
+        };
+        let config_candidates = with_env("OS_CLIENT_CONFIG_FILE", config_files, "clouds");
+        let secure_candidates = with_env("OS_CLIENT_SECURE_FILE", secure_files, "secure");
+        let public_candidates = match public_files {
             Some(f) => f.to_vec(),
-            None => candidates(env, "clouds", "OS_CLIENT_CONFIG_FILE"),
-        };
-        let secure_candidates = match (secure_files, config_files) {
-            (Some(s), _) => s.to_vec(),
-            (None, Some(f)) => f
-                .iter()
-                .filter_map(|p| p.parent())
-                .flat_map(|d| SUFFIXES.iter().map(move |s| d.join(format!("secure{s}"))))
-                .collect(),
-            (None, None) => candidates(env, "secure", "OS_CLIENT_SECURE_FILE"),
-        };
-        let public_candidates: Vec<PathBuf> = match config_files {
-            Some(f) => f
-                .iter()
-                .filter_map(|p| p.parent())
-                .flat_map(|d| {
-                    SUFFIXES
-                        .iter()
-                        .map(move |s| d.join(format!("clouds-public{s}")))
-                })
-                .collect(),
-            None => search_dirs(env)
-                .into_iter()
-                .flat_map(|d| {
-                    SUFFIXES
-                        .iter()
-                        .map(move |s| d.join(format!("clouds-public{s}")))
-                })
-                .collect(),
+            None => in_dirs(&dirs, "clouds-public"),
         };
         let mut out = CloudsFile::default();
         if let Some(p) = first_existing(&public_candidates) {
@@ -594,9 +608,41 @@ impl ResolvedCloud {
                 flat.settings.insert(key, v);
             }
         }
+        // openstacksdk's `_fix_backwards_auth`: these are auth settings wherever they are
+        // written, and the top level wins over `auth:` (and a later spelling over an earlier
+        // one).
+        for (target, spellings) in AUTH_SPELLINGS {
+            let mut value = None;
+            for k in *spellings {
+                if let Some(v) = flat.auth.remove(*k) {
+                    value = Some(v);
+                }
+                if let Some(v) = flat.settings.remove(*k) {
+                    value = Some(v);
+                }
+            }
+            if let Some(v) = value {
+                flat.auth.insert((*target).to_owned(), v);
+            }
+        }
         flat
     }
 }
+
+/// Settings that belong to `auth` wherever they are written, each with its spellings (keys
+/// already normalised), as openstacksdk's `_fix_backwards_auth` lists them.
+const AUTH_SPELLINGS: &[(&str, &[&str])] = &[
+    ("domain_id", &["domain_id"]),
+    ("domain_name", &["domain_name"]),
+    ("user_domain_id", &["user_domain_id"]),
+    ("user_domain_name", &["user_domain_name"]),
+    ("project_domain_id", &["project_domain_id"]),
+    ("project_domain_name", &["project_domain_name"]),
+    ("token", &["auth_token", "token"]),
+    ("passcode", &["passcode"]),
+    ("project_id", &["tenant_id", "project_id"]),
+    ("project_name", &["tenant_name", "project_name"]),
+];
 
 /// openstacksdk's `_auth_update`: `new` over `old`, the `auth` mapping merged key by key (one
 /// level), any other key replaced.
@@ -742,15 +788,123 @@ mod tests {
         assert_eq!(c[2], cwd.join("clouds.yml"));
         assert_eq!(c[3], cwd.join("clouds.json"));
         assert_eq!(c[4], PathBuf::from("/home/u/.config/openstack/clouds.yaml"));
-        assert_eq!(c[7], PathBuf::from("/etc/openstack/clouds.yaml"));
+        assert_eq!(c[7], PathBuf::from("/etc/xdg/openstack/clouds.yaml"));
+        assert_eq!(c[10], PathBuf::from("/etc/openstack/clouds.yaml"));
+        assert_eq!(c.len(), 13);
         let env = Env::from_map(
-            &[("XDG_CONFIG_HOME", "/xdg"), ("HOME", "/home/u")]
+            &[
+                ("XDG_CONFIG_HOME", "/xdg"),
+                ("HOME", "/home/u"),
+                ("SNAP_REAL_HOME", "/real"),
+                ("XDG_CONFIG_DIRS", "/site"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let c = candidates(&env, "secure", "OS_CLIENT_SECURE_FILE");
+        assert_eq!(c[3], PathBuf::from("/xdg/openstack/secure.yaml"));
+        assert_eq!(c[6], PathBuf::from("/real/.config/openstack/secure.yaml"));
+        assert_eq!(c[9], PathBuf::from("/site/openstack/secure.yaml"));
+        assert_eq!(c[12], PathBuf::from("/etc/openstack/secure.yaml"));
+        // Several XDG_CONFIG_DIRS: openstacksdk's path for them never exists.
+        let env = Env::from_map(
+            &[("XDG_CONFIG_DIRS", "/a:/b")]
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         );
-        let c = candidates(&env, "secure", "OS_CLIENT_SECURE_FILE");
-        assert_eq!(c[3], PathBuf::from("/xdg/openstack/secure.yaml"));
+        let c = candidates(&env, "clouds", "OS_CLIENT_CONFIG_FILE");
+        assert_eq!(c[3], PathBuf::from("/etc/openstack/clouds.yaml"));
+        assert_eq!(c.len(), 6);
+    }
+
+    /// clouds.yaml, secure.yaml and clouds-public.yaml of `dir`, nothing else.
+    fn in_dir(dir: &Path) -> Result<CloudsFile> {
+        CloudsFile::load_with(
+            &Env::default(),
+            Some(&[dir.join("clouds.yaml")]),
+            Some(&[dir.join("secure.yaml")]),
+            Some(&[dir.join("clouds-public.yaml")]),
+        )
+    }
+
+    fn env_of(pairs: &[(&str, &Path)]) -> Env {
+        Env::from_map(
+            &pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.display().to_string()))
+                .collect(),
+        )
+    }
+
+    /// openstacksdk finds secure.yaml by `OS_CLIENT_SECURE_FILE` and the search path only,
+    /// however clouds.yaml was found.
+    #[test]
+    fn secure_yaml_is_found_as_openstacksdk_finds_it() {
+        let home = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let clouds = elsewhere.path().join("clouds.yaml");
+        std::fs::write(&clouds, "clouds: {c: {auth: {auth_url: x}}}\n").unwrap();
+        std::fs::write(
+            elsewhere.path().join("secure.yaml"),
+            "clouds: {c: {auth: {password: beside}}}\n",
+        )
+        .unwrap();
+        let cfg = home.path().join("openstack");
+        std::fs::create_dir(&cfg).unwrap();
+        let password = |f: &CloudsFile| f.cloud("c").unwrap().auth.get("password").cloned();
+
+        // Named by OS_CLIENT_CONFIG_FILE or by config_files: the secure.yaml beside it is not
+        // read.
+        let by_env =
+            CloudsFile::load(&env_of(&[("OS_CLIENT_CONFIG_FILE", &clouds)]), None, None).unwrap();
+        let by_list =
+            CloudsFile::load(&Env::default(), Some(std::slice::from_ref(&clouds)), None).unwrap();
+        for f in [&by_env, &by_list] {
+            assert_eq!(f.path.as_deref(), Some(clouds.as_path()));
+            assert_eq!(f.secure_path, None);
+            assert_eq!(password(f), None);
+        }
+        // OS_CLIENT_SECURE_FILE names it.
+        let secure = elsewhere.path().join("secure.yaml");
+        let f = CloudsFile::load(
+            &env_of(&[
+                ("OS_CLIENT_CONFIG_FILE", &clouds),
+                ("OS_CLIENT_SECURE_FILE", &secure),
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(password(&f).as_deref(), Some("beside"));
+        // A secure.yaml in a search directory is merged over a clouds.yaml from anywhere.
+        std::fs::write(
+            cfg.join("secure.yml"),
+            "clouds: {c: {auth: {password: searched}}}\n",
+        )
+        .unwrap();
+        let f = CloudsFile::load(
+            &env_of(&[
+                ("OS_CLIENT_CONFIG_FILE", &clouds),
+                ("XDG_CONFIG_HOME", home.path()),
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(f.secure_path, Some(cfg.join("secure.yml")));
+        assert_eq!(password(&f).as_deref(), Some("searched"));
+        // OS_CLIENT_CONFIG_FILE comes before config_files, as in openstacksdk.
+        let other = home.path().join("other.yaml");
+        std::fs::write(&other, "clouds: {o: {}}\n").unwrap();
+        let f = CloudsFile::load(
+            &env_of(&[("OS_CLIENT_CONFIG_FILE", &clouds)]),
+            Some(&[other]),
+            Some(&[]),
+        )
+        .unwrap();
+        assert_eq!(f.cloud_names(), ["c"]);
     }
 
     #[test]
@@ -777,9 +931,7 @@ mod tests {
             "public-clouds: [a]\n",
         )
         .unwrap();
-        let e = CloudsFile::load(&Env::default(), Some(&[clouds]), None)
-            .unwrap_err()
-            .to_string();
+        let e = in_dir(dir.path()).unwrap_err().to_string();
         assert!(
             e.contains("clouds-public.yaml") && e.contains("public-clouds"),
             "{e}"
@@ -1020,16 +1172,14 @@ mod tests {
                 .unwrap()
                 .set_len(MAX_FILE_BYTES + 1)
                 .unwrap();
-            let e = CloudsFile::load(&Env::default(), Some(std::slice::from_ref(&clouds)), None)
-                .unwrap_err()
-                .to_string();
+            let e = in_dir(dir.path()).unwrap_err().to_string();
             assert_eq!(
                 e,
                 format!("{} is 10485761 bytes; the limit is 10 MiB", other.display())
             );
             std::fs::remove_file(&other).unwrap();
         }
-        assert!(CloudsFile::load(&Env::default(), Some(&[clouds]), None).is_ok());
+        assert!(in_dir(dir.path()).is_ok());
     }
 
     #[test]

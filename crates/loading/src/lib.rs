@@ -44,7 +44,7 @@ pub mod vendors;
 pub use adapter_opts::{adapter_opts, AdapterOptions};
 pub use config::{
     load_session_options, CloudConfig, LoadOptions, PromptFn, ServiceOptions, Source,
-    DEFAULT_AUTH_TYPE,
+    DEFAULT_AUTH_TYPE, ENVVARS_CLOUD,
 };
 pub use env::Env;
 pub use session_opts::{session_opts, SessionOptions};

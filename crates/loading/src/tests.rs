@@ -100,6 +100,35 @@ keystoneauth_core::inventory::submit! {
     PluginLoader { name: "t-appcred", description: "test", options: appcred_opts, create }
 }
 
+fn token_opts() -> Vec<Opt> {
+    let mut o = scope_opts();
+    o.push(Opt::new("token", "Token").secret());
+    o
+}
+
+fn v2_opts() -> Vec<Opt> {
+    vec![
+        Opt::new("auth-url", "Authentication URL").required(),
+        Opt::new("tenant-id", "Tenant ID"),
+        Opt::new("tenant-name", "Tenant Name"),
+        Opt::new("username", "Username"),
+        Opt::new("password", "Password").secret(),
+    ]
+}
+
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "token", description: "test", options: token_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "v3token", description: "test", options: token_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "v2token", description: "test", options: token_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "v2password", description: "test", options: v2_opts, create }
+}
+
 fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
     Some(
         pairs
@@ -136,6 +165,13 @@ impl Files {
     }
     fn list(&self) -> Option<Vec<PathBuf>> {
         Some(vec![self.dir.path().join("clouds.yaml")])
+    }
+    /// The secure.yaml of this directory (openstacksdk does not look beside clouds.yaml).
+    fn secure_list(&self) -> Option<Vec<PathBuf>> {
+        Some(vec![self.dir.path().join("secure.yaml")])
+    }
+    fn public_list(&self) -> Option<Vec<PathBuf>> {
+        Some(vec![self.dir.path().join("clouds-public.yaml")])
     }
 }
 
@@ -254,6 +290,7 @@ fn secure_yaml_merges() {
     let c = CloudConfig::load(LoadOptions {
         cloud: Some("c1".into()),
         config_files: files.list(),
+        secure_files: files.secure_list(),
         env: env(&[]),
         ..Default::default()
     })
@@ -333,6 +370,7 @@ fn profiles_from_clouds_public_yaml_are_defaults_the_cloud_overrides() {
         CloudConfig::load(LoadOptions {
             cloud: Some(cloud.into()),
             config_files: files.list(),
+            public_files: files.public_list(),
             env: env(&[]),
             ..Default::default()
         })
@@ -933,4 +971,253 @@ fn from_options_and_build() {
     // Debug never shows values.
     let dbg = format!("{c:?}");
     assert!(!dbg.contains("\"s\""), "{dbg}");
+}
+
+#[test]
+fn envvars_cloud_and_the_only_cloud() {
+    let one = Files::new("clouds:\n  only:\n    auth_type: t-appcred\n    auth: {auth_url: 'http://only/v3', application_credential_secret: s}\n    region_name: OnlyRegion\n");
+    let base = LoadOptions {
+        config_files: one.list(),
+        secure_files: Some(vec![]),
+        public_files: Some(vec![]),
+        ..Default::default()
+    };
+    // No OS_CLOUD and no OS_* variables: the only cloud of clouds.yaml.
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[("OS_REGION_NAME", "OnlyRegion")]),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud.as_deref(), Some("only"));
+    assert_eq!(c.auth_type, "t-appcred");
+    assert_eq!(c.region_name.as_deref(), Some("OnlyRegion"));
+    // OS_* variables make the `envvars` cloud: clouds.yaml is not used.
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[
+            ("OS_AUTH_TYPE", "t-password"),
+            ("OS_AUTH_URL", "http://env/v3"),
+            ("OS_USERNAME", "u"),
+            ("OS_PASSWORD", "p"),
+            ("OS_REGION_NAME", "EnvRegion"),
+        ]),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud, None);
+    assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://env/v3"));
+    assert_eq!(c.region_name.as_deref(), Some("EnvRegion"));
+    assert_eq!(c.config_file, None);
+    // Named, it is the same cloud; OS_CLOUD_NAME renames it.
+    let vars = [
+        ("OS_AUTH_TYPE", "t-password"),
+        ("OS_AUTH_URL", "http://env/v3"),
+        ("OS_USERNAME", "u"),
+    ];
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&vars),
+        flags: flags(&[("--os-cloud", "envvars")]),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud.as_deref(), Some("envvars"));
+    assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://env/v3"));
+    let mut renamed = vars.to_vec();
+    renamed.push(("OS_CLOUD_NAME", "fromenv"));
+    renamed.push(("OS_CLOUD", "fromenv"));
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&renamed),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud.as_deref(), Some("fromenv"));
+    // Named while clouds.yaml has a cloud of that name: openstacksdk refuses the ambiguity.
+    let e = CloudConfig::load(LoadOptions {
+        env: env(&vars),
+        cloud: Some("envvars".into()),
+        config_files: Files::new("clouds:\n  envvars: {}\n").list(),
+        ..base.clone()
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("defines a cloud named \"envvars\""),
+        "{e}"
+    );
+    // Two clouds and nothing named: none is used.
+    let two = Files::new("clouds:\n  a: {auth_type: t-totp}\n  b: {auth_type: t-totp}\n");
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[]),
+        auth_type: Some("t-appcred".into()),
+        options: OptionValues::new()
+            .with("auth_url", "x")
+            .with("application_credential_secret", "s"),
+        config_files: two.list(),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud, None);
+    // An unreadable clouds.yaml that nobody asked for is skipped.
+    let broken = Files::new("clouds: [");
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[]),
+        auth_type: Some("t-appcred".into()),
+        options: OptionValues::new()
+            .with("auth_url", "x")
+            .with("application_credential_secret", "s"),
+        config_files: broken.list(),
+        ..base
+    })
+    .unwrap();
+    assert_eq!(c.cloud, None);
+}
+
+#[test]
+fn a_token_alone_selects_a_token_plugin() {
+    let guess = |vars: &[(&str, &str)]| {
+        CloudConfig::load(LoadOptions {
+            env: env(vars),
+            config_files: Some(vec![]),
+            ..Default::default()
+        })
+        .map(|c| c.auth_type)
+    };
+    let url = ("OS_AUTH_URL", "http://k/v3");
+    assert_eq!(guess(&[url, ("OS_TOKEN", "t")]).unwrap(), "token");
+    assert_eq!(
+        guess(&[url, ("OS_TOKEN", "t"), ("OS_IDENTITY_API_VERSION", "3")]).unwrap(),
+        "v3token"
+    );
+    assert_eq!(
+        guess(&[
+            url,
+            ("OS_AUTH_TOKEN", "t"),
+            ("OS_IDENTITY_API_VERSION", "2.0")
+        ])
+        .unwrap(),
+        "v2token"
+    );
+    // A user or password given: the password plugin, as before.
+    assert_eq!(
+        guess(&[url, ("OS_TOKEN", "t"), ("OS_USERNAME", "u")]).unwrap(),
+        "password"
+    );
+    assert_eq!(guess(&[url, ("OS_PASSWORD", "p")]).unwrap(), "password");
+    // An auth type given wins.
+    assert_eq!(
+        guess(&[url, ("OS_TOKEN", "t"), ("OS_AUTH_TYPE", "t-password")]).unwrap(),
+        "t-password"
+    );
+    // A token in clouds.yaml (any spelling) counts too.
+    let files = Files::new(
+        "clouds:\n  t:\n    identity_api_version: 3\n    auth: {auth_url: 'http://k/v3', auth-token: tok, project_name: p}\n",
+    );
+    let c = CloudConfig::load(LoadOptions {
+        cloud: Some("t".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth_type, "v3token");
+    assert_eq!(c.auth.get("token").as_deref(), Some("tok"));
+    assert_eq!(c.auth.get("project_name").as_deref(), Some("p"));
+}
+
+#[test]
+fn openstacksdk_spellings_and_references() {
+    let files = Files::new(
+        "\
+clouds:
+  city:
+    profile: citycloud
+    auth: {username: u, password: p, project_name: pa}
+    project_name: top
+    compute_endpoint_type: internalURL
+    endpoint_type: admin
+    cacert: ~/ca.pem
+    cert: ~/c.pem
+    key: /abs/k.pem
+    api_timeout: 12
+  rax:
+    profile: rackspace
+    auth: {username: u, password: p, tenant_name: t}
+  v2:
+    auth_type: v2password
+    auth: {auth_url: 'http://k/v2.0', username: u, password: p, project_id: pid}
+  bad:
+    auth_type: t-password
+    auth: {auth_url: 'http://{nope}/v3', username: u, password: p}
+",
+    );
+    let load = |cloud: &str, vars: &[(&str, &str)]| {
+        CloudConfig::load(LoadOptions {
+            cloud: Some(cloud.into()),
+            config_files: files.list(),
+            env: env(vars),
+            ..Default::default()
+        })
+    };
+    let c = load("city", &[("OS_REGION_NAME", "Kna1"), ("HOME", "/home/u")]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("Kna1"));
+    assert_eq!(
+        c.auth.get("auth_url").as_deref(),
+        Some("https://Kna1.citycloud.com:5000/v3/")
+    );
+    // The top level wins over auth: for project and domain settings (openstacksdk).
+    assert_eq!(c.auth.get("project_name").as_deref(), Some("top"));
+    assert_eq!(c.interfaces, vec![Interface::Admin]);
+    assert_eq!(
+        c.service("compute").interface.as_deref(),
+        Some("internalURL")
+    );
+    assert_eq!(
+        c.adapter_options("compute").unwrap().interfaces,
+        vec![Interface::Internal]
+    );
+    assert_eq!(c.session.verify, Verify::CaBundle("/home/u/ca.pem".into()));
+    assert_eq!(
+        c.session.cert.as_deref(),
+        Some(std::path::Path::new("/home/u/c.pem"))
+    );
+    assert_eq!(
+        c.session.key.as_deref(),
+        Some(std::path::Path::new("/abs/k.pem"))
+    );
+    assert_eq!(
+        c.session.request.timeout,
+        Some(std::time::Duration::from_secs(12))
+    );
+    // The first region is the default.
+    let c = load("city", &[]).unwrap();
+    assert_eq!(
+        c.auth.get("auth_url").as_deref(),
+        Some("https://Buf1.citycloud.com:5000/v3/")
+    );
+
+    let c = load("rax", &[("OS_REGION_NAME", "IAD")]).unwrap();
+    assert_eq!(c.auth.get("project_name").as_deref(), Some("t"));
+    assert_eq!(
+        c.service("block-storage").endpoint_override.as_deref(),
+        Some("https://IAD.blockstorage.api.rackspacecloud.com/v2/")
+    );
+    assert_eq!(c.service("block-storage").api_version.as_deref(), Some("2"));
+    assert_eq!(
+        c.service("database").service_type.as_deref(),
+        Some("rax:database")
+    );
+    assert_eq!(
+        c.service("compute").service_name.as_deref(),
+        Some("cloudServersOpenStack")
+    );
+
+    // The v2 plugins take project_* as tenant_*.
+    let c = load("v2", &[]).unwrap();
+    assert_eq!(c.auth.get("tenant_id").as_deref(), Some("pid"));
+
+    let e = load("bad", &[]).unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("cannot expand auth_url: {nope} names no setting"),
+        "{e}"
+    );
 }
