@@ -14,7 +14,7 @@ use keystoneauth_core::{
 
 use crate::adapter_opts::{parse_interfaces, AdapterOptions};
 use crate::args::flag_key;
-use crate::clouds::{norm_key, CloudsFile, FlatCloud};
+use crate::clouds::{norm_key, CloudsFile, FlatCloud, ProfileSource};
 use crate::env::Env;
 use crate::regions;
 use crate::session_opts::SessionOptions;
@@ -223,6 +223,8 @@ pub struct CloudConfig {
     pub secure_file: Option<PathBuf>,
     /// The clouds-public.yaml that was read, if any.
     pub public_file: Option<PathBuf>,
+    /// The cloud's profile (`profile:` or `cloud:`) and where it was found.
+    pub profile: Option<(String, ProfileSource)>,
 }
 
 /// One source of values with normalised keys.
@@ -432,15 +434,33 @@ impl CloudConfig {
     /// Errors: unknown auth type → `NoMatchingPlugin`; missing required options →
     /// `MissingRequiredOptions` naming each option and its variable; unknown `--os-*` flag,
     /// bad interface, bad session option → `OptionError`; unreadable or malformed clouds.yaml,
-    /// unknown cloud → `Config`.
+    /// unknown cloud, unknown region, unreachable URL profile → `Config`.
+    ///
+    /// When the cloud was read from clouds.yaml or secure.yaml, errors say so first: `cloud
+    /// "mycloud" (from /home/u/.config/openstack/clouds.yaml, secure.yaml): …`, naming every
+    /// file read (those in the directory of the first by their file name) and a profile that
+    /// was not found. `Config` and `OptionError` keep their variant; missing options and an
+    /// unknown auth type become `Config` with the same text after the origin. An unknown
+    /// `--os-*` flag is reported as it is. [`build_plugin`](Self::build_plugin) and
+    /// [`session_builder`](Self::session_builder) add the same origin to their errors.
     pub fn load(opts: LoadOptions) -> Result<CloudConfig> {
+        let built = build_layers(&opts)?;
+        let origin = built.origin();
+        CloudConfig::from_layers(&opts, built).map_err(|e| match &origin {
+            Some(o) => o.wrap(e),
+            None => e,
+        })
+    }
+
+    fn from_layers(opts: &LoadOptions, built: Built) -> Result<CloudConfig> {
         let Built {
             mut layers,
             cloud: cloud_name,
             clouds,
             flag_names,
             home,
-        } = build_layers(&opts)?;
+            profile,
+        } = built;
 
         let auth_type = layers
             .options
@@ -574,6 +594,35 @@ impl CloudConfig {
             config_file: clouds.path,
             secure_file: clouds.secure_path,
             public_file: clouds.public_path,
+            profile,
+        })
+    }
+
+    /// Where this configuration came from, for error messages: `None` unless a cloud was
+    /// read from clouds.yaml or secure.yaml.
+    fn origin(&self) -> Option<Origin> {
+        let name = self.cloud.as_deref()?;
+        if self.config_file.is_none() && self.secure_file.is_none() {
+            return None;
+        }
+        Some(Origin {
+            cloud: name.to_owned(),
+            files: [&self.config_file, &self.secure_file, &self.public_file]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            missing_profile: match &self.profile {
+                Some((p, ProfileSource::NotFound)) => Some(p.clone()),
+                _ => None,
+            },
+        })
+    }
+
+    fn in_context<T>(&self, r: Result<T>) -> Result<T> {
+        r.map_err(|e| match self.origin() {
+            Some(o) => o.wrap(e),
+            None => e,
         })
     }
 
@@ -584,12 +633,12 @@ impl CloudConfig {
 
     /// Build the plugin (the loader checks required options and its own rules).
     pub fn build_plugin(&self) -> Result<Arc<dyn AuthPlugin>> {
-        self.loader()?.load(&self.auth)
+        self.in_context(self.loader().and_then(|l| l.load(&self.auth)))
     }
 
     /// A session builder with the session options, without auth.
     pub fn session_builder(&self) -> Result<SessionBuilder> {
-        self.session.builder()
+        self.in_context(self.session.builder())
     }
 
     /// A session with the session options and the plugin.
@@ -657,6 +706,17 @@ struct Built {
     flag_names: BTreeMap<String, String>,
     /// `$HOME` (for `~` in file names).
     home: Option<String>,
+    /// The cloud's profile and where it was found.
+    profile: Option<(String, ProfileSource)>,
+}
+
+impl Built {
+    /// The cloud's origin when it was read from clouds.yaml or secure.yaml.
+    fn origin(&self) -> Option<Origin> {
+        let name = self.cloud.as_deref()?;
+        let read = self.clouds.path.is_some() || self.clouds.secure_path.is_some();
+        read.then(|| Origin::new(name, &self.clouds, self.profile.as_ref()))
+    }
 }
 
 /// Which cloud to read, as openstacksdk decides.
@@ -745,6 +805,7 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
             }
         }
     };
+    let mut profile = None;
     let (cloud, flat) = match choice {
         CloudChoice::File(name) => {
             // The region asked for picks one of the cloud's regions (`regions:`).
@@ -753,8 +814,22 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
                 .or_else(|| flags.get("region_name"))
                 .or_else(|| env_map.get("region_name"))
                 .cloned();
-            let resolved = clouds.resolve(&name)?;
-            let region = regions::select(&name, &resolved.regions, requested_region.as_deref())?;
+            if !clouds.cloud_names().contains(&name) {
+                // Its error lists the files read and the clouds found.
+                return Err(clouds
+                    .resolve(&name)
+                    .err()
+                    .unwrap_or_else(|| Error::Config(format!("cloud {name} was not found"))));
+            }
+            let mut origin = Origin::new(&name, &clouds, None);
+            let resolved = clouds.resolve(&name).map_err(|e| origin.wrap(e))?;
+            profile = resolved
+                .profile
+                .clone()
+                .zip(resolved.profile_source.clone());
+            origin = Origin::new(&name, &clouds, profile.as_ref());
+            let region = regions::select(&name, &resolved.regions, requested_region.as_deref())
+                .map_err(|e| origin.wrap(e))?;
             (Some(name), resolved.flatten_in(region.as_ref()))
         }
         CloudChoice::Env(name) => (name, FlatCloud::default()),
@@ -796,7 +871,73 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
         clouds,
         flag_names,
         home: env.get("SNAP_REAL_HOME").or_else(|| env.get("HOME")),
+        profile,
     })
+}
+
+/// Where a cloud came from: its name and the files read, named in the errors of loading.
+#[derive(Debug, Clone)]
+struct Origin {
+    cloud: String,
+    files: Vec<PathBuf>,
+    /// A profile the cloud names that was found nowhere.
+    missing_profile: Option<String>,
+}
+
+impl Origin {
+    fn new(cloud: &str, clouds: &CloudsFile, profile: Option<&(String, ProfileSource)>) -> Origin {
+        Origin {
+            cloud: cloud.to_owned(),
+            files: [&clouds.path, &clouds.secure_path, &clouds.public_path]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            missing_profile: match profile {
+                Some((p, ProfileSource::NotFound)) => Some(p.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// `cloud "c" (from /d/clouds.yaml, secure.yaml; profile "p" was not found)`: files in
+    /// the directory of the first are named by their file name.
+    fn describe(&self) -> String {
+        let dir = self.files.first().and_then(|f| f.parent());
+        let files: Vec<String> = self
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match (i, dir, f.file_name()) {
+                (1.., Some(d), Some(name)) if f.parent() == Some(d) => {
+                    name.to_string_lossy().into_owned()
+                }
+                _ => f.display().to_string(),
+            })
+            .collect();
+        let mut from = format!("from {}", files.join(", "));
+        if let Some(p) = &self.missing_profile {
+            from.push_str(&format!("; its profile {p:?} was not found"));
+        }
+        format!("cloud {:?} ({from})", self.cloud)
+    }
+
+    /// The error with this origin in front of its message. Missing options and an unknown
+    /// plugin become [`Error::Config`] (their variants have no room for it); an unknown
+    /// `--os-*` flag is left alone.
+    fn wrap(&self, e: Error) -> Error {
+        let with = |m: &dyn std::fmt::Display| format!("{}: {m}", self.describe());
+        match e {
+            Error::Config(m) => Error::Config(with(&m)),
+            Error::OptionError(m) if !m.starts_with("unknown option --") => {
+                Error::OptionError(with(&m))
+            }
+            e @ (Error::MissingRequiredOptions(_) | Error::NoMatchingPlugin { .. }) => {
+                Error::Config(with(&e))
+            }
+            e => e,
+        }
+    }
 }
 
 /// openstacksdk's older spellings in one source: `*endpoint_type` is `*interface`
@@ -825,8 +966,14 @@ fn rename_legacy_keys(map: &mut BTreeMap<String, String>) {
 /// The session options alone (no plugin is loaded and flags are not checked): for
 /// unauthenticated requests such as version discovery.
 pub fn load_session_options(opts: &LoadOptions) -> Result<SessionOptions> {
-    let Built { layers, home, .. } = build_layers(opts)?;
-    SessionOptions::from_values(&general_values(&layers, home.as_deref())?)
+    let built = build_layers(opts)?;
+    let origin = built.origin();
+    general_values(&built.layers, built.home.as_deref())
+        .and_then(|g| SessionOptions::from_values(&g))
+        .map_err(|e| match &origin {
+            Some(o) => o.wrap(e),
+            None => e,
+        })
 }
 
 /// The general settings (options > flags > env > cloud), with `{name}` references expanded
