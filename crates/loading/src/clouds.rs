@@ -1,19 +1,26 @@
-//! `clouds.yaml` and `secure.yaml` as openstacksdk finds and reads them.
+//! `clouds.yaml`, `secure.yaml` and `clouds-public.yaml` as openstacksdk finds and reads them.
 //!
-//! The search path is `$OS_CLIENT_CONFIG_FILE`, then `./clouds.yaml`,
-//! `$XDG_CONFIG_HOME/openstack/clouds.yaml` (default `~/.config/openstack`), and
-//! `/etc/openstack/clouds.yaml`, each also with the `.yml` and `.json` suffixes. The first file
-//! that exists is used. `secure.yaml` is found the same way (`$OS_CLIENT_SECURE_FILE` first) and
-//! merged over it, mapping by mapping.
+//! clouds.yaml is `$OS_CLIENT_CONFIG_FILE`, else the first of `clouds.yaml`, `clouds.yml` and
+//! `clouds.json` in the current directory, `$XDG_CONFIG_HOME/openstack`, `~/.config/openstack`,
+//! `/etc/xdg/openstack` and `/etc/openstack` ([`search_dirs`]). secure.yaml is
+//! `$OS_CLIENT_SECURE_FILE`, else the first `secure.*` in the same directories, and is merged
+//! over clouds.yaml, mapping by mapping. clouds-public.yaml is the first `clouds-public.*`
+//! there. The three are found independently, as in openstacksdk: a secure.yaml beside a
+//! clouds.yaml named by `$OS_CLIENT_CONFIG_FILE` (or by `LoadOptions::config_files`) is not
+//! read unless its directory is searched anyway; name it with `$OS_CLIENT_SECURE_FILE`. See
+//! [`CloudsFile::load_with`].
 //!
 //! A cloud with `profile: <name>` (formerly `cloud:`) takes its defaults from the profile of
 //! that name, and its own settings win (`auth` key by key), as openstacksdk does. The profile
 //! is looked up under `public-clouds:` in `clouds-public.yaml` (found the same way), then
 //! among openstacksdk's built-in vendor profiles, which are shipped as data
-//! ([`vendors`](crate::vendors)); a URL profile (`profile: https://…`, and the built-in
+//! ([`vendors`]); a URL profile (`profile: https://…`, and the built-in
 //! `vexxhost` and `ovh`) is fetched from its `.well-known/openstack/api` with a 5 s limit. A
 //! profile found nowhere is a warning (the cloud's own settings are used), one whose vendor
 //! has shut down an error. See [`CloudsFile::resolve`].
+//!
+//! A cloud's regions (`regions:`, a list of names or of `{name, values}` entries) are read as
+//! [`regions`] says; [`ResolvedCloud::flatten_in`] applies a region's values.
 //!
 //! # Parsing and its limits
 //!

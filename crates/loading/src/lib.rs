@@ -14,6 +14,11 @@
 //!   `split_loggers`) and [`AdapterOptions`] (`service_type`, `valid_interfaces`, `region_name`,
 //!   `endpoint_override`, `version` / `min_version` / `max_version`, retries) on their own.
 //! - [`args::extract_os_args`]: take `--os-*` options out of an argument list.
+//! - clouds.yaml as openstacksdk reads it ([`clouds`]): secure.yaml, clouds-public.yaml,
+//!   openstacksdk's built-in vendor profiles and URL profiles ([`vendors`]), `regions:`
+//!   ([`regions`]), the `envvars` cloud, and errors that name the cloud and the files read.
+//!   `tests/openstacksdk_oracle.rs` compares the merged configuration with openstacksdk's on a
+//!   corpus of files.
 //!
 //! Plugins are found in the [registry](keystoneauth_core::registry): link the plugin crates
 //! (the `keystoneauth` facade does) for their names to exist.
