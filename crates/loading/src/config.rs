@@ -857,13 +857,14 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
             map: flat.settings,
         },
     };
-    for l in [
-        &mut layers.options,
-        &mut layers.flags,
-        &mut layers.env,
-        &mut layers.cloud,
-    ] {
+    for l in [&mut layers.options, &mut layers.env, &mut layers.cloud] {
         rename_legacy_keys(&mut l.map);
+    }
+    // A renamed flag keeps its spelling for messages.
+    for (old, new) in rename_legacy_keys(&mut layers.flags.map) {
+        if let Some(f) = flag_names.remove(&old) {
+            flag_names.entry(new).or_insert(f);
+        }
     }
     Ok(Built {
         layers,
@@ -942,8 +943,8 @@ impl Origin {
 
 /// openstacksdk's older spellings in one source: `*endpoint_type` is `*interface`
 /// (`endpoint_type`, `compute_endpoint_type`), and `auth_token` is `token` (novaclient's
-/// `--os-auth-token`). The current spelling wins when both are given.
-fn rename_legacy_keys(map: &mut BTreeMap<String, String>) {
+/// `--os-auth-token`). The current spelling wins when both are given. Returns the renames.
+fn rename_legacy_keys(map: &mut BTreeMap<String, String>) -> Vec<(String, String)> {
     let renames: Vec<(String, String)> = map
         .keys()
         .filter_map(|k| {
@@ -956,11 +957,12 @@ fn rename_legacy_keys(map: &mut BTreeMap<String, String>) {
             Some((k.clone(), new))
         })
         .collect();
-    for (old, new) in renames {
-        if let Some(v) = map.remove(&old) {
-            map.entry(new).or_insert(v);
+    for (old, new) in &renames {
+        if let Some(v) = map.remove(old) {
+            map.entry(new.clone()).or_insert(v);
         }
     }
+    renames
 }
 
 /// The session options alone (no plugin is loaded and flags are not checked): for

@@ -1326,6 +1326,13 @@ clouds:
         )),
         "{e}"
     );
+    // A renamed flag is named as it was written.
+    let e = load("regional", &[("--os-auth-token", "x")]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("unknown option --os-auth-token for auth type t-appcred"),
+        "{e}"
+    );
     // An unknown flag is about the command line, not the cloud.
     let e = load("regional", &[("--os-pasword", "x")]).unwrap_err();
     assert!(
