@@ -602,20 +602,13 @@ impl CloudConfig {
     /// read from clouds.yaml or secure.yaml.
     fn origin(&self) -> Option<Origin> {
         let name = self.cloud.as_deref()?;
-        if self.config_file.is_none() && self.secure_file.is_none() {
-            return None;
-        }
-        Some(Origin {
-            cloud: name.to_owned(),
-            files: [&self.config_file, &self.secure_file, &self.public_file]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
-            missing_profile: match &self.profile {
-                Some((p, ProfileSource::NotFound)) => Some(p.clone()),
-                _ => None,
-            },
+        let read = self.config_file.is_some() || self.secure_file.is_some();
+        read.then(|| {
+            Origin::new(
+                name,
+                [&self.config_file, &self.secure_file, &self.public_file],
+                self.profile.as_ref(),
+            )
         })
     }
 
@@ -715,7 +708,14 @@ impl Built {
     fn origin(&self) -> Option<Origin> {
         let name = self.cloud.as_deref()?;
         let read = self.clouds.path.is_some() || self.clouds.secure_path.is_some();
-        read.then(|| Origin::new(name, &self.clouds, self.profile.as_ref()))
+        let c = &self.clouds;
+        read.then(|| {
+            Origin::new(
+                name,
+                [&c.path, &c.secure_path, &c.public_path],
+                self.profile.as_ref(),
+            )
+        })
     }
 }
 
@@ -783,6 +783,8 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
                     clouds.describe_files()
                 )));
             }
+            // The files were read for that check only.
+            clouds = CloudsFile::default();
             CloudChoice::Env(Some(name))
         }
         Some(name) => {
@@ -821,13 +823,15 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
                     .err()
                     .unwrap_or_else(|| Error::Config(format!("cloud {name} was not found"))));
             }
-            let mut origin = Origin::new(&name, &clouds, None);
-            let resolved = clouds.resolve(&name).map_err(|e| origin.wrap(e))?;
+            let files = [&clouds.path, &clouds.secure_path, &clouds.public_path];
+            let resolved = clouds
+                .resolve(&name)
+                .map_err(|e| Origin::new(&name, files, None).wrap(e))?;
             profile = resolved
                 .profile
                 .clone()
                 .zip(resolved.profile_source.clone());
-            origin = Origin::new(&name, &clouds, profile.as_ref());
+            let origin = Origin::new(&name, files, profile.as_ref());
             let region = regions::select(&name, &resolved.regions, requested_region.as_deref())
                 .map_err(|e| origin.wrap(e))?;
             (Some(name), resolved.flatten_in(region.as_ref()))
@@ -886,14 +890,15 @@ struct Origin {
 }
 
 impl Origin {
-    fn new(cloud: &str, clouds: &CloudsFile, profile: Option<&(String, ProfileSource)>) -> Origin {
+    /// `files`: clouds.yaml, secure.yaml and clouds-public.yaml, those that were read.
+    fn new(
+        cloud: &str,
+        files: [&Option<PathBuf>; 3],
+        profile: Option<&(String, ProfileSource)>,
+    ) -> Origin {
         Origin {
             cloud: cloud.to_owned(),
-            files: [&clouds.path, &clouds.secure_path, &clouds.public_path]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
+            files: files.into_iter().flatten().cloned().collect(),
             missing_profile: match profile {
                 Some((p, ProfileSource::NotFound)) => Some(p.clone()),
                 _ => None,

@@ -1031,6 +1031,8 @@ fn envvars_cloud_and_the_only_cloud() {
     .unwrap();
     assert_eq!(c.cloud.as_deref(), Some("envvars"));
     assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://env/v3"));
+    // clouds.yaml was read only to look for a cloud of that name.
+    assert_eq!(c.config_file, None);
     let mut renamed = vars.to_vec();
     renamed.push(("OS_CLOUD_NAME", "fromenv"));
     renamed.push(("OS_CLOUD", "fromenv"));
