@@ -18,6 +18,8 @@ fuzz_target!(|data: &[u8]| {
     let file = CloudsFile {
         doc: merged,
         public: doc,
+        // URL profiles (`profile: https://…`, `vexxhost`) are not fetched while fuzzing.
+        offline: true,
         ..Default::default()
     };
     for name in file.cloud_names() {

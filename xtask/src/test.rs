@@ -5,10 +5,10 @@
 //! then, for the whole-suite run, the quality gate (`gate.rs`).
 //!
 //! keystone up --tls, then `cargo test --workspace --no-fail-fast -- --include-ignored` (or
-//! `cargo test ARGS...` when arguments are given) with `KSA_KEYSTONE_ENV`, `KSA_PEERS_ENV`
-//! and `KSA_ADFS_PYTHON` set, then keystone down (also when the tests fail); exits with
-//! cargo's status. The instance has its own state dir
-//! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
+//! `cargo test ARGS...` when arguments are given) with `KSA_KEYSTONE_ENV`, `KSA_PEERS_ENV`,
+//! `KSA_ADFS_PYTHON` and `KSA_OPENSTACKSDK_PYTHON` (the oracle venv, installed first) set,
+//! then keystone down (also when the tests fail); exits with cargo's status. The instance has
+//! its own state dir (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
 //!
 //! The whole-suite run (no arguments) also runs every fuzz target briefly
 //! (`cargo xtask fuzz --seconds 10`, so a parser regression shows up) when cargo-fuzz is
@@ -19,7 +19,7 @@
 //! of holding CI until its own limit. libtest names the hung test ("has been running for
 //! over 60 seconds") in the output above.
 
-use crate::util::{descendants, secs, send_signal, workspace_root};
+use crate::util::{descendants, harness_dir, secs, send_signal, workspace_root};
 use crate::{keystone, peers};
 use anyhow::{Context, Result};
 use std::process::{Command, ExitCode, ExitStatus};
@@ -41,6 +41,11 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         eprintln!("xtask: the quality gate failed (see the summary above); the suites did not run");
         return Ok(ExitCode::FAILURE);
     }
+    // openstacksdk and keystoneauth1 (the oracle venv, from xtask/locks/oracle.txt), for the
+    // clouds.yaml corpus test; installed before Keystone starts, so a failure leaves nothing
+    // running.
+    let oracle_venv = harness_dir().join("oracle-venv");
+    crate::locks::ensure_python_venv(&oracle_venv, "oracle")?;
     // Its own state dir, so that a shared instance someone uses by hand (or
     // another `cargo xtask test`) is neither reused nor stopped.
     let paths = keystone::Paths::named(&format!("keystone-test-{}", std::process::id()));
@@ -74,6 +79,8 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     cmd.env("KSA_PEERS_ENV", &peers_env);
     // keystoneauth1 (from Keystone's dependencies) and lxml, for the ADFS oracle tests.
     cmd.env("KSA_ADFS_PYTHON", paths.bin("python"));
+    // openstacksdk, for keystoneauth-loading's clouds.yaml corpus (tests/openstacksdk_oracle.rs).
+    cmd.env("KSA_OPENSTACKSDK_PYTHON", oracle_venv.join("bin/python"));
     println!(
         "xtask: running {cmd:?} with KSA_KEYSTONE_ENV={}",
         up.env_json.display()

@@ -1,16 +1,26 @@
-//! `clouds.yaml` and `secure.yaml` as openstacksdk finds and reads them.
+//! `clouds.yaml`, `secure.yaml` and `clouds-public.yaml` as openstacksdk finds and reads them.
 //!
-//! The search path is `$OS_CLIENT_CONFIG_FILE`, then `./clouds.yaml`,
-//! `$XDG_CONFIG_HOME/openstack/clouds.yaml` (default `~/.config/openstack`), and
-//! `/etc/openstack/clouds.yaml`, each also with the `.yml` and `.json` suffixes. The first file
-//! that exists is used. `secure.yaml` is found the same way (`$OS_CLIENT_SECURE_FILE` first) and
-//! merged over it, mapping by mapping.
+//! clouds.yaml is `$OS_CLIENT_CONFIG_FILE`, else the first of `clouds.yaml`, `clouds.yml` and
+//! `clouds.json` in the current directory, `$XDG_CONFIG_HOME/openstack`, `~/.config/openstack`,
+//! `/etc/xdg/openstack` and `/etc/openstack` ([`search_dirs`]). secure.yaml is
+//! `$OS_CLIENT_SECURE_FILE`, else the first `secure.*` in the same directories, and is merged
+//! over clouds.yaml, mapping by mapping. clouds-public.yaml is the first `clouds-public.*`
+//! there. The three are found independently, as in openstacksdk: a secure.yaml beside a
+//! clouds.yaml named by `$OS_CLIENT_CONFIG_FILE` (or by `LoadOptions::config_files`) is not
+//! read unless its directory is searched anyway; name it with `$OS_CLIENT_SECURE_FILE`. See
+//! [`CloudsFile::load_with`].
 //!
 //! A cloud with `profile: <name>` (formerly `cloud:`) takes its defaults from the profile of
-//! that name under `public-clouds:` in `clouds-public.yaml` (found the same way), and its own
-//! settings win, as openstacksdk does. openstacksdk's built-in vendor data is not shipped: a
-//! profile found nowhere is an error when the cloud has no `auth_url` of its own, and a
-//! warning when it has one.
+//! that name, and its own settings win (`auth` key by key), as openstacksdk does. The profile
+//! is looked up under `public-clouds:` in `clouds-public.yaml` (found the same way), then
+//! among openstacksdk's built-in vendor profiles, which are shipped as data
+//! ([`vendors`]); a URL profile (`profile: https://…`, and the built-in
+//! `vexxhost` and `ovh`) is fetched from its `.well-known/openstack/api` with a 5 s limit. A
+//! profile found nowhere is a warning (the cloud's own settings are used), one whose vendor
+//! has shut down an error. See [`CloudsFile::resolve`].
+//!
+//! A cloud's regions (`regions:`, a list of names or of `{name, values}` entries) are read as
+//! [`regions`] says; [`ResolvedCloud::flatten_in`] applies a region's values.
 //!
 //! # Parsing and its limits
 //!
@@ -49,39 +59,52 @@ use serde_saphyr::{
 };
 
 use crate::env::Env;
+use crate::regions::{self, Region};
+use crate::vendors;
 
 const SUFFIXES: &[&str] = &[".yaml", ".yml", ".json"];
 
-/// The directories openstacksdk searches, in order.
+/// The directories openstacksdk searches, in order: the current directory,
+/// `$XDG_CONFIG_HOME/openstack` (when set), `~/.config/openstack` (`$SNAP_REAL_HOME` for `~`
+/// when set), `$XDG_CONFIG_DIRS/openstack` (`/etc/xdg/openstack` when unset; skipped when it
+/// lists several directories, which openstacksdk joins into a path that never exists), and
+/// `/etc/openstack`.
 pub fn search_dirs(env: &Env) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Ok(cwd) = std::env::current_dir() {
         dirs.push(cwd);
     }
-    let config_home = env
-        .get("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env.get("HOME").map(|h| Path::new(&h).join(".config")));
-    if let Some(c) = config_home {
-        dirs.push(c.join("openstack"));
+    if let Some(x) = env.get("XDG_CONFIG_HOME").filter(|x| !x.trim().is_empty()) {
+        dirs.push(Path::new(x.trim()).join("openstack"));
+    }
+    if let Some(home) = env.get("SNAP_REAL_HOME").or_else(|| env.get("HOME")) {
+        dirs.push(Path::new(&home).join(".config").join("openstack"));
+    }
+    let site = env
+        .get("XDG_CONFIG_DIRS")
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| "/etc/xdg".to_owned());
+    if !site.contains(':') {
+        dirs.push(Path::new(site.trim()).join("openstack"));
     }
     dirs.push(PathBuf::from("/etc/openstack"));
+    dirs.dedup();
     dirs
 }
 
-/// Candidate paths for a base name (`clouds` or `secure`): the file named by `env_var` first,
-/// then each search directory with each suffix.
+/// Candidate paths for a base name (`clouds`, `secure` or `clouds-public`): the file named by
+/// `env_var` first (when given and set), then each search directory with each suffix
+/// (`.yaml`, `.yml`, `.json`).
 pub fn candidates(env: &Env, base: &str, env_var: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(p) = env.get(env_var) {
-        out.push(PathBuf::from(p));
-    }
-    for d in search_dirs(env) {
-        for s in SUFFIXES {
-            out.push(d.join(format!("{base}{s}")));
-        }
-    }
+    let mut out: Vec<PathBuf> = env.get(env_var).map(PathBuf::from).into_iter().collect();
+    out.extend(in_dirs(&search_dirs(env), base));
     out
+}
+
+fn in_dirs(dirs: &[PathBuf], base: &str) -> Vec<PathBuf> {
+    dirs.iter()
+        .flat_map(|d| SUFFIXES.iter().map(move |s| d.join(format!("{base}{s}"))))
+        .collect()
 }
 
 /// The first path that is a file.
@@ -290,50 +313,56 @@ pub struct CloudsFile {
     pub public_path: Option<PathBuf>,
     /// Its document (`public-clouds: {name: settings}`).
     pub public: Value,
+    /// Never fetch a URL profile (a cloud that needs one is then an error): for fuzzing and
+    /// for callers that must not reach the network while loading.
+    pub offline: bool,
 }
 
 impl CloudsFile {
-    /// Find, read and merge `clouds.yaml` and `secure.yaml`.
-    ///
-    /// `config_files` / `secure_files` replace the search path when given (tests). With
-    /// `config_files` given and `secure_files` not, `secure.yaml` is looked for next to each
-    /// given file; so is `clouds-public.yaml` whenever `config_files` is given.
+    /// Find, read and merge `clouds.yaml` and `secure.yaml`, and read `clouds-public.yaml`, as
+    /// [`load_with`](Self::load_with) does with `public_files` = `None`.
     pub fn load(
         env: &Env,
         config_files: Option<&[PathBuf]>,
         secure_files: Option<&[PathBuf]>,
     ) -> Result<CloudsFile> {
-        let config_candidates = match config_files {
+        CloudsFile::load_with(env, config_files, secure_files, None)
+    }
+
+    /// Find, read and merge `clouds.yaml` and `secure.yaml`, and read `clouds-public.yaml`, as
+    /// openstacksdk finds them. Each is the first file that exists among its candidates:
+    ///
+    /// - clouds.yaml: `$OS_CLIENT_CONFIG_FILE`, then `config_files` (default: `clouds.yaml`,
+    ///   `.yml`, `.json` in each of the [`search_dirs`]);
+    /// - secure.yaml: `$OS_CLIENT_SECURE_FILE`, then `secure_files` (default: `secure.*` in
+    ///   the search directories);
+    /// - clouds-public.yaml: `public_files` (default: `clouds-public.*` in the search
+    ///   directories).
+    ///
+    /// The three are found independently: the secure.yaml beside a clouds.yaml that
+    /// `$OS_CLIENT_CONFIG_FILE` or `config_files` names is *not* read unless it is in a search
+    /// directory (or named by `$OS_CLIENT_SECURE_FILE` or `secure_files`), as in openstacksdk.
+    /// secure.yaml is merged over clouds.yaml, mapping by mapping.
+    pub fn load_with(
+        env: &Env,
+        config_files: Option<&[PathBuf]>,
+        secure_files: Option<&[PathBuf]>,
+        public_files: Option<&[PathBuf]>,
+    ) -> Result<CloudsFile> {
+        let dirs = search_dirs(env);
+        let with_env = |var: &str, given: Option<&[PathBuf]>, base: &str| -> Vec<PathBuf> {
+            let mut out: Vec<PathBuf> = env.get(var).map(PathBuf::from).into_iter().collect();
+            match given {
+                Some(f) => out.extend_from_slice(f),
+                None => out.extend(in_dirs(&dirs, base)),
+            }
+            out
+        };
+        let config_candidates = with_env("OS_CLIENT_CONFIG_FILE", config_files, "clouds");
+        let secure_candidates = with_env("OS_CLIENT_SECURE_FILE", secure_files, "secure");
+        let public_candidates = match public_files {
             Some(f) => f.to_vec(),
-            None => candidates(env, "clouds", "OS_CLIENT_CONFIG_FILE"),
-        };
-        let secure_candidates = match (secure_files, config_files) {
-            (Some(s), _) => s.to_vec(),
-            (None, Some(f)) => f
-                .iter()
-                .filter_map(|p| p.parent())
-                .flat_map(|d| SUFFIXES.iter().map(move |s| d.join(format!("secure{s}"))))
-                .collect(),
-            (None, None) => candidates(env, "secure", "OS_CLIENT_SECURE_FILE"),
-        };
-        let public_candidates: Vec<PathBuf> = match config_files {
-            Some(f) => f
-                .iter()
-                .filter_map(|p| p.parent())
-                .flat_map(|d| {
-                    SUFFIXES
-                        .iter()
-                        .map(move |s| d.join(format!("clouds-public{s}")))
-                })
-                .collect(),
-            None => search_dirs(env)
-                .into_iter()
-                .flat_map(|d| {
-                    SUFFIXES
-                        .iter()
-                        .map(move |s| d.join(format!("clouds-public{s}")))
-                })
-                .collect(),
+            None => in_dirs(&dirs, "clouds-public"),
         };
         let mut out = CloudsFile::default();
         if let Some(p) = first_existing(&public_candidates) {
@@ -391,8 +420,22 @@ impl CloudsFile {
     }
 
     /// One cloud, flattened into `(top-level settings, auth block)`, or `Error::Config` listing
-    /// the clouds there are.
+    /// the clouds there are. See [`CloudsFile::resolve`].
     pub fn cloud(&self, name: &str) -> Result<FlatCloud> {
+        Ok(self.resolve(name)?.flatten())
+    }
+
+    /// One cloud as openstacksdk builds it (`_get_base_cloud_config`): the settings of its
+    /// profile (`profile:`, or the older `cloud:`), then its own on top, `auth` merged key by
+    /// key and any other key replaced.
+    ///
+    /// The profile is looked up in clouds-public.yaml (`public-clouds:`), then among the
+    /// [built-in vendor profiles](crate::vendors), then, for a URL, fetched from its
+    /// `.well-known/openstack/api`. A built-in profile that is itself a URL (`vexxhost`,
+    /// `ovh`) is fetched too. A profile marked `deprecated` is a warning, one marked
+    /// `shutdown` an error, and a profile found nowhere a warning (the cloud's own settings are
+    /// used), as in openstacksdk.
+    pub fn resolve(&self, name: &str) -> Result<ResolvedCloud> {
         let cloud = self.clouds().and_then(|m| m.get(name)).ok_or_else(|| {
             let names = self.cloud_names();
             Error::Config(format!(
@@ -405,9 +448,9 @@ impl CloudsFile {
                 }
             ))
         })?;
-        let map = match cloud {
-            Value::Object(m) => m,
-            Value::Null => return Ok(FlatCloud::default()),
+        let own = match cloud {
+            Value::Object(m) => m.clone(),
+            Value::Null => Map::new(),
             _ => {
                 return Err(Error::Config(format!(
                     "cloud {name} in {} is not a mapping",
@@ -415,22 +458,150 @@ impl CloudsFile {
                 )))
             }
         };
-        let profile = ["profile", "cloud"]
-            .iter()
-            .find_map(|k| map.get(*k).and_then(scalar_to_string));
-        // The profile's settings are the defaults; the cloud's own win (auth key by key).
-        let profiled;
-        let map = match profile.as_deref().and_then(|p| self.public_profile(p)) {
-            Some(defaults) => {
-                let mut merged = Value::Object(defaults.clone());
-                merge(&mut merged, Value::Object(map.clone()));
-                profiled = merged;
-                profiled.as_object().unwrap_or(map)
-            }
-            None => map,
+        let mut out = ResolvedCloud {
+            name: name.to_owned(),
+            ..Default::default()
         };
+        let mut config = Map::new();
+        let mut profile_settings = Map::new();
+        if let Some((profile, key)) = ["profile", "cloud"]
+            .iter()
+            .find_map(|k| own.get(*k).and_then(scalar_to_string).map(|p| (p, *k)))
+            .filter(|(p, _)| !p.is_empty())
+        {
+            if key == "cloud" {
+                tracing::warn!(
+                    target: "keystoneauth::loading",
+                    "cloud {name} uses the keyword 'cloud' to reference a known vendor profile; \
+                     this has been deprecated in favor of the 'profile' keyword"
+                );
+            }
+            let (defaults, source) = self.profile(name, &profile)?;
+            profile_settings = defaults.clone();
+            auth_update(&mut config, defaults);
+            out.profile = Some(profile);
+            out.profile_source = Some(source);
+        }
+        out.regions = regions::known(name, &own, &profile_settings)?;
+        auth_update(&mut config, own);
+        config.remove("cloud");
+        out.config = config;
+        Ok(out)
+    }
+
+    /// The settings of profile `profile` for cloud `cloud`, and where they were found.
+    fn profile(&self, cloud: &str, profile: &str) -> Result<(Map<String, Value>, ProfileSource)> {
+        if let Some(p) = self.public_profile(profile) {
+            let path = self.public_path.clone().unwrap_or_default();
+            return Ok((p.clone(), ProfileSource::PublicFile(path)));
+        }
+        let fetch = |name: &str| -> Result<Option<Map<String, Value>>> {
+            match (vendors::builtin(name), vendors::well_known_url(name)) {
+                (None, Some(url)) if self.offline => Err(Error::Config(format!(
+                    "vendor profile {name} is fetched from {url}, and fetching is turned off \
+                     (CloudsFile::offline)"
+                ))),
+                _ => vendors::get_profile(name),
+            }
+        };
+        let Some(mut data) = fetch(profile)? else {
+            tracing::warn!(
+                target: "keystoneauth::loading",
+                "Couldn't find the vendor profile {profile} for the cloud {cloud}"
+            );
+            return Ok((Map::new(), ProfileSource::NotFound));
+        };
+        let mut source = if vendors::builtin(profile).is_some() {
+            ProfileSource::Builtin
+        } else {
+            ProfileSource::Url(profile.to_owned())
+        };
+        if let Some(nested) = data.remove("profile").as_ref().and_then(scalar_to_string) {
+            if let Some(nested_data) = fetch(&nested)? {
+                data = nested_data;
+                if vendors::builtin(&nested).is_none() {
+                    source = ProfileSource::Url(nested);
+                }
+            }
+        }
+        let status = data.remove("status");
+        let message = data
+            .remove("message")
+            .as_ref()
+            .and_then(scalar_to_string)
+            .unwrap_or_default();
+        match status.as_ref().and_then(Value::as_str) {
+            Some("deprecated") => tracing::warn!(
+                target: "keystoneauth::loading",
+                "{profile} is deprecated: {message}"
+            ),
+            Some("shutdown") => {
+                return Err(Error::Config(format!(
+                    "{profile} references a cloud that no longer exists: {message}"
+                )))
+            }
+            _ => {}
+        }
+        Ok((data, source))
+    }
+
+    /// The settings of profile `name` under `public-clouds:` in clouds-public.yaml.
+    fn public_profile(&self, name: &str) -> Option<&Map<String, Value>> {
+        self.public
+            .get("public-clouds")
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_object)
+    }
+}
+
+/// Where a cloud's profile was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileSource {
+    /// Under `public-clouds:` in this clouds-public.yaml.
+    PublicFile(PathBuf),
+    /// Among the [built-in vendor profiles](crate::vendors).
+    Builtin,
+    /// Fetched from this URL profile's `.well-known/openstack/api`.
+    Url(String),
+    /// Nowhere: the cloud's own settings are used alone (a warning is logged).
+    NotFound,
+}
+
+/// One cloud with its profile applied, before it is flattened (see [`CloudsFile::resolve`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResolvedCloud {
+    /// The cloud's name.
+    pub name: String,
+    /// Its settings: the profile's, then its own (`auth` merged key by key).
+    pub config: Map<String, Value>,
+    /// The profile it names, if any.
+    pub profile: Option<String>,
+    /// Where that profile was found.
+    pub profile_source: Option<ProfileSource>,
+    /// The regions it knows, the default first (see [`regions::known`]).
+    pub regions: Vec<Region>,
+}
+
+impl ResolvedCloud {
+    /// [`flatten_in`](Self::flatten_in) its default region (the first it knows).
+    pub fn flatten(&self) -> FlatCloud {
+        self.flatten_in(self.regions.first())
+    }
+
+    /// The settings in `region` as text, keys normalised (`-` → `_`): the region's `values`
+    /// over the cloud's settings (`auth` key by key), `region_name` set to the region's name;
+    /// top-level scalars (a list of scalars becomes a comma-separated list), and the scalars
+    /// of the `auth` block. `regions` itself is left out.
+    pub fn flatten_in(&self, region: Option<&Region>) -> FlatCloud {
+        let mut config = self.config.clone();
+        config.retain(|k, _| norm_key(k) != "regions");
+        if let Some(r) = region {
+            auth_update(&mut config, r.values.clone());
+            config.retain(|k, _| norm_key(k) != "region_name");
+            config.insert("region_name".into(), Value::String(r.name.clone()));
+        }
         let mut flat = FlatCloud::default();
-        for (k, v) in map {
+        for (k, v) in &config {
             let key = norm_key(k);
             if key == "auth" {
                 if let Value::Object(auth) = v {
@@ -444,33 +615,52 @@ impl CloudsFile {
                 flat.settings.insert(key, v);
             }
         }
-        // A profile that is not in clouds-public.yaml would come from openstacksdk's vendor
-        // data, which is not shipped. Say so rather than guess.
-        if let Some(profile) = profile.filter(|p| self.public_profile(p).is_none()) {
-            if !flat.auth.contains_key("auth_url") {
-                return Err(Error::Config(format!(
-                    "cloud {name} in {} uses the vendor profile {profile:?}, which is not in a \
-                     clouds-public.yaml (openstacksdk's built-in vendor profiles are not \
-                     shipped); define it under public-clouds: in clouds-public.yaml, or put \
-                     its auth_url (and region_name, interface, …) in the cloud's own entry",
-                    self.describe_files()
-                )));
+        // openstacksdk's `_fix_backwards_auth`: these are auth settings wherever they are
+        // written, and the top level wins over `auth:` (and a later spelling over an earlier
+        // one).
+        for (target, spellings) in AUTH_SPELLINGS {
+            let mut value = None;
+            for k in *spellings {
+                if let Some(v) = flat.auth.remove(*k) {
+                    value = Some(v);
+                }
+                if let Some(v) = flat.settings.remove(*k) {
+                    value = Some(v);
+                }
             }
-            tracing::warn!(
-                target: "keystoneauth::loading",
-                "cloud {name}: vendor profile {profile:?} is not in a clouds-public.yaml, so its \
-                 defaults are not applied; using the cloud's own settings"
-            );
+            if let Some(v) = value {
+                flat.auth.insert((*target).to_owned(), v);
+            }
         }
-        Ok(flat)
+        flat
     }
+}
 
-    /// The settings of profile `name` under `public-clouds:` in clouds-public.yaml.
-    fn public_profile(&self, name: &str) -> Option<&Map<String, Value>> {
-        self.public
-            .get("public-clouds")
-            .and_then(|p| p.get(name))
-            .and_then(Value::as_object)
+/// Settings that belong to `auth` wherever they are written, each with its spellings (keys
+/// already normalised), as openstacksdk's `_fix_backwards_auth` lists them.
+const AUTH_SPELLINGS: &[(&str, &[&str])] = &[
+    ("domain_id", &["domain_id"]),
+    ("domain_name", &["domain_name"]),
+    ("user_domain_id", &["user_domain_id"]),
+    ("user_domain_name", &["user_domain_name"]),
+    ("project_domain_id", &["project_domain_id"]),
+    ("project_domain_name", &["project_domain_name"]),
+    ("token", &["auth_token", "token"]),
+    ("passcode", &["passcode"]),
+    ("project_id", &["tenant_id", "project_id"]),
+    ("project_name", &["tenant_name", "project_name"]),
+];
+
+/// openstacksdk's `_auth_update`: `new` over `old`, the `auth` mapping merged key by key (one
+/// level), any other key replaced.
+pub fn auth_update(old: &mut Map<String, Value>, new: Map<String, Value>) {
+    for (k, v) in new {
+        match (k.as_str(), old.get_mut(&k), v) {
+            ("auth", Some(Value::Object(o)), Value::Object(n)) => o.extend(n),
+            (_, _, v) => {
+                old.insert(k, v);
+            }
+        }
     }
 }
 
@@ -614,15 +804,123 @@ mod tests {
         assert_eq!(c[2], cwd.join("clouds.yml"));
         assert_eq!(c[3], cwd.join("clouds.json"));
         assert_eq!(c[4], PathBuf::from("/home/u/.config/openstack/clouds.yaml"));
-        assert_eq!(c[7], PathBuf::from("/etc/openstack/clouds.yaml"));
+        assert_eq!(c[7], PathBuf::from("/etc/xdg/openstack/clouds.yaml"));
+        assert_eq!(c[10], PathBuf::from("/etc/openstack/clouds.yaml"));
+        assert_eq!(c.len(), 13);
         let env = Env::from_map(
-            &[("XDG_CONFIG_HOME", "/xdg"), ("HOME", "/home/u")]
+            &[
+                ("XDG_CONFIG_HOME", "/xdg"),
+                ("HOME", "/home/u"),
+                ("SNAP_REAL_HOME", "/real"),
+                ("XDG_CONFIG_DIRS", "/site"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let c = candidates(&env, "secure", "OS_CLIENT_SECURE_FILE");
+        assert_eq!(c[3], PathBuf::from("/xdg/openstack/secure.yaml"));
+        assert_eq!(c[6], PathBuf::from("/real/.config/openstack/secure.yaml"));
+        assert_eq!(c[9], PathBuf::from("/site/openstack/secure.yaml"));
+        assert_eq!(c[12], PathBuf::from("/etc/openstack/secure.yaml"));
+        // Several XDG_CONFIG_DIRS: openstacksdk's path for them never exists.
+        let env = Env::from_map(
+            &[("XDG_CONFIG_DIRS", "/a:/b")]
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         );
-        let c = candidates(&env, "secure", "OS_CLIENT_SECURE_FILE");
-        assert_eq!(c[3], PathBuf::from("/xdg/openstack/secure.yaml"));
+        let c = candidates(&env, "clouds", "OS_CLIENT_CONFIG_FILE");
+        assert_eq!(c[3], PathBuf::from("/etc/openstack/clouds.yaml"));
+        assert_eq!(c.len(), 6);
+    }
+
+    /// clouds.yaml, secure.yaml and clouds-public.yaml of `dir`, nothing else.
+    fn in_dir(dir: &Path) -> Result<CloudsFile> {
+        CloudsFile::load_with(
+            &Env::default(),
+            Some(&[dir.join("clouds.yaml")]),
+            Some(&[dir.join("secure.yaml")]),
+            Some(&[dir.join("clouds-public.yaml")]),
+        )
+    }
+
+    fn env_of(pairs: &[(&str, &Path)]) -> Env {
+        Env::from_map(
+            &pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.display().to_string()))
+                .collect(),
+        )
+    }
+
+    /// openstacksdk finds secure.yaml by `OS_CLIENT_SECURE_FILE` and the search path only,
+    /// however clouds.yaml was found.
+    #[test]
+    fn secure_yaml_is_found_as_openstacksdk_finds_it() {
+        let home = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let clouds = elsewhere.path().join("clouds.yaml");
+        std::fs::write(&clouds, "clouds: {c: {auth: {auth_url: x}}}\n").unwrap();
+        std::fs::write(
+            elsewhere.path().join("secure.yaml"),
+            "clouds: {c: {auth: {password: beside}}}\n",
+        )
+        .unwrap();
+        let cfg = home.path().join("openstack");
+        std::fs::create_dir(&cfg).unwrap();
+        let password = |f: &CloudsFile| f.cloud("c").unwrap().auth.get("password").cloned();
+
+        // Named by OS_CLIENT_CONFIG_FILE or by config_files: the secure.yaml beside it is not
+        // read.
+        let by_env =
+            CloudsFile::load(&env_of(&[("OS_CLIENT_CONFIG_FILE", &clouds)]), None, None).unwrap();
+        let by_list =
+            CloudsFile::load(&Env::default(), Some(std::slice::from_ref(&clouds)), None).unwrap();
+        for f in [&by_env, &by_list] {
+            assert_eq!(f.path.as_deref(), Some(clouds.as_path()));
+            assert_eq!(f.secure_path, None);
+            assert_eq!(password(f), None);
+        }
+        // OS_CLIENT_SECURE_FILE names it.
+        let secure = elsewhere.path().join("secure.yaml");
+        let f = CloudsFile::load(
+            &env_of(&[
+                ("OS_CLIENT_CONFIG_FILE", &clouds),
+                ("OS_CLIENT_SECURE_FILE", &secure),
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(password(&f).as_deref(), Some("beside"));
+        // A secure.yaml in a search directory is merged over a clouds.yaml from anywhere.
+        std::fs::write(
+            cfg.join("secure.yml"),
+            "clouds: {c: {auth: {password: searched}}}\n",
+        )
+        .unwrap();
+        let f = CloudsFile::load(
+            &env_of(&[
+                ("OS_CLIENT_CONFIG_FILE", &clouds),
+                ("XDG_CONFIG_HOME", home.path()),
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(f.secure_path, Some(cfg.join("secure.yml")));
+        assert_eq!(password(&f).as_deref(), Some("searched"));
+        // OS_CLIENT_CONFIG_FILE comes before config_files, as in openstacksdk.
+        let other = home.path().join("other.yaml");
+        std::fs::write(&other, "clouds: {o: {}}\n").unwrap();
+        let f = CloudsFile::load(
+            &env_of(&[("OS_CLIENT_CONFIG_FILE", &clouds)]),
+            Some(&[other]),
+            Some(&[]),
+        )
+        .unwrap();
+        assert_eq!(f.cloud_names(), ["c"]);
     }
 
     #[test]
@@ -649,9 +947,7 @@ mod tests {
             "public-clouds: [a]\n",
         )
         .unwrap();
-        let e = CloudsFile::load(&Env::default(), Some(&[clouds]), None)
-            .unwrap_err()
-            .to_string();
+        let e = in_dir(dir.path()).unwrap_err().to_string();
         assert!(
             e.contains("clouds-public.yaml") && e.contains("public-clouds"),
             "{e}"
@@ -659,21 +955,88 @@ mod tests {
     }
 
     #[test]
-    fn vendor_profiles_are_refused_not_guessed() {
+    fn builtin_profiles_apply_and_unknown_ones_are_skipped() {
         let doc = yaml(
-            "clouds:\n  vendor:\n    profile: vexxhost\n    auth: {username: u}\n  own:\n    cloud: vexxhost\n    auth: {auth_url: 'http://k/v3'}\n",
+            "clouds:\n  el:\n    profile: elastx\n    auth: {username: u}\n  old:\n    cloud: elastx\n    region_name: mine\n  unknown:\n    profile: no-such-vendor\n    auth: {auth_url: 'http://k/v3'}\n  gone:\n    profile: betacloud\n  going:\n    profile: fuga\n",
         );
         let f = CloudsFile {
             doc,
+            offline: true,
             ..Default::default()
         };
-        let err = f.cloud("vendor").unwrap_err().to_string();
-        assert!(
-            err.contains("vendor profile \"vexxhost\"") && err.contains("auth_url"),
-            "{err}"
+        let el = f.cloud("el").unwrap();
+        assert_eq!(el.auth["auth_url"], "https://ops.elastx.cloud:5000/v3");
+        assert_eq!(el.auth["username"], "u");
+        assert_eq!(el.settings["region_name"], "se-sto");
+        assert_eq!(el.settings["identity_api_version"], "3");
+        assert_eq!(
+            f.resolve("el").unwrap().profile_source,
+            Some(ProfileSource::Builtin)
         );
-        // With its own auth_url the cloud loads (the profile's defaults are not applied).
-        assert_eq!(f.cloud("own").unwrap().auth["auth_url"], "http://k/v3");
+        // The older `cloud:` key; the cloud's own settings win.
+        let old = f.cloud("old").unwrap();
+        assert_eq!(old.settings["region_name"], "mine");
+        assert_eq!(old.auth["auth_url"], "https://ops.elastx.cloud:5000/v3");
+        assert!(!old.settings.contains_key("cloud"));
+        // A profile found nowhere: a warning, and the cloud's own settings.
+        let r = f.resolve("unknown").unwrap();
+        assert_eq!(r.profile_source, Some(ProfileSource::NotFound));
+        assert_eq!(r.flatten().auth["auth_url"], "http://k/v3");
+        // status: shutdown is an error; deprecated loads (with a warning).
+        let e = f.cloud("gone").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "betacloud references a cloud that no longer exists: betacloud.de has ceased business"
+        );
+        let going = f.cloud("going").unwrap();
+        assert_eq!(going.auth["auth_url"], "https://identity.api.fuga.io:5000");
+        assert!(!going.settings.contains_key("status"));
+        assert!(!going.settings.contains_key("message"));
+    }
+
+    #[test]
+    fn public_file_profiles_win_over_builtin_ones() {
+        let f = CloudsFile {
+            doc: yaml("clouds:\n  c:\n    profile: elastx\n    auth: {username: u}\n"),
+            public: yaml(
+                "public-clouds:\n  elastx:\n    auth: {auth_url: 'http://local/v3'}\n    status: shutdown\n",
+            ),
+            public_path: Some(PathBuf::from("/p/clouds-public.yaml")),
+            offline: true,
+            ..Default::default()
+        };
+        let r = f.resolve("c").unwrap();
+        assert_eq!(
+            r.profile_source,
+            Some(ProfileSource::PublicFile("/p/clouds-public.yaml".into()))
+        );
+        let c = r.flatten();
+        // Only clouds-public.yaml's profile, not merged with the built-in one; and its
+        // `status` is not looked at (as in openstacksdk).
+        assert_eq!(c.auth["auth_url"], "http://local/v3");
+        assert!(!c.settings.contains_key("region_name"));
+        assert_eq!(c.settings["status"], "shutdown");
+    }
+
+    #[test]
+    fn url_profiles_are_not_fetched_offline() {
+        let f = CloudsFile {
+            doc: yaml(
+                "clouds:\n  v:\n    profile: vexxhost\n  u:\n    profile: 'https://example.com'\n",
+            ),
+            offline: true,
+            ..Default::default()
+        };
+        for (cloud, url) in [
+            ("v", "https://vexxhost.com/.well-known/openstack/api"),
+            ("u", "https://example.com/.well-known/openstack/api"),
+        ] {
+            let e = f.cloud(cloud).unwrap_err().to_string();
+            assert!(
+                e.contains(url) && e.contains("fetching is turned off"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
@@ -825,16 +1188,14 @@ mod tests {
                 .unwrap()
                 .set_len(MAX_FILE_BYTES + 1)
                 .unwrap();
-            let e = CloudsFile::load(&Env::default(), Some(std::slice::from_ref(&clouds)), None)
-                .unwrap_err()
-                .to_string();
+            let e = in_dir(dir.path()).unwrap_err().to_string();
             assert_eq!(
                 e,
                 format!("{} is 10485761 bytes; the limit is 10 MiB", other.display())
             );
             std::fs::remove_file(&other).unwrap();
         }
-        assert!(CloudsFile::load(&Env::default(), Some(&[clouds]), None).is_ok());
+        assert!(in_dir(dir.path()).is_ok());
     }
 
     #[test]

@@ -14,12 +14,18 @@ use keystoneauth_core::{
 
 use crate::adapter_opts::{parse_interfaces, AdapterOptions};
 use crate::args::flag_key;
-use crate::clouds::{norm_key, CloudsFile, FlatCloud};
+use crate::clouds::{norm_key, CloudsFile, FlatCloud, ProfileSource};
 use crate::env::Env;
+use crate::regions;
 use crate::session_opts::SessionOptions;
 
-/// The auth type used when none is given (openstacksdk's default).
+/// The auth type used when none is given (openstacksdk's default; a token alone selects a
+/// token plugin, see [`CloudConfig::load`]).
 pub const DEFAULT_AUTH_TYPE: &str = "password";
+
+/// The name of the cloud made of `OS_*` variables when no cloud is named (openstacksdk's;
+/// `OS_CLOUD_NAME` renames it).
+pub const ENVVARS_CLOUD: &str = "envvars";
 
 /// Asks the user for an option that has a prompt (`password`, `passcode`). `Ok(None)` leaves it
 /// unset.
@@ -97,10 +103,17 @@ pub struct LoadOptions {
     pub flags: Vec<(String, String)>,
     /// The environment; `None` = the process's.
     pub env: Option<HashMap<String, String>>,
-    /// clouds.yaml candidates replacing the search path (the first that exists is read).
+    /// clouds.yaml candidates replacing the search path (the first that exists is read;
+    /// `$OS_CLIENT_CONFIG_FILE` still comes first, as in openstacksdk). Only clouds.yaml: the
+    /// secure.yaml and clouds-public.yaml beside it are not looked for there (see
+    /// [`CloudsFile::load_with`]).
     pub config_files: Option<Vec<PathBuf>>,
-    /// secure.yaml candidates replacing the search path.
+    /// secure.yaml candidates replacing the search path (`$OS_CLIENT_SECURE_FILE` still comes
+    /// first).
     pub secure_files: Option<Vec<PathBuf>>,
+    /// clouds-public.yaml candidates replacing the search path (openstacksdk's
+    /// `vendor_files`).
+    pub public_files: Option<Vec<PathBuf>>,
     /// Fills options that have a prompt and no value.
     pub prompt: Option<PromptFn>,
 }
@@ -118,6 +131,7 @@ impl fmt::Debug for LoadOptions {
             .field("env", &self.env.as_ref().map(|e| e.len()))
             .field("config_files", &self.config_files)
             .field("secure_files", &self.secure_files)
+            .field("public_files", &self.public_files)
             .field("prompt", &self.prompt.is_some())
             .finish()
     }
@@ -207,6 +221,10 @@ pub struct CloudConfig {
     pub config_file: Option<PathBuf>,
     /// The secure.yaml that was read, if any.
     pub secure_file: Option<PathBuf>,
+    /// The clouds-public.yaml that was read, if any.
+    pub public_file: Option<PathBuf>,
+    /// The cloud's profile (`profile:` or `cloud:`) and where it was found.
+    pub profile: Option<(String, ProfileSource)>,
 }
 
 /// One source of values with normalised keys.
@@ -251,6 +269,65 @@ impl Layers {
         });
         found
     }
+}
+
+impl Layers {
+    fn all(&self) -> [&Layer; 5] {
+        [
+            &self.options,
+            &self.flags,
+            &self.env,
+            &self.cloud_auth,
+            &self.cloud,
+        ]
+    }
+
+    /// Whether any source gives one of `keys`.
+    fn any(&self, keys: &[&str]) -> bool {
+        self.all()
+            .iter()
+            .any(|l| keys.iter().any(|k| l.map.contains_key(*k)))
+    }
+
+    /// For the v2 plugins, whose options are `tenant_id` and `tenant_name`: `project_id` and
+    /// `project_name` stand for them (osc-lib's `_auth_v2_arguments`).
+    fn project_as_tenant(&mut self) {
+        for l in [
+            &mut self.options,
+            &mut self.flags,
+            &mut self.env,
+            &mut self.cloud_auth,
+            &mut self.cloud,
+        ] {
+            for (from, to) in [("project_id", "tenant_id"), ("project_name", "tenant_name")] {
+                if let Some(v) = l.map.get(from).cloned() {
+                    l.map.entry(to.to_owned()).or_insert(v);
+                }
+            }
+        }
+    }
+}
+
+/// The auth type when none is given, as osc-lib documents its choice: a token (and no user
+/// or password) selects the token plugin of the identity API version (`v3token` for 3,
+/// `v2token` for 2.x, else the discovering `token`); anything else is
+/// [`DEFAULT_AUTH_TYPE`].
+fn guess_auth_type(layers: &Layers) -> String {
+    let user = ["username", "user_name", "user_id", "password"];
+    if layers.any(&["token"]) && !layers.any(&user) {
+        let version = layers
+            .general(&["identity_api_version"])
+            .unwrap_or_default();
+        return if version == "3" {
+            "v3token"
+        } else if version.starts_with('2') {
+            "v2token"
+        } else {
+            "token"
+        }
+        .to_owned();
+    }
+    DEFAULT_AUTH_TYPE.to_owned()
 }
 
 /// The normalised names of an option: its name, then its deprecated names.
@@ -330,18 +407,60 @@ impl CloudConfig {
             env: Some(HashMap::new()),
             config_files: Some(Vec::new()),
             secure_files: Some(Vec::new()),
+            public_files: Some(Vec::new()),
             ..Default::default()
         })
     }
 
     /// Load: explicit options > `--os-*` flags > `OS_*` variables > clouds.yaml (+ secure.yaml).
     ///
+    /// The cloud is the one named (the `cloud` option, [`LoadOptions::cloud`], `--os-cloud`,
+    /// `OS_CLOUD`); with none named, the `OS_*` variables make one (openstacksdk's `envvars`
+    /// cloud, also reachable by that name or by `OS_CLOUD_NAME`) when any is set besides
+    /// `OS_CLOUD`, `OS_REGION_NAME`, `OS_CLIENT_CONFIG_FILE`, `OS_CLIENT_SECURE_FILE` and
+    /// `OS_CLOUD_NAME`; else the only cloud of clouds.yaml is used when there is exactly one
+    /// (a clouds.yaml that cannot be read is then skipped with a warning). The cloud's
+    /// profile and region are applied as [`CloudsFile::resolve`] and
+    /// [`regions`](crate::regions) say.
+    ///
+    /// As in openstacksdk: `auth_token` is `token`, `*endpoint_type` is `*interface`, project
+    /// and domain settings at the top of a cloud win over the same in its `auth:`, the v2
+    /// plugins read `project_*` as `tenant_*`, `{name}` in the auth URL and the other settings
+    /// is replaced by the setting `name` (`{region_name}`), and `~` in `cacert`, `cert` and
+    /// `key` is the home directory. With no auth type given, a token without a user or a
+    /// password selects `v3token` (`identity_api_version` 3), `v2token` (2.x) or `token`, as
+    /// osc-lib documents it; anything else is `password`.
+    ///
     /// Errors: unknown auth type → `NoMatchingPlugin`; missing required options →
     /// `MissingRequiredOptions` naming each option and its variable; unknown `--os-*` flag,
     /// bad interface, bad session option → `OptionError`; unreadable or malformed clouds.yaml,
-    /// unknown cloud → `Config`.
+    /// unknown cloud, unknown region, unreachable URL profile → `Config`.
+    ///
+    /// When the cloud was read from clouds.yaml or secure.yaml, errors say so first: `cloud
+    /// "mycloud" (from /home/u/.config/openstack/clouds.yaml, secure.yaml): …`, naming every
+    /// file read (those in the directory of the first by their file name) and a profile that
+    /// was not found. `Config` and `OptionError` keep their variant; missing options and an
+    /// unknown auth type become `Config` with the same text after the origin. An unknown
+    /// `--os-*` flag is reported as it is. [`build_plugin`](Self::build_plugin) and
+    /// [`session_builder`](Self::session_builder) add the same origin to their errors.
     pub fn load(opts: LoadOptions) -> Result<CloudConfig> {
-        let (layers, cloud_name, clouds, flag_names) = build_layers(&opts)?;
+        let built = build_layers(&opts)?;
+        let origin = built.origin();
+        CloudConfig::from_layers(&opts, built).map_err(|e| match &origin {
+            Some(o) => o.wrap(e),
+            None => e,
+        })
+    }
+
+    fn from_layers(opts: &LoadOptions, built: Built) -> Result<CloudConfig> {
+        let Built {
+            mut layers,
+            cloud: cloud_name,
+            clouds,
+            flag_names,
+            home,
+            profile,
+        } = built;
 
         let auth_type = layers
             .options
@@ -360,7 +479,10 @@ impl CloudConfig {
                     })
             })
             .map(|t| normalize_auth_type(&t))
-            .unwrap_or_else(|| DEFAULT_AUTH_TYPE.to_owned());
+            .unwrap_or_else(|| guess_auth_type(&layers));
+        if auth_type.starts_with("v2") {
+            layers.project_as_tenant();
+        }
         let loader = registry::loader(&auth_type)?;
         let plugin_opts = collect_opts(loader, &layers)?;
 
@@ -394,6 +516,11 @@ impl CloudConfig {
             }
         }
         handle_domain_id(&mut auth, &plugin_opts);
+        // `{region_name}` and other settings in the auth URL (citycloud's profile).
+        let lookup = |name: &str| layers.general(&[name]);
+        if let Some(url) = auth.get("auth_url") {
+            auth.set("auth_url", expand_braces("auth_url", &url, &lookup)?);
+        }
 
         // Required options (prompted ones aside) first, so nobody is asked for a password
         // when the auth URL is missing anyway.
@@ -423,12 +550,7 @@ impl CloudConfig {
         }
 
         // Session and adapter settings.
-        let mut general = OptionValues::new();
-        for k in GENERAL_KEYS {
-            if let Some(v) = layers.general(&[k]) {
-                general.set(k, v);
-            }
-        }
+        let general = general_values(&layers, home.as_deref())?;
         let session = SessionOptions::from_values(&general)?;
         let interfaces = match (
             general.get_list("valid_interfaces"),
@@ -455,7 +577,7 @@ impl CloudConfig {
                     services
                         .entry(svc.replace('_', "-"))
                         .or_default()
-                        .set(suffix, v.clone());
+                        .set(suffix, expand_braces(k, v, &lookup)?);
                 }
             }
         }
@@ -473,6 +595,29 @@ impl CloudConfig {
             services,
             config_file: clouds.path,
             secure_file: clouds.secure_path,
+            public_file: clouds.public_path,
+            profile,
+        })
+    }
+
+    /// Where this configuration came from, for error messages: `None` unless a cloud was
+    /// read from clouds.yaml or secure.yaml.
+    fn origin(&self) -> Option<Origin> {
+        let name = self.cloud.as_deref()?;
+        let read = self.config_file.is_some() || self.secure_file.is_some();
+        read.then(|| {
+            Origin::new(
+                name,
+                [&self.config_file, &self.secure_file, &self.public_file],
+                self.profile.as_ref(),
+            )
+        })
+    }
+
+    fn in_context<T>(&self, r: Result<T>) -> Result<T> {
+        r.map_err(|e| match self.origin() {
+            Some(o) => o.wrap(e),
+            None => e,
         })
     }
 
@@ -483,12 +628,12 @@ impl CloudConfig {
 
     /// Build the plugin (the loader checks required options and its own rules).
     pub fn build_plugin(&self) -> Result<Arc<dyn AuthPlugin>> {
-        self.loader()?.load(&self.auth)
+        self.in_context(self.loader().and_then(|l| l.load(&self.auth)))
     }
 
     /// A session builder with the session options, without auth.
     pub fn session_builder(&self) -> Result<SessionBuilder> {
-        self.session.builder()
+        self.in_context(self.session.builder())
     }
 
     /// A session with the session options and the plugin.
@@ -545,9 +690,55 @@ impl CloudConfig {
     }
 }
 
-type Built = (Layers, Option<String>, CloudsFile, BTreeMap<String, String>);
+/// What [`build_layers`] found.
+struct Built {
+    layers: Layers,
+    /// The cloud's name, when one was named or is the only one in clouds.yaml.
+    cloud: Option<String>,
+    /// The files read.
+    clouds: CloudsFile,
+    /// Each flag key's spelling.
+    flag_names: BTreeMap<String, String>,
+    /// `$HOME` (for `~` in file names).
+    home: Option<String>,
+    /// The cloud's profile and where it was found.
+    profile: Option<(String, ProfileSource)>,
+}
+
+impl Built {
+    /// The cloud's origin when it was read from clouds.yaml or secure.yaml.
+    fn origin(&self) -> Option<Origin> {
+        let name = self.cloud.as_deref()?;
+        let read = self.clouds.path.is_some() || self.clouds.secure_path.is_some();
+        let c = &self.clouds;
+        read.then(|| {
+            Origin::new(
+                name,
+                [&c.path, &c.secure_path, &c.public_path],
+                self.profile.as_ref(),
+            )
+        })
+    }
+}
+
+/// Which cloud to read, as openstacksdk decides.
+enum CloudChoice {
+    /// One named in clouds.yaml (or the only one there).
+    File(String),
+    /// The `envvars` cloud (`OS_CLOUD_NAME` renames it): the `OS_*` variables alone. Named
+    /// when it was asked for by name.
+    Env(Option<String>),
+    /// No cloud: flags, variables and explicit values only.
+    None,
+}
 
 /// The sources as layers, the cloud's name, the files read, and each flag key's spelling.
+///
+/// The cloud, as openstacksdk picks it: the one named (explicit `cloud` option,
+/// [`LoadOptions::cloud`], `--os-cloud`, `OS_CLOUD`); else, when `OS_*` variables other than
+/// `OS_CLOUD`, `OS_REGION_NAME`, `OS_CLIENT_CONFIG_FILE`, `OS_CLIENT_SECURE_FILE` and
+/// `OS_CLOUD_NAME` are set, the `envvars` cloud they make; else the only cloud of
+/// clouds.yaml, when it has exactly one.
 fn build_layers(opts: &LoadOptions) -> Result<Built> {
     let env = match &opts.env {
         Some(m) => Env::from_map(m),
@@ -562,27 +753,95 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
     }
     let options = values_to_map(&opts.options);
     let env_map = env.os_keys();
+    let load_files = || {
+        CloudsFile::load_with(
+            &env,
+            opts.config_files.as_deref(),
+            opts.secure_files.as_deref(),
+            opts.public_files.as_deref(),
+        )
+    };
 
-    let cloud_name = options
+    let named = options
         .get("cloud")
         .cloned()
         .or_else(|| opts.cloud.clone())
         .or_else(|| flags.get("cloud").cloned())
         .or_else(|| env_map.get("cloud").cloned())
         .filter(|c| !c.is_empty());
+    let envvars_name = env
+        .get("OS_CLOUD_NAME")
+        .unwrap_or_else(|| ENVVARS_CLOUD.to_owned());
+    let has_envvars = env.has_cloud_vars();
     let mut clouds = CloudsFile::default();
-    let flat = match &cloud_name {
-        Some(name) => {
-            clouds = CloudsFile::load(
-                &env,
-                opts.config_files.as_deref(),
-                opts.secure_files.as_deref(),
-            )?;
-            clouds.cloud(name)?
+    let choice = match named {
+        Some(name) if name == envvars_name && has_envvars => {
+            clouds = load_files()?;
+            if clouds.cloud_names().contains(&name) {
+                return Err(Error::Config(format!(
+                    "{} defines a cloud named {name:?}, but OS_CLOUD_NAME is also set to \
+                     {name:?} (the cloud made of the OS_* variables). Please rename either your \
+                     environment-based cloud, or one of your file-based clouds.",
+                    clouds.describe_files()
+                )));
+            }
+            // The files were read for that check only.
+            clouds = CloudsFile::default();
+            CloudChoice::Env(Some(name))
         }
-        None => FlatCloud::default(),
+        Some(name) => {
+            clouds = load_files()?;
+            CloudChoice::File(name)
+        }
+        None if has_envvars => CloudChoice::Env(None),
+        None => {
+            // openstacksdk skips a file it cannot read; so does this implicit lookup.
+            match load_files() {
+                Ok(f) => clouds = f,
+                Err(e) => tracing::warn!(
+                    target: "keystoneauth::loading",
+                    "clouds.yaml skipped: {e}"
+                ),
+            }
+            match clouds.cloud_names().as_slice() {
+                [only] => CloudChoice::File(only.clone()),
+                _ => CloudChoice::None,
+            }
+        }
     };
-    let layers = Layers {
+    let mut profile = None;
+    let (cloud, flat) = match choice {
+        CloudChoice::File(name) => {
+            // The region asked for picks one of the cloud's regions (`regions:`).
+            let requested_region = options
+                .get("region_name")
+                .or_else(|| flags.get("region_name"))
+                .or_else(|| env_map.get("region_name"))
+                .cloned();
+            if !clouds.cloud_names().contains(&name) {
+                // Its error lists the files read and the clouds found.
+                return Err(clouds
+                    .resolve(&name)
+                    .err()
+                    .unwrap_or_else(|| Error::Config(format!("cloud {name} was not found"))));
+            }
+            let files = [&clouds.path, &clouds.secure_path, &clouds.public_path];
+            let resolved = clouds
+                .resolve(&name)
+                .map_err(|e| Origin::new(&name, files, None).wrap(e))?;
+            profile = resolved
+                .profile
+                .clone()
+                .zip(resolved.profile_source.clone());
+            let origin = Origin::new(&name, files, profile.as_ref());
+            let region = regions::select(&name, &resolved.regions, requested_region.as_deref())
+                .map_err(|e| origin.wrap(e))?;
+            (Some(name), resolved.flatten_in(region.as_ref()))
+        }
+        CloudChoice::Env(name) => (name, FlatCloud::default()),
+        CloudChoice::None => (None, FlatCloud::default()),
+    };
+    let mut layers = Layers {
         options: Layer {
             source: Source::Options,
             map: options,
@@ -604,20 +863,196 @@ fn build_layers(opts: &LoadOptions) -> Result<Built> {
             map: flat.settings,
         },
     };
-    Ok((layers, cloud_name, clouds, flag_names))
+    for l in [&mut layers.options, &mut layers.env, &mut layers.cloud] {
+        rename_legacy_keys(&mut l.map);
+    }
+    // A renamed flag keeps its spelling for messages.
+    for (old, new) in rename_legacy_keys(&mut layers.flags.map) {
+        if let Some(f) = flag_names.remove(&old) {
+            flag_names.entry(new).or_insert(f);
+        }
+    }
+    Ok(Built {
+        layers,
+        cloud,
+        clouds,
+        flag_names,
+        home: env.get("SNAP_REAL_HOME").or_else(|| env.get("HOME")),
+        profile,
+    })
+}
+
+/// Where a cloud came from: its name and the files read, named in the errors of loading.
+#[derive(Debug, Clone)]
+struct Origin {
+    cloud: String,
+    files: Vec<PathBuf>,
+    /// A profile the cloud names that was found nowhere.
+    missing_profile: Option<String>,
+}
+
+impl Origin {
+    /// `files`: clouds.yaml, secure.yaml and clouds-public.yaml, those that were read.
+    fn new(
+        cloud: &str,
+        files: [&Option<PathBuf>; 3],
+        profile: Option<&(String, ProfileSource)>,
+    ) -> Origin {
+        Origin {
+            cloud: cloud.to_owned(),
+            files: files.into_iter().flatten().cloned().collect(),
+            missing_profile: match profile {
+                Some((p, ProfileSource::NotFound)) => Some(p.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// `cloud "c" (from /d/clouds.yaml, secure.yaml; profile "p" was not found)`: files in
+    /// the directory of the first are named by their file name.
+    fn describe(&self) -> String {
+        let dir = self.files.first().and_then(|f| f.parent());
+        let files: Vec<String> = self
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match (i, dir, f.file_name()) {
+                (1.., Some(d), Some(name)) if f.parent() == Some(d) => {
+                    name.to_string_lossy().into_owned()
+                }
+                _ => f.display().to_string(),
+            })
+            .collect();
+        let mut from = format!("from {}", files.join(", "));
+        if let Some(p) = &self.missing_profile {
+            from.push_str(&format!("; its profile {p:?} was not found"));
+        }
+        format!("cloud {:?} ({from})", self.cloud)
+    }
+
+    /// The error with this origin in front of its message. Missing options and an unknown
+    /// plugin become [`Error::Config`] (their variants have no room for it); an unknown
+    /// `--os-*` flag is left alone.
+    fn wrap(&self, e: Error) -> Error {
+        let with = |m: &dyn std::fmt::Display| format!("{}: {m}", self.describe());
+        match e {
+            Error::Config(m) => Error::Config(with(&m)),
+            Error::OptionError(m) if !m.starts_with("unknown option --") => {
+                Error::OptionError(with(&m))
+            }
+            e @ (Error::MissingRequiredOptions(_) | Error::NoMatchingPlugin { .. }) => {
+                Error::Config(with(&e))
+            }
+            e => e,
+        }
+    }
+}
+
+/// openstacksdk's older spellings in one source: `*endpoint_type` is `*interface`
+/// (`endpoint_type`, `compute_endpoint_type`), and `auth_token` is `token` (novaclient's
+/// `--os-auth-token`). The current spelling wins when both are given. Returns the renames.
+fn rename_legacy_keys(map: &mut BTreeMap<String, String>) -> Vec<(String, String)> {
+    let renames: Vec<(String, String)> = map
+        .keys()
+        .filter_map(|k| {
+            let new = if k == "auth_token" {
+                "token".to_owned()
+            } else {
+                k.strip_suffix("endpoint_type")
+                    .map(|p| format!("{p}interface"))?
+            };
+            Some((k.clone(), new))
+        })
+        .collect();
+    for (old, new) in &renames {
+        if let Some(v) = map.remove(old) {
+            map.entry(new.clone()).or_insert(v);
+        }
+    }
+    renames
 }
 
 /// The session options alone (no plugin is loaded and flags are not checked): for
 /// unauthenticated requests such as version discovery.
 pub fn load_session_options(opts: &LoadOptions) -> Result<SessionOptions> {
-    let (layers, ..) = build_layers(opts)?;
+    let built = build_layers(opts)?;
+    let origin = built.origin();
+    general_values(&built.layers, built.home.as_deref())
+        .and_then(|g| SessionOptions::from_values(&g))
+        .map_err(|e| match &origin {
+            Some(o) => o.wrap(e),
+            None => e,
+        })
+}
+
+/// The general settings (options > flags > env > cloud), with `{name}` references expanded
+/// and `~` in the CA bundle, certificate and key file names read as `home`, as openstacksdk
+/// does.
+fn general_values(layers: &Layers, home: Option<&str>) -> Result<OptionValues> {
+    let lookup = |name: &str| layers.general(&[name]);
     let mut general = OptionValues::new();
     for k in GENERAL_KEYS {
         if let Some(v) = layers.general(&[k]) {
+            let mut v = expand_braces(k, &v, &lookup)?;
+            if matches!(
+                *k,
+                "cacert" | "cafile" | "cert" | "certfile" | "key" | "keyfile"
+            ) {
+                v = expand_home(&v, home);
+            }
             general.set(k, v);
         }
     }
-    SessionOptions::from_values(&general)
+    Ok(general)
+}
+
+/// `~` and `~/…` with `home` for `~` (Python's `os.path.expanduser`; `~user` is kept).
+fn expand_home(path: &str, home: Option<&str>) -> String {
+    match (path.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{}{rest}", home.trim_end_matches('/'))
+        }
+        _ => path.to_owned(),
+    }
+}
+
+/// `{name}` replaced by the setting `name`, `{{` and `}}` by `{` and `}` (Python's
+/// `str.format(**config)`, which openstacksdk applies to the auth URL and to the cloud's other
+/// settings, e.g. `https://{region_name}.citycloud.com:5000/v3/`). A name that is not a
+/// setting, or a lone brace, is `Error::Config` naming `key`.
+fn expand_braces(key: &str, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    if !text.contains(['{', '}']) {
+        return Ok(text.to_owned());
+    }
+    let bad = |why: String| Error::Config(format!("cannot expand {key}: {why}"));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+        } else if tail.starts_with('}') {
+            return Err(bad("a single '}' (write '}}' for a brace)".into()));
+        } else {
+            let Some(end) = tail.find('}') else {
+                return Err(bad(
+                    "a '{' that is not closed (write '{{' for a brace)".into()
+                ));
+            };
+            let name = &tail[1..end];
+            match lookup(name) {
+                Some(v) => out.push_str(&v),
+                None => {
+                    return Err(bad(format!("{{{name}}} names no setting of the cloud")));
+                }
+            }
+            rest = &tail[end + 1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// openstacksdk's `domain_id` / `domain_name` shorthand: with a project scope they are the

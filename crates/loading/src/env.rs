@@ -30,6 +30,28 @@ impl Env {
         self.vars.get(name).filter(|v| !v.is_empty()).cloned()
     }
 
+    /// Whether the `OS_*` variables make a cloud of their own (openstacksdk's `envvars`
+    /// cloud): some `OS_*` variable is set other than the selectors `OS_CLOUD`,
+    /// `OS_REGION_NAME`, `OS_CLIENT_CONFIG_FILE`, `OS_CLIENT_SECURE_FILE` and `OS_CLOUD_NAME`,
+    /// not counting `OS_TEST*`, `OS_STD*` and `OS_LOG*` (test runners' variables).
+    pub fn has_cloud_vars(&self) -> bool {
+        const SELECTORS: &[&str] = &[
+            "OS_CLOUD",
+            "OS_REGION_NAME",
+            "OS_CLIENT_CONFIG_FILE",
+            "OS_CLIENT_SECURE_FILE",
+            "OS_CLOUD_NAME",
+        ];
+        self.vars.iter().any(|(k, v)| {
+            !v.is_empty()
+                && k.starts_with("OS_")
+                && !["OS_TEST", "OS_STD", "OS_LOG"]
+                    .iter()
+                    .any(|p| k.starts_with(p))
+                && !SELECTORS.contains(&k.as_str())
+        })
+    }
+
     /// `OS_*` variables as normalised keys: `OS_USER_DOMAIN_ID` → `user_domain_id`.
     pub fn os_keys(&self) -> BTreeMap<String, String> {
         self.vars

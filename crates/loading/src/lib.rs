@@ -16,6 +16,11 @@
 //! - [`args::extract_os_args`]: take `--os-*` options out of an argument list.
 //! - [`exec`]: the `exec` plugin (`auth_type: exec`), credentials from a command such as a
 //!   secret manager.
+//! - clouds.yaml as openstacksdk reads it ([`clouds`]): secure.yaml, clouds-public.yaml,
+//!   openstacksdk's built-in vendor profiles and URL profiles ([`vendors`]), `regions:`
+//!   ([`regions`]), the `envvars` cloud, and errors that name the cloud and the files read.
+//!   `tests/openstacksdk_oracle.rs` compares the merged configuration with openstacksdk's on a
+//!   corpus of files.
 //!
 //! Plugins are found in the [registry](keystoneauth_core::registry): link the plugin crates
 //! (the `keystoneauth` facade does) for their names to exist.
@@ -40,12 +45,14 @@ pub mod clouds;
 mod config;
 pub mod env;
 pub mod exec;
+pub mod regions;
 pub mod session_opts;
+pub mod vendors;
 
 pub use adapter_opts::{adapter_opts, AdapterOptions};
 pub use config::{
     load_session_options, CloudConfig, LoadOptions, PromptFn, ServiceOptions, Source,
-    DEFAULT_AUTH_TYPE,
+    DEFAULT_AUTH_TYPE, ENVVARS_CLOUD,
 };
 pub use env::Env;
 pub use exec::ExecPlugin;

@@ -100,6 +100,45 @@ keystoneauth_core::inventory::submit! {
     PluginLoader { name: "t-appcred", description: "test", options: appcred_opts, create }
 }
 
+fn token_opts() -> Vec<Opt> {
+    let mut o = scope_opts();
+    o.push(Opt::new("token", "Token").secret());
+    o
+}
+
+fn v2_opts() -> Vec<Opt> {
+    vec![
+        Opt::new("auth-url", "Authentication URL").required(),
+        Opt::new("tenant-id", "Tenant ID"),
+        Opt::new("tenant-name", "Tenant Name"),
+        Opt::new("username", "Username"),
+        Opt::new("password", "Password").secret(),
+    ]
+}
+
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "token", description: "test", options: token_opts, create }
+}
+
+fn refuse(_v: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
+    Err(Error::OptionError(
+        "the plugin refuses these options".into(),
+    ))
+}
+
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "t-refuses", description: "test", options: scope_opts, create: refuse }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "v3token", description: "test", options: token_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "v2token", description: "test", options: token_opts, create }
+}
+keystoneauth_core::inventory::submit! {
+    PluginLoader { name: "v2password", description: "test", options: v2_opts, create }
+}
+
 fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
     Some(
         pairs
@@ -136,6 +175,13 @@ impl Files {
     }
     fn list(&self) -> Option<Vec<PathBuf>> {
         Some(vec![self.dir.path().join("clouds.yaml")])
+    }
+    /// The secure.yaml of this directory (openstacksdk does not look beside clouds.yaml).
+    fn secure_list(&self) -> Option<Vec<PathBuf>> {
+        Some(vec![self.dir.path().join("secure.yaml")])
+    }
+    fn public_list(&self) -> Option<Vec<PathBuf>> {
+        Some(vec![self.dir.path().join("clouds-public.yaml")])
     }
 }
 
@@ -191,14 +237,27 @@ fn precedence_flags_env_yaml() {
     let c = CloudConfig::load(LoadOptions {
         flags: flags(&[
             ("--os-username", "flag-user"),
-            ("--os-region-name", "FlagRegion"),
+            ("--os-region-name", "YamlRegion"),
         ]),
         ..base.clone()
     })
     .unwrap();
     assert_eq!(c.auth.get("username").as_deref(), Some("flag-user"));
     assert_eq!(c.auth_sources["username"], Source::Flag);
-    assert_eq!(c.region_name.as_deref(), Some("FlagRegion"));
+    assert_eq!(c.region_name.as_deref(), Some("YamlRegion"));
+    // The cloud knows one region (its region_name): another one is refused, as openstacksdk
+    // refuses it.
+    let e = CloudConfig::load(LoadOptions {
+        flags: flags(&[("--os-region-name", "FlagRegion")]),
+        ..base.clone()
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("Region FlagRegion is not a valid region name for cloud c1. Valid choices are YamlRegion."),
+        "{e}"
+    );
 
     // Explicit options win over everything.
     let c = CloudConfig::load(LoadOptions {
@@ -241,6 +300,7 @@ fn secure_yaml_merges() {
     let c = CloudConfig::load(LoadOptions {
         cloud: Some("c1".into()),
         config_files: files.list(),
+        secure_files: files.secure_list(),
         env: env(&[]),
         ..Default::default()
     })
@@ -311,7 +371,7 @@ clouds:
 #[test]
 fn profiles_from_clouds_public_yaml_are_defaults_the_cloud_overrides() {
     let files = Files::new(
-        "clouds:\n  mine:\n    profile: acme\n    region_name: Mine\n    auth:\n      username: me\n      password: pw\n  old:\n    cloud: acme\n    auth: {username: me, password: pw}\n  gone:\n    profile: vexxhost\n    auth: {username: me}\n",
+        "clouds:\n  mine:\n    profile: acme\n    region_name: Mine\n    auth:\n      username: me\n      password: pw\n  old:\n    cloud: acme\n    auth: {username: me, password: pw}\n  gone:\n    profile: no-such-vendor\n    auth: {username: me}\n",
     )
     .public(
         "public-clouds:\n  acme:\n    auth:\n      auth_url: https://keystone.acme.test/v3\n      user_domain_name: AcmeUsers\n    region_name: AcmeOne\n    interface: internal\n    identity_api_version: 3\n",
@@ -320,6 +380,7 @@ fn profiles_from_clouds_public_yaml_are_defaults_the_cloud_overrides() {
         CloudConfig::load(LoadOptions {
             cloud: Some(cloud.into()),
             config_files: files.list(),
+            public_files: files.public_list(),
             env: env(&[]),
             ..Default::default()
         })
@@ -338,12 +399,242 @@ fn profiles_from_clouds_public_yaml_are_defaults_the_cloud_overrides() {
     // The older `cloud:` key names a profile too.
     let c = load("old").unwrap();
     assert_eq!(c.region_name.as_deref(), Some("AcmeOne"));
-    // A profile found nowhere, with no auth_url of the cloud's own, is a clear error.
+    // A profile found nowhere is skipped with a warning (as in openstacksdk): here the
+    // auth URL is then missing.
     let e = load("gone").unwrap_err().to_string();
+    assert!(e.contains("auth-url (env OS_AUTH_URL)"), "{e}");
+}
+
+/// A loopback HTTP server answering every request with `status` and `body`, for at most
+/// `max` connections or 20 s. Returns its base URL.
+fn serve(status: u16, body: &'static str, max: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut served = 0;
+        while served < max && std::time::Instant::now() < deadline {
+            let Ok((mut conn, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            };
+            served += 1;
+            conn.set_nonblocking(false).unwrap();
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut buf = [0u8; 4096];
+            let mut req = Vec::new();
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let path_ok = req.starts_with(b"GET /.well-known/openstack/api ");
+            let (status, body) = if path_ok { (status, body) } else { (404, "{}") };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+const WELL_KNOWN: &str = r#"{"name": "loopcloud", "profile": {"auth": {"auth_url": "https://keystone.loop.test/v3", "user_domain_name": "LoopUsers"}, "regions": ["L1", "L2"], "identity_api_version": "3", "interface": "internal", "profile": "ignored"}}"#;
+
+#[test]
+fn url_profiles_are_fetched_from_the_well_known_document() {
+    let url = serve(200, WELL_KNOWN, 4);
+    let files = Files::new(&format!(
+        "clouds:\n  loop:\n    profile: '{url}/some/path'\n    region_name: Mine\n    auth:\n      username: me\n      password: pw\n"
+    ));
+    let c = CloudConfig::load(LoadOptions {
+        cloud: Some("loop".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        c.auth.get("auth_url").as_deref(),
+        Some("https://keystone.loop.test/v3")
+    );
+    assert_eq!(c.auth.get("user_domain_name").as_deref(), Some("LoopUsers"));
+    assert_eq!(c.auth.get("username").as_deref(), Some("me"));
+    assert_eq!(c.interfaces, vec![Interface::Internal]);
+    assert_eq!(c.identity_api_version.as_deref(), Some("3"));
+    assert_eq!(c.region_name.as_deref(), Some("Mine"));
+}
+
+#[test]
+fn unreachable_url_profiles_are_a_config_error() {
+    // A port nobody listens on: refused at once.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let load = |profile: String| {
+        let files = Files::new(&format!(
+            "clouds:\n  c:\n    profile: '{profile}'\n    auth: {{auth_url: 'http://k/v3', username: u, password: p}}\n"
+        ));
+        let t = std::time::Instant::now();
+        let e = CloudConfig::load(LoadOptions {
+            cloud: Some("c".into()),
+            config_files: files.list(),
+            env: env(&[]),
+            ..Default::default()
+        })
+        .unwrap_err();
+        (e, t.elapsed())
+    };
+    let (e, _) = load(format!("http://127.0.0.1:{port}"));
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    let msg = e.to_string();
     assert!(
-        e.contains("vendor profile \"vexxhost\"") && e.contains("clouds-public.yaml"),
+        msg.contains(&format!(
+            "vendor profile http://127.0.0.1:{port} could not be fetched from http://127.0.0.1:{port}/.well-known/openstack/api"
+        )),
+        "{msg}"
+    );
+    // An error status, and a document that is not JSON.
+    let url = serve(503, "{}", 1);
+    let msg = load(url.clone()).0.to_string();
+    assert!(
+        msg.contains("could not be fetched") && msg.contains("503"),
+        "{msg}"
+    );
+    let url = serve(200, "<html>", 1);
+    let msg = load(url).0.to_string();
+    assert!(msg.ends_with("the document is not JSON"), "{msg}");
+
+    // A server that accepts and never answers: the fetch gives up after FETCH_TIMEOUT.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (e, took) = load(format!("http://{}", silent.local_addr().unwrap()));
+    let msg = e.to_string();
+    assert!(msg.contains("no answer within 5 s"), "{msg}");
+    assert!(
+        took >= crate::vendors::FETCH_TIMEOUT && took < std::time::Duration::from_secs(15),
+        "{took:?}"
+    );
+}
+
+const REGIONS: &str = "\
+clouds:
+  listed:
+    auth_type: t-password
+    auth: {auth_url: 'http://k/v3', username: u, password: p}
+    interface: public
+    regions: [R1, R2]
+  valued:
+    auth_type: t-password
+    auth: {auth_url: 'http://k/v3', username: u, password: p}
+    interface: public
+    regions:
+      - name: R1
+      - name: R2
+        values:
+          interface: internal
+          compute_api_version: '2.95'
+          auth: {auth_url: 'http://k2/v3'}
+  comma:
+    auth_type: t-password
+    auth: {auth_url: 'http://k/v3', username: u, password: p}
+    region_name: C1,C2
+  vendor:
+    profile: zetta
+    auth: {username: u, password: p}
+  bad:
+    auth_type: t-password
+    auth: {auth_url: 'http://k/v3', username: u, password: p}
+    regions: [{name: R1, value: {}}]
+";
+
+fn load_region(
+    cloud: &str,
+    env_pairs: &[(&str, &str)],
+    flag_pairs: &[(&str, &str)],
+) -> Result<CloudConfig> {
+    let files = Files::new(REGIONS);
+    CloudConfig::load(LoadOptions {
+        cloud: Some(cloud.into()),
+        config_files: files.list(),
+        env: env(env_pairs),
+        flags: flags(flag_pairs),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn regions_list_the_first_is_the_default() {
+    let c = load_region("listed", &[], &[]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("R1"));
+    let c = load_region("listed", &[("OS_REGION_NAME", "R2")], &[]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("R2"));
+    let c = load_region(
+        "listed",
+        &[("OS_REGION_NAME", "R2")],
+        &[("--os-region-name", "R1")],
+    )
+    .unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("R1"));
+    let e = load_region("listed", &[], &[("--os-region-name", "R3")]).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "Region R3 is not a valid region name for cloud listed. Valid choices are R1,R2. \
+             Please note that region names are case sensitive."
+        ),
         "{e}"
     );
+    // A comma-separated region_name is a list too (deprecated).
+    let c = load_region("comma", &[], &[]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("C1"));
+    let c = load_region("comma", &[("OS_REGION_NAME", "C2")], &[]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("C2"));
+}
+
+#[test]
+fn region_values_apply_in_their_region_only() {
+    let c = load_region("valued", &[], &[]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("R1"));
+    assert_eq!(c.interfaces, vec![Interface::Public]);
+    assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://k/v3"));
+    assert_eq!(c.service("compute").api_version, None);
+    let c = load_region("valued", &[("OS_REGION_NAME", "R2")], &[]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("R2"));
+    assert_eq!(c.interfaces, vec![Interface::Internal]);
+    // Region values merge into auth key by key.
+    assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://k2/v3"));
+    assert_eq!(c.auth.get("username").as_deref(), Some("u"));
+    assert_eq!(c.service("compute").api_version.as_deref(), Some("2.95"));
+    // Flags still win over region values.
+    let c = load_region(
+        "valued",
+        &[("OS_REGION_NAME", "R2")],
+        &[("--os-interface", "admin")],
+    )
+    .unwrap();
+    assert_eq!(c.interfaces, vec![Interface::Admin]);
+
+    let e = load_region("bad", &[], &[]).unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(e.to_string().contains("invalid region entry"), "{e}");
+}
+
+#[test]
+fn regions_of_a_vendor_profile() {
+    // zetta's profile: regions [no-osl1].
+    let c = load_region("vendor", &[], &[]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("no-osl1"));
+    assert_eq!(
+        c.auth.get("auth_url").as_deref(),
+        Some("https://identity.api.zetta.io/v3")
+    );
+    let e = load_region("vendor", &[("OS_REGION_NAME", "RegionOne")], &[]).unwrap_err();
+    assert!(e.to_string().contains("Valid choices are no-osl1."), "{e}");
 }
 
 #[test]
@@ -690,4 +981,383 @@ fn from_options_and_build() {
     // Debug never shows values.
     let dbg = format!("{c:?}");
     assert!(!dbg.contains("\"s\""), "{dbg}");
+}
+
+#[test]
+fn envvars_cloud_and_the_only_cloud() {
+    let one = Files::new("clouds:\n  only:\n    auth_type: t-appcred\n    auth: {auth_url: 'http://only/v3', application_credential_secret: s}\n    region_name: OnlyRegion\n");
+    let base = LoadOptions {
+        config_files: one.list(),
+        secure_files: Some(vec![]),
+        public_files: Some(vec![]),
+        ..Default::default()
+    };
+    // No OS_CLOUD and no OS_* variables: the only cloud of clouds.yaml.
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[("OS_REGION_NAME", "OnlyRegion")]),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud.as_deref(), Some("only"));
+    assert_eq!(c.auth_type, "t-appcred");
+    assert_eq!(c.region_name.as_deref(), Some("OnlyRegion"));
+    // OS_* variables make the `envvars` cloud: clouds.yaml is not used.
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[
+            ("OS_AUTH_TYPE", "t-password"),
+            ("OS_AUTH_URL", "http://env/v3"),
+            ("OS_USERNAME", "u"),
+            ("OS_PASSWORD", "p"),
+            ("OS_REGION_NAME", "EnvRegion"),
+        ]),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud, None);
+    assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://env/v3"));
+    assert_eq!(c.region_name.as_deref(), Some("EnvRegion"));
+    assert_eq!(c.config_file, None);
+    // Named, it is the same cloud; OS_CLOUD_NAME renames it.
+    let vars = [
+        ("OS_AUTH_TYPE", "t-password"),
+        ("OS_AUTH_URL", "http://env/v3"),
+        ("OS_USERNAME", "u"),
+    ];
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&vars),
+        flags: flags(&[("--os-cloud", "envvars")]),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud.as_deref(), Some("envvars"));
+    assert_eq!(c.auth.get("auth_url").as_deref(), Some("http://env/v3"));
+    // clouds.yaml was read only to look for a cloud of that name.
+    assert_eq!(c.config_file, None);
+    let mut renamed = vars.to_vec();
+    renamed.push(("OS_CLOUD_NAME", "fromenv"));
+    renamed.push(("OS_CLOUD", "fromenv"));
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&renamed),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud.as_deref(), Some("fromenv"));
+    // Named while clouds.yaml has a cloud of that name: openstacksdk refuses the ambiguity.
+    let e = CloudConfig::load(LoadOptions {
+        env: env(&vars),
+        cloud: Some("envvars".into()),
+        config_files: Files::new("clouds:\n  envvars: {}\n").list(),
+        ..base.clone()
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("defines a cloud named \"envvars\""),
+        "{e}"
+    );
+    // Two clouds and nothing named: none is used.
+    let two = Files::new("clouds:\n  a: {auth_type: t-totp}\n  b: {auth_type: t-totp}\n");
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[]),
+        auth_type: Some("t-appcred".into()),
+        options: OptionValues::new()
+            .with("auth_url", "x")
+            .with("application_credential_secret", "s"),
+        config_files: two.list(),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.cloud, None);
+    // An unreadable clouds.yaml that nobody asked for is skipped.
+    let broken = Files::new("clouds: [");
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[]),
+        auth_type: Some("t-appcred".into()),
+        options: OptionValues::new()
+            .with("auth_url", "x")
+            .with("application_credential_secret", "s"),
+        config_files: broken.list(),
+        ..base
+    })
+    .unwrap();
+    assert_eq!(c.cloud, None);
+}
+
+#[test]
+fn a_token_alone_selects_a_token_plugin() {
+    let guess = |vars: &[(&str, &str)]| {
+        CloudConfig::load(LoadOptions {
+            env: env(vars),
+            config_files: Some(vec![]),
+            ..Default::default()
+        })
+        .map(|c| c.auth_type)
+    };
+    let url = ("OS_AUTH_URL", "http://k/v3");
+    assert_eq!(guess(&[url, ("OS_TOKEN", "t")]).unwrap(), "token");
+    assert_eq!(
+        guess(&[url, ("OS_TOKEN", "t"), ("OS_IDENTITY_API_VERSION", "3")]).unwrap(),
+        "v3token"
+    );
+    assert_eq!(
+        guess(&[
+            url,
+            ("OS_AUTH_TOKEN", "t"),
+            ("OS_IDENTITY_API_VERSION", "2.0")
+        ])
+        .unwrap(),
+        "v2token"
+    );
+    // A user or password given: the password plugin, as before.
+    assert_eq!(
+        guess(&[url, ("OS_TOKEN", "t"), ("OS_USERNAME", "u")]).unwrap(),
+        "password"
+    );
+    assert_eq!(guess(&[url, ("OS_PASSWORD", "p")]).unwrap(), "password");
+    // An auth type given wins.
+    assert_eq!(
+        guess(&[url, ("OS_TOKEN", "t"), ("OS_AUTH_TYPE", "t-password")]).unwrap(),
+        "t-password"
+    );
+    // A token in clouds.yaml (any spelling) counts too.
+    let files = Files::new(
+        "clouds:\n  t:\n    identity_api_version: 3\n    auth: {auth_url: 'http://k/v3', auth-token: tok, project_name: p}\n",
+    );
+    let c = CloudConfig::load(LoadOptions {
+        cloud: Some("t".into()),
+        config_files: files.list(),
+        env: env(&[]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.auth_type, "v3token");
+    assert_eq!(c.auth.get("token").as_deref(), Some("tok"));
+    assert_eq!(c.auth.get("project_name").as_deref(), Some("p"));
+}
+
+#[test]
+fn openstacksdk_spellings_and_references() {
+    let files = Files::new(
+        "\
+clouds:
+  city:
+    profile: citycloud
+    auth: {username: u, password: p, project_name: pa}
+    project_name: top
+    compute_endpoint_type: internalURL
+    endpoint_type: admin
+    cacert: ~/ca.pem
+    cert: ~/c.pem
+    key: /abs/k.pem
+    api_timeout: 12
+  rax:
+    profile: rackspace
+    auth: {username: u, password: p, tenant_name: t}
+  v2:
+    auth_type: v2password
+    auth: {auth_url: 'http://k/v2.0', username: u, password: p, project_id: pid}
+  bad:
+    auth_type: t-password
+    auth: {auth_url: 'http://{nope}/v3', username: u, password: p}
+",
+    );
+    let load = |cloud: &str, vars: &[(&str, &str)]| {
+        CloudConfig::load(LoadOptions {
+            cloud: Some(cloud.into()),
+            config_files: files.list(),
+            env: env(vars),
+            ..Default::default()
+        })
+    };
+    let c = load("city", &[("OS_REGION_NAME", "Kna1"), ("HOME", "/home/u")]).unwrap();
+    assert_eq!(c.region_name.as_deref(), Some("Kna1"));
+    assert_eq!(
+        c.auth.get("auth_url").as_deref(),
+        Some("https://Kna1.citycloud.com:5000/v3/")
+    );
+    // The top level wins over auth: for project and domain settings (openstacksdk).
+    assert_eq!(c.auth.get("project_name").as_deref(), Some("top"));
+    assert_eq!(c.interfaces, vec![Interface::Admin]);
+    assert_eq!(
+        c.service("compute").interface.as_deref(),
+        Some("internalURL")
+    );
+    assert_eq!(
+        c.adapter_options("compute").unwrap().interfaces,
+        vec![Interface::Internal]
+    );
+    assert_eq!(c.session.verify, Verify::CaBundle("/home/u/ca.pem".into()));
+    assert_eq!(
+        c.session.cert.as_deref(),
+        Some(std::path::Path::new("/home/u/c.pem"))
+    );
+    assert_eq!(
+        c.session.key.as_deref(),
+        Some(std::path::Path::new("/abs/k.pem"))
+    );
+    assert_eq!(
+        c.session.request.timeout,
+        Some(std::time::Duration::from_secs(12))
+    );
+    // The first region is the default.
+    let c = load("city", &[]).unwrap();
+    assert_eq!(
+        c.auth.get("auth_url").as_deref(),
+        Some("https://Buf1.citycloud.com:5000/v3/")
+    );
+
+    let c = load("rax", &[("OS_REGION_NAME", "IAD")]).unwrap();
+    assert_eq!(c.auth.get("project_name").as_deref(), Some("t"));
+    assert_eq!(
+        c.service("block-storage").endpoint_override.as_deref(),
+        Some("https://IAD.blockstorage.api.rackspacecloud.com/v2/")
+    );
+    assert_eq!(c.service("block-storage").api_version.as_deref(), Some("2"));
+    assert_eq!(
+        c.service("database").service_type.as_deref(),
+        Some("rax:database")
+    );
+    assert_eq!(
+        c.service("compute").service_name.as_deref(),
+        Some("cloudServersOpenStack")
+    );
+
+    // The v2 plugins take project_* as tenant_*.
+    let c = load("v2", &[]).unwrap();
+    assert_eq!(c.auth.get("tenant_id").as_deref(), Some("pid"));
+
+    let e = load("bad", &[]).unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("cannot expand auth_url: {nope} names no setting"),
+        "{e}"
+    );
+}
+
+#[test]
+fn errors_name_the_cloud_and_the_files() {
+    let files = Files::new(
+        "\
+clouds:
+  nourl:
+    auth_type: t-appcred
+    auth: {application_credential_secret: s}
+  regional:
+    auth_type: t-appcred
+    auth: {auth_url: 'http://k/v3', application_credential_secret: s}
+    regions: [R1, R2]
+  gone:
+    profile: betacloud
+  lost:
+    profile: no-such-vendor
+    auth_type: t-appcred
+    auth: {application_credential_secret: s}
+  typo:
+    auth_type: t-pasword
+  iface:
+    auth_type: t-appcred
+    auth: {auth_url: 'http://k/v3', application_credential_secret: s}
+    interface: private
+  refuses:
+    auth_type: t-refuses
+    auth: {auth_url: 'http://k/v3'}
+",
+    )
+    .secure("clouds:\n  nourl:\n    auth: {application_credential_id: i}\n");
+    let dir = files.dir.path().display().to_string();
+    let load = |cloud: &str, flag_pairs: &[(&str, &str)]| {
+        CloudConfig::load(LoadOptions {
+            cloud: Some(cloud.into()),
+            config_files: files.list(),
+            secure_files: files.secure_list(),
+            env: env(&[]),
+            flags: flags(flag_pairs),
+            ..Default::default()
+        })
+    };
+    let from = |cloud: &str| format!("cloud {cloud:?} (from {dir}/clouds.yaml, secure.yaml)");
+
+    let e = load("nourl", &[]).unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: Auth plugin requires parameters which were not given: auth-url (env OS_AUTH_URL)",
+            from("nourl")
+        )
+    );
+    let e = load("regional", &[("--os-region-name", "R3")]).unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: Region R3 is not a valid region",
+            from("regional")
+        )),
+        "{e}"
+    );
+    let e = load("gone", &[]).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: betacloud references a cloud that no longer exists: betacloud.de has ceased business",
+            from("gone")
+        )
+    );
+    let e = load("lost", &[]).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!(
+            "cloud \"lost\" (from {dir}/clouds.yaml, secure.yaml; its profile \"no-such-vendor\" was not found): Auth plugin requires"
+        )),
+        "{e}"
+    );
+    let e = load("typo", &[]).unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: The plugin t-pasword could not be found",
+            from("typo")
+        )),
+        "{e}"
+    );
+    let e = load("iface", &[]).unwrap_err();
+    assert!(matches!(e, Error::OptionError(_)), "{e:?}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: 'private' is not a valid value",
+            from("iface")
+        )),
+        "{e}"
+    );
+    // A renamed flag is named as it was written.
+    let e = load("regional", &[("--os-auth-token", "x")]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("unknown option --os-auth-token for auth type t-appcred"),
+        "{e}"
+    );
+    // An unknown flag is about the command line, not the cloud.
+    let e = load("regional", &[("--os-pasword", "x")]).unwrap_err();
+    assert!(
+        e.to_string().starts_with("unknown option --os-pasword"),
+        "{e}"
+    );
+    // The plugin's own errors, when it is built.
+    let c = load("refuses", &[]).unwrap();
+    let e = c.build_plugin().unwrap_err();
+    assert!(matches!(e, Error::OptionError(_)), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!("{}: the plugin refuses these options", from("refuses"))
+    );
+    // An unknown cloud lists the clouds and the files, once.
+    let e = load("nosuch", &[]).unwrap_err().to_string();
+    assert!(e.starts_with("cloud nosuch was not found (read "), "{e}");
+    // Without clouds.yaml, errors are as they were.
+    let e = CloudConfig::load(LoadOptions {
+        auth_type: Some("t-appcred".into()),
+        env: env(&[("OS_AUTH_URL", "http://k/v3")]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::MissingRequiredOptions(_)), "{e:?}");
 }
