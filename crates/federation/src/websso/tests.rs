@@ -1,8 +1,13 @@
 use std::time::Instant;
 
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue, Method};
+use keystoneauth_core::WebSsoError;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 
+use super::browser::{browser_commands, try_opener};
+use super::callback::{keystone_origin, origin_of, Callback};
 use super::*;
 
 const KEYSTONE: &str = "https://keystone.example.com:5000/v3";

@@ -21,7 +21,7 @@ use roxmltree::{Document, Node};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::server::header;
+use super::response::header;
 use super::state::{AdfsAssertion, IdpRecord, OidcGrant, State};
 use super::{lock, Shared};
 use crate::fixtures::new_id;

@@ -12,9 +12,10 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use serde_json::{json, Value};
 
-use super::server::{error, header, issue_v3, json_response, unauthorized, UNAUTHORIZED};
+use super::response::{error, header, json_response, unauthorized, UNAUTHORIZED};
 use super::specs::{AppCredSpec, DomainSpec, ProjectSpec};
 use super::state::{Target, TokenRecord, TrustRecord};
+use super::tokens::issue_v3;
 use super::{lock, Shared};
 use crate::fixtures::{keystone_time, new_id};
 

@@ -5,11 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, HeaderValue};
 use keystoneauth_core::registry::{self, OptionValues};
-use keystoneauth_core::{AuthPlugin, Authenticator, Error, Session};
+use keystoneauth_core::{AuthPlugin, Authenticator, Error, Result, Session};
+use keystoneauth_identity_v3::Scope;
 use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use super::negotiate::service_host;
 use super::*;
 
 // base64("client-token") and base64("server-token").
