@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use keystoneauth_core::registry::{self, OptionValues};
 use keystoneauth_core::secrecy::ExposeSecret;
 use keystoneauth_core::{AuthPlugin, Error, Session};
+use keystoneauth_extras::kerberos::KerberosError;
 use keystoneauth_extras::kerberos::{Kerberos, MappedKerberos, MutualAuth, MUTUAL_AUTH_ERROR};
 use serde_json::Value;
 
@@ -105,7 +106,8 @@ fn set_ccache(path: &Path) {
 
 fn expect_kinit_error(r: keystoneauth_core::Result<impl std::fmt::Debug>, what: &str) {
     match r {
-        Err(Error::Kerberos(m)) => {
+        Err(e) if e.plugin_error::<KerberosError>().is_some() => {
+            let m = e.to_string();
             assert!(m.contains("kinit"), "{what}: {m}");
             assert!(
                 m.contains("KRB5CCNAME") && m.contains("KRB5_CONFIG"),

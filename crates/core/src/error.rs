@@ -192,119 +192,37 @@ impl MissingOption {
     }
 }
 
-/// What went wrong talking to an identity provider (OIDC).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum OidcError {
-    /// No discovery endpoint was configured but one was needed.
-    #[error("OpenID Connect Discovery Document endpoint not set.")]
-    InvalidDiscoveryEndpoint,
-    /// The discovery document was not valid JSON.
-    #[error("OpenID Connect Discovery Document is not valid JSON: {0}")]
-    InvalidDiscoveryDocument(String),
-    /// No token endpoint known.
-    #[error("OpenID Connect access token endpoint not provided.")]
-    AccessTokenEndpointNotFound,
-    /// No authorization endpoint known.
-    #[error("OpenID Connect authorization endpoint not provided.")]
-    AuthorizationEndpointNotFound,
-    /// No device authorization endpoint known.
-    #[error("OpenID Connect device authorization endpoint not provided.")]
-    DeviceAuthorizationEndpointNotFound,
-    /// The device code expired before the user approved it.
-    #[error("Timeout for OpenID Connect device authorization.")]
-    DeviceAuthorizationTimeOut,
-    /// Unsupported PKCE method.
-    #[error("Invalid code challenge method: {0}")]
-    InvalidCodeChallengeMethod(String),
-    /// The provider does not support the grant type.
-    #[error("OpenID Connect grant type not supported by provider: {0}")]
-    PluginNotSupported(String),
-    /// The provider answered with an OAuth 2.0 error.
-    #[error("identity provider error {error}: {description}")]
-    Provider {
-        /// The `error` code, e.g. `invalid_grant`.
-        error: String,
-        /// The `error_description`, or the body text when there was none.
-        description: String,
-        /// HTTP status of the answer.
-        status: u16,
-    },
-}
-
-/// What went wrong in the WebSSO flow (`v3websso`), besides bad options and HTTP errors.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum WebSsoError {
-    /// The callback server could not listen on the redirect port.
-    #[error(
-        "Cannot spawn the callback server on port {port}, please specify a different port: \
-         {message}"
-    )]
-    CallbackServer {
-        /// The redirect port.
-        port: u16,
-        /// Why binding failed.
-        message: String,
-    },
-    /// No valid token was posted to the callback before the login timeout.
-    #[error(
-        "Could not get a token from the WebSSO callback: no token arrived at {redirect_uri} \
-         within {timeout_secs} s."
-    )]
-    MissingToken {
-        /// The callback URL the browser had to post the token to.
-        redirect_uri: String,
-        /// The login timeout, in seconds.
-        timeout_secs: f64,
-    },
-}
-
 /// Every error keystoneauth-rs returns.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// 400.
-    #[error("{0}")]
     BadRequest(Box<HttpError>),
     /// 401.
-    #[error("{0}")]
     Unauthorized(Box<HttpError>),
     /// 403.
-    #[error("{0}")]
     Forbidden(Box<HttpError>),
     /// 404.
-    #[error("{0}")]
     NotFound(Box<HttpError>),
     /// 409.
-    #[error("{0}")]
     Conflict(Box<HttpError>),
     /// 429.
-    #[error("{0}")]
     TooManyRequests(Box<HttpError>),
     /// 503.
-    #[error("{0}")]
     ServiceUnavailable(Box<HttpError>),
     /// Any other 4xx.
-    #[error("{0}")]
     HttpClientError(Box<HttpError>),
     /// Any other 5xx.
-    #[error("{0}")]
     HttpServerError(Box<HttpError>),
     /// Any other failure status.
-    #[error("{0}")]
     Http(Box<HttpError>),
     /// Keystone needs more auth methods (MFA); carries the receipt.
-    #[error("{0}")]
     MissingAuthMethods(Box<MissingAuthMethods>),
     /// Authentication could not be attempted or was refused locally.
-    #[error("Cannot authorize API client: {0}")]
     AuthorizationFailure(String),
     /// An authenticated request was made without an auth plugin.
-    #[error("An auth plugin is required to {0}")]
     MissingAuthPlugin(String),
     /// No plugin is registered under this name.
-    #[error("The plugin {name} could not be found. Available plugins: {}", available.join(", "))]
     NoMatchingPlugin {
         /// The name asked for.
         name: String,
@@ -312,22 +230,16 @@ pub enum Error {
         available: Vec<String>,
     },
     /// Required plugin options were not given.
-    #[error("Auth plugin requires parameters which were not given: {}", display_missing(.0))]
     MissingRequiredOptions(Vec<MissingOption>),
     /// An option had a bad value or options conflict.
-    #[error("{0}")]
     OptionError(String),
     /// A configuration file could not be read or parsed.
-    #[error("{0}")]
     Config(String),
     /// The catalog has no such endpoint.
-    #[error("{0}")]
     EndpointNotFound(String),
     /// The token has no service catalog.
-    #[error("The service catalog is empty.")]
     EmptyCatalog,
     /// Version discovery failed.
-    #[error("{message}")]
     DiscoveryFailure {
         /// What failed.
         message: String,
@@ -335,27 +247,22 @@ pub enum Error {
         url: Option<String>,
     },
     /// A saved auth state (a token cache entry, `set_auth_state` input) could not be used.
-    #[error("Invalid auth state: {0}")]
     AuthState(String),
     /// A token store (file, Redis, keyring) failed.
-    #[error("Token store: {0}")]
     TokenStore(String),
-    /// A plugin family's own error (OpenID Connect, SAML2, Kerberos, …): the source is that
-    /// family's error type; see [`Error::plugin_error`].
-    #[error("{plugin}: {source}")]
+    /// A plugin family's own error (OpenID Connect, WebSSO, SAML2, Kerberos, …): the source is
+    /// that family's error type (`keystoneauth_federation::OidcError`, …; see
+    /// [`Error::plugin_error`]), and the message is its message.
     #[non_exhaustive]
     Plugin {
         /// The plugin family, e.g. `oidc`, `saml2`, `kerberos`.
         plugin: &'static str,
         /// The family's error.
-        #[source]
         source: ErrorSource,
     },
     /// A version string or range was invalid.
-    #[error("{0}")]
     InvalidVersion(String),
     /// Could not connect (refused, reset, DNS).
-    #[error("Unable to establish connection to {url}: {message}")]
     #[non_exhaustive]
     ConnectFailure {
         /// The URL.
@@ -363,11 +270,9 @@ pub enum Error {
         /// The cause.
         message: String,
         /// The transport's error.
-        #[source]
         source: Option<ErrorSource>,
     },
     /// Connect or read timed out.
-    #[error("Request to {url} timed out{}", timeout_suffix(.timeout))]
     #[non_exhaustive]
     ConnectTimeout {
         /// The URL.
@@ -375,11 +280,9 @@ pub enum Error {
         /// The timeout that ran out, when known.
         timeout: Option<Duration>,
         /// The transport's error.
-        #[source]
         source: Option<ErrorSource>,
     },
     /// TLS failed (bad certificate, wrong name, handshake).
-    #[error("SSL exception connecting to {url}: {message}")]
     #[non_exhaustive]
     SslError {
         /// The URL.
@@ -387,11 +290,9 @@ pub enum Error {
         /// The cause.
         message: String,
         /// The TLS library's error.
-        #[source]
         source: Option<ErrorSource>,
     },
     /// Any other transport failure.
-    #[error("Unexpected exception for {url}: {message}")]
     #[non_exhaustive]
     UnknownConnectionError {
         /// The URL.
@@ -399,33 +300,92 @@ pub enum Error {
         /// The cause.
         message: String,
         /// The transport's error.
-        #[source]
         source: Option<ErrorSource>,
     },
     /// The response could not be understood (bad JSON, missing fields, too large).
-    #[error("Invalid response from server: {0}")]
     InvalidResponse(String),
     /// The token has no such Keystone-to-Keystone service provider.
-    #[error("The Service Provider {0} could not be found")]
     ServiceProviderNotFound(String),
-    /// An OpenID Connect failure.
-    #[error(transparent)]
-    Oidc(#[from] OidcError),
-    /// A WebSSO failure (the callback server, or no token before the login timeout).
-    #[error(transparent)]
-    WebSso(#[from] WebSsoError),
-    /// A SAML2 / ECP failure.
-    #[error("SAML2: {0}")]
-    Saml(String),
-    /// A Kerberos / GSSAPI failure.
-    #[error("Kerberos: {0}")]
-    Kerberos(String),
     /// TLS configuration (CA bundle, client certificate) could not be loaded.
-    #[error("TLS configuration error: {0}")]
     TlsConfig(String),
     /// The blocking API's runtime failed.
-    #[error("runtime error: {0}")]
     Runtime(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BadRequest(v) => write!(f, "{v}"),
+            Error::Unauthorized(v) => write!(f, "{v}"),
+            Error::Forbidden(v) => write!(f, "{v}"),
+            Error::NotFound(v) => write!(f, "{v}"),
+            Error::Conflict(v) => write!(f, "{v}"),
+            Error::TooManyRequests(v) => write!(f, "{v}"),
+            Error::ServiceUnavailable(v) => write!(f, "{v}"),
+            Error::HttpClientError(v) => write!(f, "{v}"),
+            Error::HttpServerError(v) => write!(f, "{v}"),
+            Error::Http(v) => write!(f, "{v}"),
+            Error::MissingAuthMethods(v) => write!(f, "{v}"),
+            Error::AuthorizationFailure(v) => write!(f, "Cannot authorize API client: {v}"),
+            Error::MissingAuthPlugin(v) => write!(f, "An auth plugin is required to {v}"),
+            Error::NoMatchingPlugin {
+                available, name, ..
+            } => write!(
+                f,
+                "The plugin {name} could not be found. Available plugins: {}",
+                available.join(", ")
+            ),
+            Error::MissingRequiredOptions(v) => write!(
+                f,
+                "Auth plugin requires parameters which were not given: {}",
+                display_missing(v)
+            ),
+            Error::OptionError(v) => write!(f, "{v}"),
+            Error::Config(v) => write!(f, "{v}"),
+            Error::EndpointNotFound(v) => write!(f, "{v}"),
+            Error::EmptyCatalog => write!(f, "The service catalog is empty."),
+            Error::DiscoveryFailure { message, .. } => write!(f, "{message}"),
+            Error::AuthState(v) => write!(f, "Invalid auth state: {v}"),
+            Error::TokenStore(v) => write!(f, "Token store: {v}"),
+            Error::Plugin { source, .. } => write!(f, "{source}"),
+            Error::InvalidVersion(v) => write!(f, "{v}"),
+            Error::ConnectFailure { message, url, .. } => {
+                write!(f, "Unable to establish connection to {url}: {message}")
+            }
+            Error::ConnectTimeout { timeout, url, .. } => {
+                write!(f, "Request to {url} timed out{}", timeout_suffix(timeout))
+            }
+            Error::SslError { message, url, .. } => {
+                write!(f, "SSL exception connecting to {url}: {message}")
+            }
+            Error::UnknownConnectionError { message, url, .. } => {
+                write!(f, "Unexpected exception for {url}: {message}")
+            }
+            Error::InvalidResponse(v) => write!(f, "Invalid response from server: {v}"),
+            Error::ServiceProviderNotFound(v) => {
+                write!(f, "The Service Provider {v} could not be found")
+            }
+            Error::TlsConfig(v) => write!(f, "TLS configuration error: {v}"),
+            Error::Runtime(v) => write!(f, "runtime error: {v}"),
+        }
+    }
+}
+
+/// The causes are kept as the concrete errors they were (a `reqwest::Error`, a plugin family's
+/// error), so that `source()` can be downcast.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::ConnectFailure { source, .. }
+            | Error::ConnectTimeout { source, .. }
+            | Error::SslError { source, .. }
+            | Error::UnknownConnectionError { source, .. } => source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            Error::Plugin { source, .. } => Some(&**source),
+            _ => None,
+        }
+    }
 }
 
 fn timeout_suffix(timeout: &Option<Duration>) -> String {
@@ -571,7 +531,7 @@ impl Error {
     /// struct ProviderError;
     /// let e = Error::plugin("oidc", ProviderError);
     /// assert!(e.plugin_error::<ProviderError>().is_some());
-    /// assert_eq!(e.to_string(), "oidc: the provider said no");
+    /// assert_eq!(e.to_string(), "the provider said no");
     /// ```
     pub fn plugin_error<E: std::error::Error + 'static>(&self) -> Option<&E> {
         match self {

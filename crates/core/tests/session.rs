@@ -970,7 +970,14 @@ async fn request_timeout_is_connect_timeout() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::ConnectTimeout { .. }), "{err:?}");
-    assert_eq!(err.to_string(), format!("Request to {url} timed out"));
+    assert!(err.is_timeout() && !err.is_connect(), "{err:?}");
+    // The message names the URL and the timeout; the transport's error is the source.
+    assert_eq!(
+        err.to_string(),
+        format!("Request to {url} timed out after 0.2 s")
+    );
+    let source = std::error::Error::source(&err).expect("the reqwest error is kept");
+    assert!(source.is::<reqwest::Error>(), "{source:?}");
     // Session-wide timeout too.
     let session = Session::builder()
         .timeout(Duration::from_millis(200))

@@ -43,3 +43,9 @@ mod xml;
 
 pub use base::{federated_token_url, CacheIdElements, Federated, FederatedAuth, UnscopedAuth};
 pub use keystoneauth_identity_v3::{DomainRef, Scope, ScopeParams};
+#[cfg(feature = "oidc")]
+pub use oidc::OidcError;
+#[cfg(feature = "saml2")]
+pub use saml2::SamlError;
+#[cfg(feature = "websso")]
+pub use websso::WebSsoError;

@@ -12,13 +12,14 @@ use base64::Engine as _;
 use keystoneauth_core::plugin::cache_id_from_elements;
 use keystoneauth_core::registry::{self, OptionValues};
 use keystoneauth_core::secrecy::{ExposeSecret, SecretString};
-use keystoneauth_core::{AccessInfo, AccessInfoPlugin, AuthPlugin, Error, OidcError, Session};
+use keystoneauth_core::{AccessInfo, AccessInfoPlugin, AuthPlugin, Error, Session};
 use keystoneauth_federation::k2k::Keystone2Keystone;
 use keystoneauth_federation::oidc::{
     DeviceCode, OidcAccessToken, OidcAuthorizationCode, OidcClientCredentials,
     OidcDeviceAuthorization, OidcPassword, OtpSource,
 };
 use keystoneauth_federation::saml2::Saml2Password;
+use keystoneauth_federation::OidcError;
 use keystoneauth_federation::{Federated, Scope, ScopeParams, UnscopedAuth};
 use keystoneauth_testing::fixtures::V3Token;
 use serde_json::{json, Value};
@@ -239,7 +240,7 @@ async fn oidc_grant_not_in_discovery_is_not_supported() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Oidc(OidcError::PluginNotSupported(ref g)) if g == "password"),
+        matches!(err.plugin_error::<OidcError>(), Some(OidcError::PluginNotSupported(g)) if g == "password"),
         "{err}"
     );
 }
@@ -297,7 +298,10 @@ async fn oidc_endpoint_and_discovery_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Oidc(OidcError::AccessTokenEndpointNotFound)),
+        matches!(
+            e.plugin_error::<OidcError>(),
+            Some(OidcError::AccessTokenEndpointNotFound)
+        ),
         "{e}"
     );
 
@@ -308,7 +312,10 @@ async fn oidc_endpoint_and_discovery_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Oidc(OidcError::InvalidDiscoveryDocument(_))),
+        matches!(
+            e.plugin_error::<OidcError>(),
+            Some(OidcError::InvalidDiscoveryDocument(_))
+        ),
         "{e}"
     );
 
@@ -328,8 +335,8 @@ async fn oidc_endpoint_and_discovery_errors() {
         .unwrap_err();
     assert!(
         matches!(
-            e,
-            Error::Oidc(OidcError::DeviceAuthorizationEndpointNotFound)
+            e.plugin_error::<OidcError>(),
+            Some(OidcError::DeviceAuthorizationEndpointNotFound)
         ),
         "{e}"
     );
@@ -423,7 +430,7 @@ async fn oidc_provider_errors_are_typed() {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            Error::Oidc(OidcError::Provider {
+            Error::from(OidcError::Provider {
                 error: error.into(),
                 description: description.into(),
                 status
@@ -750,7 +757,10 @@ async fn device_flow_times_out_at_expires_in() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Oidc(OidcError::DeviceAuthorizationTimeOut)),
+        matches!(
+            e.plugin_error::<OidcError>(),
+            Some(OidcError::DeviceAuthorizationTimeOut)
+        ),
         "{e}"
     );
     assert!(
@@ -805,7 +815,7 @@ async fn device_flow_with_secret_and_denial() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Oidc(OidcError::Provider { ref error, status: 400, .. }) if error == "access_denied"),
+        matches!(e.plugin_error::<OidcError>(), Some(OidcError::Provider { error, status: 400, .. }) if error == "access_denied"),
         "{e}"
     );
     let bad = OidcDeviceAuthorization::new(server.uri(), "idp", "openid", "cid")
@@ -816,7 +826,10 @@ async fn device_flow_with_secret_and_denial() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Oidc(OidcError::InvalidCodeChallengeMethod(_))),
+        matches!(
+            e.plugin_error::<OidcError>(),
+            Some(OidcError::InvalidCodeChallengeMethod(_))
+        ),
         "{e}"
     );
 }
@@ -1009,7 +1022,7 @@ async fn saml2_consumer_mismatch_sends_a_soap_fault_to_the_sp() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Saml(ref m) if m.contains("are not equal") && m.contains("evil.example")),
+        matches!(e.plugin_error::<keystoneauth_federation::SamlError>(), Some(s) if s.message().contains("are not equal") && s.message().contains("evil.example")),
         "{e}"
     );
 }

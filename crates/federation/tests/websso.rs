@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keystoneauth_core::registry::{self, OptionValues};
-use keystoneauth_core::{AuthPlugin, Error, Session, WebSsoError};
+use keystoneauth_core::{AuthPlugin, Error, Session};
 use keystoneauth_federation::websso::WebSso;
+use keystoneauth_federation::WebSsoError;
 use keystoneauth_federation::{Federated, Scope, ScopeParams};
 use keystoneauth_testing::emulator::Emulator;
 use tokio::sync::mpsc;
@@ -88,7 +89,10 @@ async fn an_untrusted_origin_never_gives_a_token() {
         .unwrap()
         .unwrap_err();
     assert!(
-        matches!(err, Error::WebSso(WebSsoError::MissingToken { .. })),
+        matches!(
+            err.plugin_error::<WebSsoError>(),
+            Some(WebSsoError::MissingToken { .. })
+        ),
         "{err:?}"
     );
     let (status, page, _) = user.await.unwrap();

@@ -458,6 +458,23 @@ async fn errors_unauthorized_non_json_and_missing_subject_token() {
         let e = auth(p).authenticate(&s).await.unwrap_err();
         assert!(matches!(e, Error::InvalidResponse(_)), "{p}: {e:?}");
     }
+    // Through the plugin (what a Session uses), a refused password names the plugin and the
+    // auth URL, and stays an Unauthorized error.
+    let plugin = Password::new(format!("{}/bad/v3", server.uri()), "pw")
+        .user_id("u")
+        .into_plugin();
+    let e = plugin.get_access(&s).await.unwrap_err();
+    assert!(e.is_unauthorized(), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "Authentication with v3password at {}/bad/v3 failed: The request you have made \
+             requires authentication. (HTTP 401)",
+            server.uri()
+        )
+    );
+    let ctx = e.http().and_then(|h| h.auth.clone()).unwrap();
+    assert_eq!(ctx.plugin, "v3password");
 }
 
 #[tokio::test]

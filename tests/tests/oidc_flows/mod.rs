@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use keystoneauth_core::secrecy::ExposeSecret;
-use keystoneauth_core::{AccessInfo, AuthPlugin, Error, OidcError, Session};
+use keystoneauth_core::{AccessInfo, AuthPlugin, Error, Session};
 use keystoneauth_federation::oidc::{OidcAccessToken, OidcClientCredentials, OidcPassword};
+use keystoneauth_federation::OidcError;
 use keystoneauth_federation::{Federated, Scope, ScopeParams};
 use serde_json::Value;
 
@@ -88,7 +89,7 @@ pub async fn password_grant(setup: &OidcSetup, session: &Session) {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Oidc(OidcError::Provider { ref error, .. }) if error == "invalid_grant"),
+        matches!(e.plugin_error::<OidcError>(), Some(OidcError::Provider { error, .. }) if error == "invalid_grant"),
         "{e}"
     );
 }

@@ -1,6 +1,7 @@
 //! [`GssapiTokenSource`]: `Negotiate` tokens from the system GSSAPI library, and the error
 //! that says how to get a ticket.
 
+use super::KerberosError;
 use std::fmt;
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ fn env_or(name: &str, default: &str) -> String {
 
 /// The error for "no usable ticket": names kinit, KRB5CCNAME and KRB5_CONFIG.
 fn no_ticket_error(service: &str, cause: impl fmt::Display) -> Error {
-    Error::Kerberos(format!(
+    KerberosError::error(format!(
         "no usable Kerberos ticket to authenticate to {service} ({cause}). Get one with \
          `kinit <principal>` first; the credential cache is KRB5CCNAME ({}) and the Kerberos \
          configuration is KRB5_CONFIG ({})",
@@ -40,7 +41,9 @@ impl NegotiateContext for GssapiContext {
         self.ctx
             .step(Some(server_token), None)
             .map(|t| t.map(|b| b.to_vec()))
-            .map_err(|e| Error::Kerberos(format!("the server's Negotiate token was refused: {e}")))
+            .map_err(|e| {
+                KerberosError::error(format!("the server's Negotiate token was refused: {e}"))
+            })
     }
 
     fn is_complete(&self) -> bool {
@@ -59,7 +62,7 @@ impl NegotiateTokenSource for GssapiTokenSource {
 
         let service = format!("HTTP@{host}");
         let gss = |what: &str, e: libgssapi::error::Error| {
-            Error::Kerberos(format!("GSSAPI {what} for {service} failed: {e}"))
+            KerberosError::error(format!("GSSAPI {what} for {service} failed: {e}"))
         };
         let name = Name::new(service.as_bytes(), Some(GSS_NT_HOSTBASED_SERVICE))
             .map_err(|e| gss("import_name", e))?;
@@ -86,7 +89,7 @@ impl NegotiateTokenSource for GssapiTokenSource {
             .map(|b| b.to_vec())
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                Error::Kerberos(format!("GSSAPI gave no initial token for {service}"))
+                KerberosError::error(format!("GSSAPI gave no initial token for {service}"))
             })?;
         Ok((Box::new(GssapiContext { ctx }), token))
     }

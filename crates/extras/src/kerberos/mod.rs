@@ -47,3 +47,28 @@ pub use negotiate::{
     MUTUAL_AUTH_ERROR,
 };
 pub use plugin::{Kerberos, KerberosMethod, MappedKerberos, MappedKerberosFlow};
+
+/// A Kerberos / GSSAPI failure (no ticket, a refused token, failed mutual authentication). It
+/// is the source of an [`Error::Plugin`](keystoneauth_core::Error::Plugin).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Kerberos: {message}")]
+pub struct KerberosError {
+    message: String,
+}
+
+impl KerberosError {
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The [`Error`](keystoneauth_core::Error) for this failure.
+    pub fn error(message: impl Into<String>) -> keystoneauth_core::Error {
+        keystoneauth_core::Error::plugin(
+            "kerberos",
+            KerberosError {
+                message: message.into(),
+            },
+        )
+    }
+}

@@ -2,6 +2,7 @@
 //! authentication setting, the `WWW-Authenticate` challenge, where tokens come from, and one
 //! request sent through the 401 → `Authorization: Negotiate` exchange.
 
+use super::KerberosError;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -78,7 +79,7 @@ pub enum NegotiateChallenge {
 
 /// Find `Negotiate` in the `WWW-Authenticate` headers (several headers, or several challenges
 /// in one separated by commas, as requests-kerberos' `(?:.*,)*\s*Negotiate\s*([^,]*),?`).
-/// A token that is not valid base64 is an [`Error::Kerberos`].
+/// A token that is not valid base64 is an Kerberos error ([`KerberosError`]).
 pub fn parse_www_authenticate(headers: &HeaderMap) -> Result<NegotiateChallenge> {
     let mut found = NegotiateChallenge::Absent;
     for value in headers.get_all(http::header::WWW_AUTHENTICATE) {
@@ -103,7 +104,7 @@ pub fn parse_www_authenticate(headers: &HeaderMap) -> Result<NegotiateChallenge>
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(token)
                 .map_err(|e| {
-                    Error::Kerberos(format!(
+                    KerberosError::error(format!(
                         "the server's Negotiate token is not valid base64: {e}"
                     ))
                 })?;
@@ -135,7 +136,7 @@ pub trait NegotiateTokenSource: Send + Sync + fmt::Debug + 'static {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| Error::Kerberos(format!("the GSSAPI task failed: {e}")))?
+        .map_err(|e| KerberosError::error(format!("the GSSAPI task failed: {e}")))?
 }
 
 /// The host of a URL as GSSAPI wants it (`HTTP@<host>`): no port, no IPv6 brackets.
@@ -220,10 +221,13 @@ impl NegotiateRequest<'_> {
                 })
                 .await
                 .map_err(|e| {
-                    Error::Kerberos(format!("mutual authentication of {} failed: {e}", self.url))
+                    KerberosError::error(format!(
+                        "mutual authentication of {} failed: {e}",
+                        self.url
+                    ))
                 })?;
                 if !complete {
-                    return Err(Error::Kerberos(format!(
+                    return Err(KerberosError::error(format!(
                         "mutual authentication of {} failed: the server's token did not \
                          complete the security context",
                         self.url
@@ -234,7 +238,7 @@ impl NegotiateRequest<'_> {
             _ if resp.status().as_u16() >= 400 || self.mutual == MutualAuth::Optional => {
                 self.finish(resp)
             }
-            _ => Err(Error::Kerberos(format!(
+            _ => Err(KerberosError::error(format!(
                 "mutual authentication of {} failed: mutual-auth is required and the {} \
                  response carries no WWW-Authenticate: Negotiate token",
                 self.url,

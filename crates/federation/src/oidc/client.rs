@@ -113,10 +113,10 @@ impl OidcCommon {
                     })?;
                 match serde_json::from_slice::<Value>(resp.bytes()) {
                     Ok(v) if v.as_object().is_some_and(|o| !o.is_empty()) => Ok(v),
-                    Ok(_) => Err(Error::Oidc(OidcError::InvalidDiscoveryDocument(
+                    Ok(_) => Err(Error::from(OidcError::InvalidDiscoveryDocument(
                         "the document is empty or not an object".into(),
                     ))),
-                    Err(e) => Err(Error::Oidc(OidcError::InvalidDiscoveryDocument(
+                    Err(e) => Err(Error::from(OidcError::InvalidDiscoveryDocument(
                         e.to_string(),
                     ))),
                 }
@@ -134,7 +134,7 @@ impl OidcCommon {
             .get("token_endpoint")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or(Error::Oidc(OidcError::AccessTokenEndpointNotFound))
+            .ok_or(Error::from(OidcError::AccessTokenEndpointNotFound))
     }
 
     /// `OidcError::PluginNotSupported` if the provider lists its grants and not this one.
@@ -142,7 +142,7 @@ impl OidcCommon {
         let doc = self.discovery(session).await?;
         if let Some(grants) = doc.get("grant_types_supported").and_then(Value::as_array) {
             if !grants.iter().any(|g| g.as_str() == Some(grant)) {
-                return Err(Error::Oidc(OidcError::PluginNotSupported(grant.into())));
+                return Err(Error::from(OidcError::PluginNotSupported(grant.into())));
             }
         }
         Ok(())

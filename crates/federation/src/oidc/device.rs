@@ -139,7 +139,7 @@ impl OidcDeviceAuthorization {
             .get("device_authorization_endpoint")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or(Error::Oidc(OidcError::DeviceAuthorizationEndpointNotFound))
+            .ok_or(Error::from(OidcError::DeviceAuthorizationEndpointNotFound))
     }
 
     async fn authorize_device(&self, session: &Session) -> Result<DeviceGrant> {
@@ -189,16 +189,15 @@ impl OidcDeviceAuthorization {
                 return self.common.token_from(&resp);
             }
             let err = provider_error(&resp);
-            match &err {
-                Error::Oidc(OidcError::Provider { error, .. })
-                    if error == "authorization_pending" => {}
-                Error::Oidc(OidcError::Provider { error, .. }) if error == "slow_down" => {
+            match err.plugin_error::<OidcError>() {
+                Some(OidcError::Provider { error, .. }) if error == "authorization_pending" => {}
+                Some(OidcError::Provider { error, .. }) if error == "slow_down" => {
                     interval = (interval + Duration::from_secs(5)).min(MAX_POLL_INTERVAL);
                 }
                 _ => return Err(err),
             }
             if tokio::time::Instant::now() + interval > deadline {
-                return Err(Error::Oidc(OidcError::DeviceAuthorizationTimeOut));
+                return Err(Error::from(OidcError::DeviceAuthorizationTimeOut));
             }
             tracing::debug!(
                 target: "keystoneauth::federation",

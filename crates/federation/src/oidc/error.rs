@@ -1,10 +1,9 @@
-//! What an OpenID provider answers when it refuses: its OAuth 2.0 `error` and
+//! [`OidcError`], the OpenID Connect errors (an [`Error::Plugin`] whose source is one), and
+//! what an OpenID provider answers when it refuses: its OAuth 2.0 `error` and
 //! `error_description`, or the text of its HTML error page.
 
 use keystoneauth_core::{Error, Response};
 use serde_json::Value;
-
-use super::OidcError;
 
 /// The error an OpenID provider answered with: its OAuth 2.0 `error` and `error_description`
 /// or, for a non-JSON page, the reason phrase and the page's text.
@@ -31,7 +30,7 @@ pub(super) fn provider_error(resp: &Response) -> Error {
             shorten(&strip_tags(&body)),
         ),
     };
-    Error::Oidc(OidcError::Provider {
+    Error::from(OidcError::Provider {
         error,
         description,
         status,
@@ -90,5 +89,51 @@ mod tests {
     fn strips_html() {
         let t = strip_tags("<html><head><style>a{}</style><script>x<y</script></head><body><h1>Bad</h1> request</body></html>");
         assert_eq!(shorten(&t), "Bad request");
+    }
+}
+
+/// What went wrong talking to an identity provider (OIDC).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OidcError {
+    /// No discovery endpoint was configured but one was needed.
+    #[error("OpenID Connect Discovery Document endpoint not set.")]
+    InvalidDiscoveryEndpoint,
+    /// The discovery document was not valid JSON.
+    #[error("OpenID Connect Discovery Document is not valid JSON: {0}")]
+    InvalidDiscoveryDocument(String),
+    /// No token endpoint known.
+    #[error("OpenID Connect access token endpoint not provided.")]
+    AccessTokenEndpointNotFound,
+    /// No authorization endpoint known.
+    #[error("OpenID Connect authorization endpoint not provided.")]
+    AuthorizationEndpointNotFound,
+    /// No device authorization endpoint known.
+    #[error("OpenID Connect device authorization endpoint not provided.")]
+    DeviceAuthorizationEndpointNotFound,
+    /// The device code expired before the user approved it.
+    #[error("Timeout for OpenID Connect device authorization.")]
+    DeviceAuthorizationTimeOut,
+    /// Unsupported PKCE method.
+    #[error("Invalid code challenge method: {0}")]
+    InvalidCodeChallengeMethod(String),
+    /// The provider does not support the grant type.
+    #[error("OpenID Connect grant type not supported by provider: {0}")]
+    PluginNotSupported(String),
+    /// The provider answered with an OAuth 2.0 error.
+    #[error("identity provider error {error}: {description}")]
+    Provider {
+        /// The `error` code, e.g. `invalid_grant`.
+        error: String,
+        /// The `error_description`, or the body text when there was none.
+        description: String,
+        /// HTTP status of the answer.
+        status: u16,
+    },
+}
+
+impl From<OidcError> for Error {
+    fn from(e: OidcError) -> Self {
+        Error::plugin("oidc", e)
     }
 }

@@ -31,9 +31,7 @@ pub mod fuzzing;
 mod password;
 mod pkce;
 
-// The OpenID Connect errors, for every file of this module: change this one line to move
-// `OidcError` out of `keystoneauth_core`.
-use keystoneauth_core::OidcError;
+pub use error::OidcError;
 
 pub use access_token::OidcAccessToken;
 pub use authorization_code::OidcAuthorizationCode;

@@ -34,7 +34,7 @@ impl Pkce {
             "S256" => URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
             "plain" => verifier.clone(),
             other => {
-                return Err(Error::Oidc(OidcError::InvalidCodeChallengeMethod(
+                return Err(Error::from(OidcError::InvalidCodeChallengeMethod(
                     other.into(),
                 )))
             }
@@ -63,9 +63,10 @@ mod tests {
         assert!(!p.verifier.contains(['=', '+', '/']));
         let plain = Pkce::new("plain").unwrap();
         assert_eq!(plain.verifier, plain.challenge);
+        let e = Pkce::new("S512").unwrap_err();
         assert!(matches!(
-            Pkce::new("S512"),
-            Err(Error::Oidc(OidcError::InvalidCodeChallengeMethod(m))) if m == "S512"
+            e.plugin_error::<OidcError>(),
+            Some(OidcError::InvalidCodeChallengeMethod(m)) if m == "S512"
         ));
     }
 }

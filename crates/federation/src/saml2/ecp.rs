@@ -1,6 +1,7 @@
 //! The SOAP/ECP messages: the SP's PAOS request, the IdP's response and its SAML status, and
 //! the SP's RelayState spliced into the IdP's header.
 
+use super::SamlError;
 use keystoneauth_core::{Error, Result};
 use roxmltree::{Document, Node};
 
@@ -85,7 +86,7 @@ pub(super) fn parse_idp_response(text: &str) -> Result<IdpResponse> {
                 .trim()
                 .to_owned()
         };
-        return Err(Error::Saml(format!(
+        return Err(SamlError::error(format!(
             "the identity provider answered with a SOAP fault: {} {}",
             text("faultcode"),
             text("faultstring")

@@ -37,3 +37,28 @@ const NS_ECP: &str = "urn:oasis:names:tc:SAML:2.0:profiles:SSO:ecp";
 const NS_PAOS: &str = "urn:liberty:paos:2003-08";
 const NS_SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+
+/// A SAML2 ECP failure: an answer of the identity provider or of the service provider that
+/// could not be used. It is the source of an [`Error::Plugin`](keystoneauth_core::Error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("SAML2: {message}")]
+pub struct SamlError {
+    message: String,
+}
+
+impl SamlError {
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The [`Error`](keystoneauth_core::Error) for this failure.
+    pub(crate) fn error(message: impl Into<String>) -> keystoneauth_core::Error {
+        keystoneauth_core::Error::plugin(
+            "saml2",
+            SamlError {
+                message: message.into(),
+            },
+        )
+    }
+}

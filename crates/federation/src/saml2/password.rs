@@ -1,5 +1,6 @@
 //! [`Saml2Password`]: the ECP flow (SP, IdP, back to the SP) and what it sends.
 
+use super::SamlError;
 use std::fmt;
 
 use async_trait::async_trait;
@@ -135,7 +136,7 @@ impl Saml2Password {
                     .send()
                     .await;
             }
-            return Err(Error::Saml(format!(
+            return Err(SamlError::error(format!(
                 "Consumer URLs from Service Provider {} and Identity Provider {} are not equal",
                 authn.consumer_url, idp.consumer_url
             )));

@@ -14,7 +14,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use keystoneauth_core::redact::hash_secret;
 use keystoneauth_core::secrecy::SecretString;
-use keystoneauth_core::{Error, Result, WebSsoError};
+use keystoneauth_core::{Error, Result};
+
+use super::WebSsoError;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinSet;
@@ -81,7 +83,7 @@ impl WebSso {
                 target: "keystoneauth::federation",
                 "Cannot spawn the callback server on port {port}, please specify a different port."
             );
-            Error::WebSso(WebSsoError::CallbackServer {
+            Error::from(WebSsoError::CallbackServer {
                 port,
                 message: e.to_string(),
             })
@@ -127,7 +129,7 @@ impl WebSso {
         acceptors.abort_all();
         match token {
             Ok(Ok(t)) => Ok(t),
-            _ => Err(Error::WebSso(WebSsoError::MissingToken {
+            _ => Err(Error::from(WebSsoError::MissingToken {
                 redirect_uri: self.redirect_uri(),
                 timeout_secs: self.login_timeout.as_secs_f64(),
             })),

@@ -43,8 +43,6 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`WebSsoError::CallbackServer`]: keystoneauth_core::WebSsoError::CallbackServer
-//! [`WebSsoError::MissingToken`]: keystoneauth_core::WebSsoError::MissingToken
 
 mod browser;
 mod callback;
@@ -281,5 +279,39 @@ impl UnscopedAuth for WebSso {
             ("protocol".into(), Some(self.protocol.clone())),
             ("username".into(), self.username.clone()),
         ])
+    }
+}
+
+/// What went wrong in the WebSSO flow (`v3websso`), besides bad options and HTTP errors.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebSsoError {
+    /// The callback server could not listen on the redirect port.
+    #[error(
+        "Cannot spawn the callback server on port {port}, please specify a different port: \
+         {message}"
+    )]
+    CallbackServer {
+        /// The redirect port.
+        port: u16,
+        /// Why binding failed.
+        message: String,
+    },
+    /// No valid token was posted to the callback before the login timeout.
+    #[error(
+        "Could not get a token from the WebSSO callback: no token arrived at {redirect_uri} \
+         within {timeout_secs} s."
+    )]
+    MissingToken {
+        /// The callback URL the browser had to post the token to.
+        redirect_uri: String,
+        /// The login timeout, in seconds.
+        timeout_secs: f64,
+    },
+}
+
+impl From<WebSsoError> for Error {
+    fn from(e: WebSsoError) -> Self {
+        Error::plugin("websso", e)
     }
 }

@@ -1,7 +1,7 @@
 use std::time::Instant;
 
+use super::WebSsoError;
 use http::{HeaderMap, HeaderValue, Method};
-use keystoneauth_core::WebSsoError;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -474,8 +474,8 @@ async fn no_token_before_the_login_timeout_is_a_typed_error() {
         .unwrap()
         .unwrap_err();
     assert!(started.elapsed() >= Duration::from_millis(400));
-    match &err {
-        Error::WebSso(WebSsoError::MissingToken {
+    match err.plugin_error::<WebSsoError>() {
+        Some(WebSsoError::MissingToken {
             redirect_uri,
             timeout_secs,
         }) => {
@@ -497,9 +497,10 @@ async fn a_silent_connection_does_not_hold_the_wait_past_the_timeout() {
     let (port, task) = waiting(Duration::from_millis(300)).await;
     let _idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let r = tokio::time::timeout(Duration::from_secs(5), task).await;
+    let Ok(Ok(Err(e))) = r else { panic!("{r:?}") };
     assert!(matches!(
-        r,
-        Ok(Ok(Err(Error::WebSso(WebSsoError::MissingToken { .. }))))
+        e.plugin_error::<WebSsoError>(),
+        Some(WebSsoError::MissingToken { .. })
     ));
 }
 
@@ -510,7 +511,10 @@ async fn a_port_in_use_is_a_typed_error() {
     let f = flow(port, Duration::from_secs(1));
     let addrs = f.loopback_addrs().await.unwrap();
     match f.bind(&addrs).await {
-        Err(Error::WebSso(WebSsoError::CallbackServer { port: p, .. })) => assert_eq!(p, port),
+        Err(e) => match e.plugin_error::<WebSsoError>() {
+            Some(WebSsoError::CallbackServer { port: p, .. }) => assert_eq!(*p, port),
+            _ => panic!("{e:?}"),
+        },
         other => panic!("{other:?}"),
     }
 }
