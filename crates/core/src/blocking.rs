@@ -1,27 +1,52 @@
-//! A blocking API over the async one, for programs without async.
+//! A blocking API over the async one, for programs without async: the same names as
+//! [`Session`](crate::Session), [`RequestBuilder`](crate::RequestBuilder) and
+//! [`Adapter`](crate::Adapter), as `reqwest::blocking` mirrors `reqwest`.
 //!
 //! Requests run on a small runtime owned by the session, on its own thread, so these calls
-//! work from plain threads *and* from inside a tokio runtime (they block the calling thread but
-//! never panic).
+//! work from plain threads and from `spawn_blocking` or a multi-thread tokio runtime (the
+//! calling thread waits; the runtime's other workers go on). Called on the thread of a
+//! *current-thread* tokio runtime, a blocking call would stop the only thread that runs that
+//! runtime's tasks — a server on it, say — so it returns [`Error::Runtime`] at once instead of
+//! waiting forever.
 //!
 //! ```no_run
 //! # fn demo(auth: std::sync::Arc<dyn keystoneauth_core::AuthPlugin>) -> keystoneauth_core::Result<()> {
-//! use keystoneauth_core::{blocking, EndpointFilter};
+//! use keystoneauth_core::blocking;
 //! let session = blocking::Session::new(keystoneauth_core::Session::new(auth)?)?;
-//! let resp = session.get("/v3/projects").endpoint_filter(EndpointFilter::service("identity")).send()?;
+//! let compute = blocking::Adapter::new(&session, "compute").default_microversion("2.79");
+//! let resp = compute.get("/servers").query(&[("limit", "10")]).send()?;
 //! println!("{}", resp.status());
 //! # Ok(()) }
 //! ```
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use http::Method;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use secrecy::SecretString;
 
-use crate::catalog::EndpointFilter;
+use crate::catalog::{EndpointData, EndpointFilter, Interface};
 use crate::error::{Error, Result};
-use crate::session::{self, Response};
+use crate::plugin::{AuthPlugin, ConnectionParams};
+use crate::session::{self, RequestOptions, RequestTiming, Response};
+
+/// Whether this thread drives a current-thread tokio runtime (its `block_on` or one of its
+/// tasks), where waiting would stop that runtime. tokio has no direct way to ask, so: the
+/// runtime is current-thread and this is not one of its blocking-pool threads, which carry
+/// tokio's thread name (`spawn_blocking` from such a runtime works; a runtime built with a
+/// custom `thread_name` is taken for the driving thread).
+fn on_current_thread_runtime() -> bool {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return false;
+    };
+    handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
+        && !matches!(
+            std::thread::current().name(),
+            Some("tokio-runtime-worker" | "tokio-rt-worker")
+        )
+}
 
 struct Runtime {
     rt: Option<tokio::runtime::Runtime>,
@@ -52,6 +77,17 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        if on_current_thread_runtime() {
+            {
+                return Err(Error::Runtime(
+                    "a blocking keystoneauth call was made on the thread of a current-thread \
+                     tokio runtime: it would stop that runtime (and anything it serves) for \
+                     good. Use the async API there, or call from spawn_blocking or a plain \
+                     thread"
+                        .into(),
+                ));
+            }
+        }
         let rt = self
             .rt
             .as_ref()
@@ -80,7 +116,8 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// A blocking request builder.
+/// A blocking [`RequestBuilder`](crate::RequestBuilder): the same options, and
+/// [`send`](RequestBuilder::send) waits.
 #[must_use = "a request does nothing until sent"]
 pub struct RequestBuilder {
     inner: session::RequestBuilder,
@@ -93,9 +130,20 @@ impl std::fmt::Debug for RequestBuilder {
     }
 }
 
+/// Methods that take the builder and give it back, delegated to the async builder.
+macro_rules! delegate {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(where $($bound:tt)*)?; )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(self, $($arg: $ty),*) -> Self $(where $($bound)*)? {
+                self.with(|r| r.$name($($arg),*))
+            }
+        )*
+    };
+}
+
 impl RequestBuilder {
-    /// Change the async builder (any of its options), e.g.
-    /// `.with(|r| r.microversion("2.1"))`.
+    /// Change the async builder directly, e.g. for a method this one does not have.
     pub fn with(
         mut self,
         f: impl FnOnce(session::RequestBuilder) -> session::RequestBuilder,
@@ -103,19 +151,70 @@ impl RequestBuilder {
         self.inner = f(self.inner);
         self
     }
-    /// Endpoint filter.
-    pub fn endpoint_filter(self, filter: EndpointFilter) -> Self {
-        self.with(|r| r.endpoint_filter(filter))
+
+    delegate! {
+        /// See [`crate::RequestBuilder::endpoint_filter`].
+        fn endpoint_filter(filter: EndpointFilter);
+        /// See [`crate::RequestBuilder::endpoint_override`].
+        fn endpoint_override(url: impl Into<String>);
+        /// See [`crate::RequestBuilder::options`].
+        fn options(options: RequestOptions);
+        /// See [`crate::RequestBuilder::header`].
+        fn header(name: impl AsRef<str>, value: impl AsRef<str>);
+        /// See [`crate::RequestBuilder::headers`].
+        fn headers(headers: HeaderMap);
+        /// See [`crate::RequestBuilder::form`].
+        fn form(pairs: &[(&str, &str)]);
+        /// See [`crate::RequestBuilder::body`].
+        fn body(body: impl Into<Bytes>);
+        /// See [`crate::RequestBuilder::query`].
+        fn query(pairs: &[(&str, &str)]);
+        /// See [`crate::RequestBuilder::authenticated`].
+        fn authenticated(on: bool);
+        /// See [`crate::RequestBuilder::auth`].
+        fn auth(auth: Arc<dyn AuthPlugin>);
+        /// See [`crate::RequestBuilder::connection_params`].
+        fn connection_params(params: ConnectionParams);
+        /// See [`crate::RequestBuilder::raise_exc`].
+        fn raise_exc(on: bool);
+        /// See [`crate::RequestBuilder::allow_reauth`].
+        fn allow_reauth(on: bool);
+        /// See [`crate::RequestBuilder::log`].
+        fn log(on: bool);
+        /// See [`crate::RequestBuilder::log_body`].
+        fn log_body(on: bool);
+        /// See [`crate::RequestBuilder::connect_retries`].
+        fn connect_retries(n: u32);
+        /// See [`crate::RequestBuilder::status_code_retries`].
+        fn status_code_retries(n: u32);
+        /// See [`crate::RequestBuilder::retriable_status_codes`].
+        fn retriable_status_codes(codes: Vec<u16>);
+        /// See [`crate::RequestBuilder::connect_retry_delay`].
+        fn connect_retry_delay(delay: Duration);
+        /// See [`crate::RequestBuilder::status_code_retry_delay`].
+        fn status_code_retry_delay(delay: Duration);
+        /// See [`crate::RequestBuilder::microversion`].
+        fn microversion(version: impl Into<String>);
+        /// See [`crate::RequestBuilder::microversion_service_type`].
+        fn microversion_service_type(service_type: impl Into<String>);
+        /// See [`crate::RequestBuilder::global_request_id`].
+        fn global_request_id(id: impl Into<String>);
+        /// See [`crate::RequestBuilder::timeout`].
+        fn timeout(timeout: Duration);
+        /// See [`crate::RequestBuilder::redirect`].
+        fn redirect(limit: u32);
+        /// See [`crate::RequestBuilder::client_name`].
+        fn client_name(name: impl Into<String>, version: Option<String>);
+        /// See [`crate::RequestBuilder::user_agent`].
+        fn user_agent(user_agent: impl Into<String>);
     }
-    /// Header.
-    pub fn header(self, name: &str, value: &str) -> Self {
-        self.with(|r| r.header(name, value))
-    }
-    /// JSON body.
+
+    /// See [`crate::RequestBuilder::json`].
     pub fn json<T: serde::Serialize + ?Sized>(self, body: &T) -> Self {
         self.with(|r| r.json(body))
     }
-    /// Send and wait.
+
+    /// Send and wait for the whole response.
     pub fn send(self) -> Result<Response> {
         self.rt.run(self.inner.send())?
     }
@@ -135,7 +234,7 @@ impl Session {
         &self.inner
     }
 
-    /// Start a request.
+    /// Start a request (see [`crate::Session::request`]).
     pub fn request(&self, method: Method, url: impl Into<String>) -> RequestBuilder {
         RequestBuilder {
             inner: self.inner.request(method, url),
@@ -154,20 +253,38 @@ impl Session {
     pub fn put(&self, url: impl Into<String>) -> RequestBuilder {
         self.request(Method::PUT, url)
     }
+    /// `PATCH`.
+    pub fn patch(&self, url: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
     /// `DELETE`.
     pub fn delete(&self, url: impl Into<String>) -> RequestBuilder {
         self.request(Method::DELETE, url)
     }
+    /// `HEAD`.
+    pub fn head(&self, url: impl Into<String>) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
 
-    /// The token.
+    /// The token of the session's plugin.
     pub fn token(&self) -> Result<Option<SecretString>> {
         let s = self.inner.clone();
         self.rt.run(async move { s.token().await })?
+    }
+    /// The auth headers of the session's plugin.
+    pub fn auth_headers(&self) -> Result<Option<HeaderMap>> {
+        let s = self.inner.clone();
+        self.rt.run(async move { s.auth_headers().await })?
     }
     /// The endpoint URL for a filter.
     pub fn endpoint(&self, filter: &EndpointFilter) -> Result<Option<String>> {
         let (s, f) = (self.inner.clone(), filter.clone());
         self.rt.run(async move { s.endpoint(&f).await })?
+    }
+    /// The endpoint data for a filter (with discovery when a version is asked for).
+    pub fn endpoint_data(&self, filter: &EndpointFilter) -> Result<Option<EndpointData>> {
+        let (s, f) = (self.inner.clone(), filter.clone());
+        self.rt.run(async move { s.endpoint_data(&f).await })?
     }
     /// The user id.
     pub fn user_id(&self) -> Result<Option<String>> {
@@ -183,6 +300,14 @@ impl Session {
     pub fn invalidate(&self) -> Result<bool> {
         self.inner.invalidate()
     }
+    /// Timings recorded with `collect_timing`.
+    pub fn timings(&self) -> Vec<RequestTiming> {
+        self.inner.timings()
+    }
+    /// Forget recorded timings.
+    pub fn reset_timings(&self) {
+        self.inner.reset_timings()
+    }
     /// Run any future on this session's runtime (for plugin calls without a blocking wrapper).
     pub fn block_on<F>(&self, fut: F) -> Result<F::Output>
     where
@@ -193,21 +318,118 @@ impl Session {
     }
 }
 
-/// A blocking [`Adapter`](crate::Adapter).
+/// A blocking [`Adapter`](crate::Adapter): the same settings, and requests that wait.
 #[derive(Clone, Debug)]
 pub struct Adapter {
     inner: crate::Adapter,
     session: Session,
 }
 
+/// Adapter settings that take the adapter and give it back.
+macro_rules! adapter_setters {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*); )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $($arg: $ty),*) -> Self {
+                self.inner = self.inner.$name($($arg),*);
+                self
+            }
+        )*
+    };
+}
+
+/// Adapter settings that can fail.
+macro_rules! adapter_checked_setters {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*); )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $($arg: $ty),*) -> Result<Self> {
+                self.inner = self.inner.$name($($arg),*)?;
+                Ok(self)
+            }
+        )*
+    };
+}
+
 impl Adapter {
+    /// An adapter for a service type on a blocking session.
+    pub fn new(session: &Session, service_type: impl Into<String>) -> Self {
+        Adapter {
+            inner: crate::Adapter::new(session.inner.clone(), service_type),
+            session: session.clone(),
+        }
+    }
+
     /// Wrap an async adapter, using the blocking session's runtime.
-    pub fn new(session: &Session, adapter: crate::Adapter) -> Self {
+    pub fn from_async(session: &Session, adapter: crate::Adapter) -> Self {
         Adapter {
             inner: adapter,
             session: session.clone(),
         }
     }
+
+    /// The async adapter inside.
+    pub fn as_async(&self) -> &crate::Adapter {
+        &self.inner
+    }
+
+    /// The blocking session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    adapter_setters! {
+        /// See [`crate::Adapter::interface`].
+        fn interface(interface: Interface);
+        /// See [`crate::Adapter::region`].
+        fn region(region: impl Into<String>);
+        /// See [`crate::Adapter::service_name`].
+        fn service_name(name: impl Into<String>);
+        /// See [`crate::Adapter::endpoint_override`].
+        fn endpoint_override(url: impl Into<String>);
+        /// See [`crate::Adapter::options`].
+        fn options(options: RequestOptions);
+        /// See [`crate::Adapter::default_microversion`].
+        fn default_microversion(version: impl Into<String>);
+        /// See [`crate::Adapter::connect_retries`].
+        fn connect_retries(n: u32);
+        /// See [`crate::Adapter::status_code_retries`].
+        fn status_code_retries(n: u32);
+        /// See [`crate::Adapter::global_request_id`].
+        fn global_request_id(id: impl Into<String>);
+        /// See [`crate::Adapter::client_name`].
+        fn client_name(name: impl Into<String>, version: Option<String>);
+        /// See [`crate::Adapter::raise_exc`].
+        fn raise_exc(on: bool);
+        /// See [`crate::Adapter::timeout`].
+        fn timeout(timeout: Duration);
+        /// See [`crate::Adapter::connect_retry_delay`].
+        fn connect_retry_delay(delay: Duration);
+        /// See [`crate::Adapter::status_code_retry_delay`].
+        fn status_code_retry_delay(delay: Duration);
+        /// See [`crate::Adapter::retriable_status_codes`].
+        fn retriable_status_codes(codes: Vec<u16>);
+        /// See [`crate::Adapter::additional_header`].
+        fn additional_header(name: HeaderName, value: HeaderValue);
+        /// See [`crate::Adapter::auth`].
+        fn auth(auth: Arc<dyn AuthPlugin>);
+        /// See [`crate::Adapter::user_agent`].
+        fn user_agent(user_agent: impl Into<String>);
+    }
+
+    adapter_checked_setters! {
+        /// See [`crate::Adapter::version`].
+        fn version(version: &str);
+        /// See [`crate::Adapter::min_version`].
+        fn min_version(version: &str);
+        /// See [`crate::Adapter::max_version`].
+        fn max_version(version: &str);
+        /// See [`crate::Adapter::rate_limit`].
+        fn rate_limit(requests_per_second: f64);
+        /// See [`crate::Adapter::concurrency`].
+        fn concurrency(requests: usize);
+    }
+
     /// A request relative to the service's endpoint.
     pub fn request(&self, method: Method, path: impl Into<String>) -> RequestBuilder {
         RequestBuilder {
@@ -223,9 +445,32 @@ impl Adapter {
     pub fn post(&self, path: impl Into<String>) -> RequestBuilder {
         self.request(Method::POST, path)
     }
+    /// `PUT path`.
+    pub fn put(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+    /// `PATCH path`.
+    pub fn patch(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PATCH, path)
+    }
+    /// `DELETE path`.
+    pub fn delete(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::DELETE, path)
+    }
+    /// `HEAD path`.
+    pub fn head(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::HEAD, path)
+    }
     /// The endpoint URL.
     pub fn endpoint(&self) -> Result<String> {
         let a = self.inner.clone();
         self.session.rt.run(async move { a.endpoint().await })?
+    }
+    /// Endpoint data after discovery (microversion ranges included).
+    pub fn endpoint_data(&self) -> Result<EndpointData> {
+        let a = self.inner.clone();
+        self.session
+            .rt
+            .run(async move { a.endpoint_data().await })?
     }
 }

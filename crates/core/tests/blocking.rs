@@ -125,11 +125,74 @@ fn blocking_adapter_endpoint_override() {
     let uri = server.uri();
     let text = on_thread(move || {
         let s = blocking_session();
-        let a = blocking::Adapter::new(
-            &s,
-            keystoneauth_core::Adapter::new(s.as_async().clone(), "compute").endpoint_override(uri),
-        );
+        let a = blocking::Adapter::new(&s, "compute").endpoint_override(uri);
         a.get("/x").send().unwrap().text()
     });
     assert_eq!(text, "hello");
+}
+
+#[test]
+fn the_blocking_adapter_mirrors_the_async_one() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(async {
+        let server = MockServer::start().await;
+        for m in ["GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"] {
+            Mock::given(wiremock::matchers::method(m))
+                .and(path("/v2.1/things"))
+                .and(header("openstack-api-version", "compute 2.79"))
+                .and(header("x-openstack-request-id", "req-abc"))
+                .respond_with(ResponseTemplate::new(200).insert_header("x-method", m))
+                .mount(&server)
+                .await;
+        }
+        server
+    });
+    let base = format!("{}/v2.1", server.uri());
+    let methods = on_thread(move || {
+        let s = blocking_session();
+        let a = blocking::Adapter::new(&s, "compute")
+            .endpoint_override(base)
+            .default_microversion("2.79")
+            .global_request_id("req-abc")
+            .connect_retries(1)
+            .timeout(Duration::from_secs(5));
+        let mut seen = Vec::new();
+        for r in [
+            a.get("/things"),
+            a.put("/things").json(&serde_json::json!({"a": 1})),
+            a.post("/things").body("x"),
+            a.patch("/things").form(&[("k", "v")]),
+            a.delete("/things"),
+            a.head("/things"),
+        ] {
+            let resp = r.query(&[("q", "1")]).send().unwrap();
+            seen.push(resp.header("x-method").unwrap_or_default().to_owned());
+        }
+        seen
+    });
+    assert_eq!(methods, ["GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"]);
+}
+
+/// The hang of issue 18: a blocking call on the thread of a current-thread runtime that also
+/// serves the server. It must fail at once with a clear error, not wait forever.
+#[test]
+fn on_a_current_thread_runtime_it_is_an_error_not_a_hang() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = rt.block_on(async {
+        let server = server().await;
+        let s = blocking_session();
+        let err = s.get(format!("{}/x", server.uri())).send().unwrap_err();
+        drop(s);
+        err
+    });
+    assert!(matches!(err, Error::Runtime(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("current-thread tokio runtime"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
