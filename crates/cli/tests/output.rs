@@ -493,3 +493,59 @@ async fn plugins_take_the_list_options() {
     let o = ksa(home.path(), &[], &["plugins", "-f", "shell"]).await;
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `ksa request --microversion`: `auto` takes the service's highest, a range the highest both
+/// support (the emulator's compute advertises 2.1 to 2.90 and echoes the header), a range
+/// with no overlap fails before the request with both ranges named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_microversion_auto_and_ranges_are_negotiated() {
+    let emu = emulator().await;
+    let home = tempfile::tempdir().unwrap();
+    let env = demo_env(&emu);
+    for (given, sent) in [
+        ("auto", "compute 2.90"),
+        ("2.1-2.95", "compute 2.90"),
+        ("2.10-2.60", "compute 2.60"),
+        ("2.42", "compute 2.42"),
+    ] {
+        let out = ksa(
+            home.path(),
+            &env,
+            &[
+                "--debug",
+                "request",
+                "GET",
+                "compute",
+                "/servers",
+                "--microversion",
+                given,
+            ],
+        )
+        .await;
+        ok(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("openstack-api-version: {sent}")),
+            "{given}: {stderr}"
+        );
+    }
+    let out = ksa(
+        home.path(),
+        &env,
+        &[
+            "request",
+            "GET",
+            "compute",
+            "/servers",
+            "--microversion",
+            "2.91-2.99",
+        ],
+    )
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("supports microversions 2.1 - 2.90, not 2.91 - 2.99"),
+        "{stderr}"
+    );
+}

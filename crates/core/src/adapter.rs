@@ -21,7 +21,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method};
@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::plugin::AuthPlugin;
 use crate::session::limit::RequestLimiter;
 use crate::session::{RequestBuilder, RequestOptions, Session};
-use crate::version::VersionRange;
+use crate::version::{Version, VersionRange};
 
 /// A session bound to one service: where its requests go (service type, interface, region,
 /// version range or an endpoint override), its own auth plugin if any, a request limit, and
@@ -48,6 +48,43 @@ pub struct Adapter {
     rate_limit: Option<f64>,
     concurrency: Option<usize>,
     limiter: Option<Arc<RequestLimiter>>,
+    /// The service's microversion range, once discovery told it (shared by clones).
+    microversions: Arc<OnceLock<MicroversionBounds>>,
+    check_microversion: bool,
+}
+
+/// The microversions an endpoint supports, as its version document says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MicroversionBounds {
+    pub(crate) service_type: String,
+    pub(crate) url: String,
+    pub(crate) min: Option<Version>,
+    pub(crate) max: Option<Version>,
+}
+
+impl MicroversionBounds {
+    fn supported(&self) -> String {
+        let show = |v: &Option<Version>| v.as_ref().map_or("?".to_owned(), Version::to_string);
+        format!("{} - {}", show(&self.min), show(&self.max))
+    }
+
+    /// An error unless `requested` is within the bounds (`latest` always is).
+    pub(crate) fn check(&self, requested: &Version) -> crate::error::Result<()> {
+        if requested.is_latest() || self.max.is_none() {
+            return Ok(());
+        }
+        let below = self.min.as_ref().is_some_and(|min| requested < min);
+        let above = self.max.as_ref().is_some_and(|max| requested > max);
+        if below || above {
+            return Err(Error::MicroversionNotSupported {
+                service_type: self.service_type.clone(),
+                requested: requested.to_string(),
+                supported: self.supported(),
+                url: self.url.clone(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Adapter {
@@ -62,6 +99,8 @@ impl Adapter {
             rate_limit: None,
             concurrency: None,
             limiter: None,
+            microversions: Arc::new(OnceLock::new()),
+            check_microversion: true,
         }
     }
 
@@ -235,7 +274,111 @@ impl Adapter {
         if let Some(a) = &self.auth {
             r = r.auth(a.clone());
         }
-        r.adapter(self.options.clone(), self.limiter.clone())
+        let bounds = if self.check_microversion {
+            Some(self.microversions.clone())
+        } else {
+            None
+        };
+        r.adapter(self.options.clone(), self.limiter.clone(), bounds)
+    }
+
+    /// Whether requests check their microversion against the range the service advertises
+    /// before they are sent (default true). The range is known once
+    /// [`negotiate_microversion`](Self::negotiate_microversion) or
+    /// [`endpoint_data`](Self::endpoint_data) ran; until then nothing is checked (no extra
+    /// request is made for it). `false` sends whatever microversion is asked for.
+    pub fn check_microversion(mut self, on: bool) -> Self {
+        self.check_microversion = on;
+        self
+    }
+
+    /// The highest microversion within `[min, max]` (the client's range; `max` may be
+    /// `latest`) that the service's version document advertises, found by discovery (one
+    /// request, cached by the session). The service's range is remembered, so later requests
+    /// with a microversion it does not support fail before they are sent.
+    ///
+    /// No overlap is [`Error::MicroversionNotSupported`] naming both ranges; a service that
+    /// advertises no microversions is an error too.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: keystoneauth_core::Session) -> keystoneauth_core::Result<()> {
+    /// use keystoneauth_core::Adapter;
+    /// let compute = Adapter::new(session, "compute");
+    /// let best = compute.negotiate_microversion("2.1", "2.95").await?;
+    /// let compute = compute.default_microversion(best.to_string());
+    /// # Ok(()) }
+    /// ```
+    pub async fn negotiate_microversion(&self, min: &str, max: &str) -> Result<Version> {
+        self.negotiate(min, max, None).await
+    }
+
+    /// The highest microversion the service advertises (of its newest API version, unless
+    /// the adapter asks for a version).
+    pub async fn latest_microversion(&self) -> Result<Version> {
+        // The API version of the endpoint the catalog (or the override) names.
+        let url = self.endpoint().await?;
+        let major = crate::version::version_from_url(&url)
+            .map(|v| v.major())
+            .and_then(|m| match m {
+                crate::version::Part::Num(n) => Some(n.to_string()),
+                crate::version::Part::Latest => None,
+            })
+            .unwrap_or_else(|| "latest".to_owned());
+        self.negotiate("0.0", "latest", Some(&major)).await
+    }
+
+    async fn negotiate(&self, min: &str, max: &str, major: Option<&str>) -> Result<Version> {
+        let client_min = Version::parse(min)?;
+        let client_max = Version::parse(max)?;
+        if client_max < client_min {
+            return Err(Error::InvalidVersion(format!(
+                "the microversion range {min} - {max} is empty"
+            )));
+        }
+        // Discovery reads the version document of the client's major version unless the
+        // adapter asks for a version itself.
+        let mut filter = self.filter.clone();
+        if filter.version.is_empty() {
+            let major = match (major, client_min.major()) {
+                (Some(m), _) => m.to_owned(),
+                (None, crate::version::Part::Num(n)) => n.to_string(),
+                (None, crate::version::Part::Latest) => "latest".to_owned(),
+            };
+            filter.version = VersionRange::from_args(Some(&major), None, None)?;
+        }
+        let data = self.endpoint_data_for(filter).await?;
+        let bounds = self.bounds_of(&data);
+        let no_overlap = || Error::MicroversionNotSupported {
+            service_type: bounds.service_type.clone(),
+            requested: format!("{client_min} - {client_max}"),
+            supported: bounds.supported(),
+            url: bounds.url.clone(),
+        };
+        let server_max = bounds.max.clone().ok_or_else(no_overlap)?;
+        let server_min = bounds.min.clone().unwrap_or_else(|| server_max.clone());
+        let best = client_max.clone().min(server_max);
+        if best < client_min || best < server_min {
+            return Err(no_overlap());
+        }
+        Ok(best)
+    }
+
+    /// [`negotiate_microversion`](Self::negotiate_microversion), then that microversion as
+    /// this adapter's default.
+    pub async fn with_negotiated_microversion(self, min: &str, max: &str) -> Result<Self> {
+        let best = self.negotiate_microversion(min, max).await?;
+        Ok(self.default_microversion(best.to_string()))
+    }
+
+    fn bounds_of(&self, data: &EndpointData) -> MicroversionBounds {
+        let bounds = MicroversionBounds {
+            service_type: self.filter.service_type.clone().unwrap_or_default(),
+            url: data.url().to_owned(),
+            min: data.min_microversion.clone(),
+            max: data.max_microversion.clone(),
+        };
+        let _ = self.microversions.set(bounds.clone());
+        bounds
     }
 
     /// `GET path`.
@@ -279,7 +422,10 @@ impl Adapter {
     /// Endpoint data after discovery (microversion ranges included), through the adapter's
     /// own plugin when it has one.
     pub async fn endpoint_data(&self) -> Result<EndpointData> {
-        let mut f = self.filter.clone();
+        self.endpoint_data_for(self.filter.clone()).await
+    }
+
+    async fn endpoint_data_for(&self, mut f: EndpointFilter) -> Result<EndpointData> {
         f.discover_versions = true;
         if let Some(o) = &self.endpoint_override {
             let base = EndpointData::for_url(o.clone());
@@ -292,6 +438,11 @@ impl Adapter {
             Some(plugin) => plugin.endpoint_data(&self.session, &f).await,
             None => self.session.endpoint_data(&f).await,
         };
-        found?.ok_or_else(|| Error::EndpointNotFound(format!("no endpoint for {:?}", self.filter)))
+        let data = found?
+            .ok_or_else(|| Error::EndpointNotFound(format!("no endpoint for {:?}", self.filter)))?;
+        if data.max_microversion.is_some() {
+            self.bounds_of(&data);
+        }
+        Ok(data)
     }
 }

@@ -415,6 +415,8 @@ impl Adapter {
         fn auth(auth: Arc<dyn AuthPlugin>);
         /// See [`crate::Adapter::user_agent`].
         fn user_agent(user_agent: impl Into<String>);
+        /// See [`crate::Adapter::check_microversion`].
+        fn check_microversion(on: bool);
     }
 
     adapter_checked_setters! {
@@ -465,6 +467,25 @@ impl Adapter {
     pub fn endpoint(&self) -> Result<String> {
         let a = self.inner.clone();
         self.session.rt.run(async move { a.endpoint().await })?
+    }
+    /// See [`crate::Adapter::negotiate_microversion`].
+    pub fn negotiate_microversion(&self, min: &str, max: &str) -> Result<crate::version::Version> {
+        let (a, min, max) = (self.inner.clone(), min.to_owned(), max.to_owned());
+        self.session
+            .rt
+            .run(async move { a.negotiate_microversion(&min, &max).await })?
+    }
+    /// See [`crate::Adapter::latest_microversion`].
+    pub fn latest_microversion(&self) -> Result<crate::version::Version> {
+        let a = self.inner.clone();
+        self.session
+            .rt
+            .run(async move { a.latest_microversion().await })?
+    }
+    /// See [`crate::Adapter::with_negotiated_microversion`].
+    pub fn with_negotiated_microversion(self, min: &str, max: &str) -> Result<Self> {
+        let best = self.negotiate_microversion(min, max)?;
+        Ok(self.default_microversion(best.to_string()))
     }
     /// Endpoint data after discovery (microversion ranges included).
     pub fn endpoint_data(&self) -> Result<EndpointData> {

@@ -262,6 +262,18 @@ pub enum Error {
     },
     /// A version string or range was invalid.
     InvalidVersion(String),
+    /// The microversion asked for (or the client's range) is not one the service supports.
+    #[non_exhaustive]
+    MicroversionNotSupported {
+        /// The service type.
+        service_type: String,
+        /// What was asked for: one microversion, or the client's range `min - max`.
+        requested: String,
+        /// The range the service advertises, `min - max`.
+        supported: String,
+        /// The endpoint.
+        url: String,
+    },
     /// Could not connect (refused, reset, DNS).
     #[non_exhaustive]
     ConnectFailure {
@@ -349,6 +361,16 @@ impl fmt::Display for Error {
             Error::TokenStore(v) => write!(f, "Token store: {v}"),
             Error::Plugin { source, .. } => write!(f, "{source}"),
             Error::InvalidVersion(v) => write!(f, "{v}"),
+            Error::MicroversionNotSupported {
+                service_type,
+                requested,
+                supported,
+                url,
+            } => write!(
+                f,
+                "The {service_type} service at {url} supports microversions {supported}, \
+                 not {requested}"
+            ),
             Error::ConnectFailure { message, url, .. } => {
                 write!(f, "Unable to establish connection to {url}: {message}")
             }
@@ -516,6 +538,10 @@ impl Error {
             self,
             Error::DiscoveryFailure { .. } | Error::EndpointNotFound(_) | Error::EmptyCatalog
         )
+    }
+    /// The microversion (or range) is not one the service supports.
+    pub fn is_microversion_not_supported(&self) -> bool {
+        matches!(self, Error::MicroversionNotSupported { .. })
     }
     /// A saved auth state could not be used.
     pub fn is_auth_state(&self) -> bool {

@@ -507,3 +507,89 @@ async fn latest_on_an_empty_version_list_is_a_discovery_failure() {
     let err = bounded(adapter.endpoint_data()).await.unwrap_err();
     assert!(matches!(err, Error::DiscoveryFailure { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn an_adapter_negotiates_the_highest_common_microversion() {
+    let (server, session) = setup().await;
+    Mock::given(path("/compute/v2.1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"version": {
+            "id": "v2.1", "status": "CURRENT", "version": "2.90", "min_version": "2.1",
+            "links": [{"rel": "self", "href": "http://nova.internal:8774/v2.1/"}]}})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/compute/v2.1/proj-1/servers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"servers": []})))
+        .mount(&server)
+        .await;
+    let compute = keystoneauth_core::Adapter::new(session, "compute");
+    // The client's range is cut at the server's maximum; latest means "the server's".
+    let best = bounded(compute.negotiate_microversion("2.1", "2.95"))
+        .await
+        .unwrap();
+    assert_eq!(best, Version::new(2, 90));
+    let best = bounded(compute.negotiate_microversion("2.60", "latest"))
+        .await
+        .unwrap();
+    assert_eq!(best, Version::new(2, 90));
+    let best = bounded(compute.latest_microversion()).await.unwrap();
+    assert_eq!(best, Version::new(2, 90));
+    // No overlap: a typed error naming both ranges.
+    let err = bounded(compute.negotiate_microversion("2.91", "2.99"))
+        .await
+        .unwrap_err();
+    assert!(err.is_microversion_not_supported(), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("2.91 - 2.99") && text.contains("2.1 - 2.90"),
+        "{text}"
+    );
+    // The version document was read once (the session caches it).
+    assert_eq!(discovery_gets(&server, "/compute/v2.1/").await, 1);
+
+    // Once the range is known, a microversion above it fails before the request is sent.
+    let sent = || async {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path().ends_with("/servers"))
+            .count()
+    };
+    let err = bounded(compute.get("/servers").microversion("2.95").send())
+        .await
+        .unwrap_err();
+    assert!(err.is_microversion_not_supported(), "{err:?}");
+    assert!(err.to_string().contains("not 2.95"), "{err}");
+    assert_eq!(sent().await, 0);
+    // Within the range, or with the check turned off, the request goes out.
+    let negotiated = bounded(compute.clone().with_negotiated_microversion("2.1", "2.95"))
+        .await
+        .unwrap();
+    bounded(negotiated.get("/servers").send()).await.unwrap();
+    bounded(
+        compute
+            .clone()
+            .check_microversion(false)
+            .get("/servers")
+            .microversion("2.95")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent().await, 2);
+    let versions: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/servers"))
+        .map(|r| {
+            r.headers["openstack-api-version"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(versions, ["compute 2.90", "compute 2.95"]);
+}

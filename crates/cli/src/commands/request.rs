@@ -22,8 +22,10 @@ pub struct RequestArgs {
     /// Request body: text, @file, or - for stdin
     #[arg(long, short = 'd', value_name = "DATA")]
     pub data: Option<String>,
-    /// Microversion header for the service
-    #[arg(long, value_name = "VERSION")]
+    /// Microversion for the service: a version (2.79), a range the client supports
+    /// (2.1-2.95: the highest the service also supports), or `auto` (the service's highest);
+    /// a range or `auto` reads the service's version document first
+    #[arg(long, value_name = "VERSION|MIN-MAX|auto")]
     pub microversion: Option<String>,
     /// Extra header, NAME:VALUE (repeatable)
     #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
@@ -34,10 +36,20 @@ pub struct RequestArgs {
 pub async fn run(ctx: &Ctx, args: &RequestArgs) -> Res<()> {
     let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| Failure::Usage(format!("invalid HTTP method {}", args.method)))?;
-    let a = ctx
+    let mut a = ctx
         .config
         .adapter(&ctx.session, &args.service_type)?
         .raise_exc(false);
+    if let Some(mv) = &args.microversion {
+        a = if mv.eq_ignore_ascii_case("auto") {
+            let best = a.latest_microversion().await?;
+            a.default_microversion(best.to_string())
+        } else if let Some((lo, hi)) = mv.split_once('-') {
+            a.with_negotiated_microversion(lo.trim(), hi.trim()).await?
+        } else {
+            a.default_microversion(mv.clone())
+        };
+    }
     let mut r = a.request(method, args.path.clone());
     let mut has_ct = false;
     for h in &args.headers {
@@ -46,9 +58,6 @@ pub async fn run(ctx: &Ctx, args: &RequestArgs) -> Res<()> {
             .ok_or_else(|| Failure::Usage(format!("header {h:?} is not NAME:VALUE")))?;
         has_ct |= k.trim().eq_ignore_ascii_case("content-type");
         r = r.header(k.trim(), v.trim());
-    }
-    if let Some(mv) = &args.microversion {
-        r = r.microversion(mv.clone());
     }
     if let Some(d) = &args.data {
         let body = read_data(d)?;

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::limit::RequestLimiter;
 use super::options::Layers;
 use super::{join_url, RequestOptions, Session};
+use crate::adapter::MicroversionBounds;
 use crate::catalog::EndpointFilter;
 use crate::error::{Error, Result};
 use crate::plugin::{AuthPlugin, ConnectionParams};
@@ -41,6 +42,8 @@ pub struct RequestBuilder {
     /// The request's own layer (its headers included).
     pub(super) options: RequestOptions,
     pub(super) limiter: Option<Arc<RequestLimiter>>,
+    /// The adapter's knowledge of the service's microversions, to check against.
+    pub(super) microversions: Option<Arc<std::sync::OnceLock<MicroversionBounds>>>,
     pub(super) error: Option<Error>,
 }
 
@@ -77,6 +80,7 @@ impl RequestBuilder {
             adapter_options: None,
             options,
             limiter: None,
+            microversions: None,
             error: None,
         }
     }
@@ -132,9 +136,11 @@ impl RequestBuilder {
         mut self,
         options: Arc<RequestOptions>,
         limiter: Option<Arc<RequestLimiter>>,
+        microversions: Option<Arc<std::sync::OnceLock<MicroversionBounds>>>,
     ) -> Self {
         self.adapter_options = Some(options);
         self.limiter = limiter;
+        self.microversions = microversions;
         self
     }
     /// Add headers.
@@ -341,6 +347,9 @@ impl RequestBuilder {
             return Ok(());
         };
         let v = Version::parse(mv)?;
+        if let Some(bounds) = self.microversions.as_deref().and_then(|b| b.get()) {
+            bounds.check(&v)?;
+        }
         if !v.is_latest() && v.parts().contains(&crate::version::Part::Latest) {
             return Err(Error::InvalidVersion(format!(
                 "Specifying a '{}.latest' microversion is not allowed.",
