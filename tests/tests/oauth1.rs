@@ -88,7 +88,7 @@ async fn oauth1_flow_from_consumer_to_project_token() {
         s.access.key.clone(),
         s.access.secret.clone(),
     )
-    .plugin();
+    .into_plugin();
     let session = Session::new(Arc::new(plugin)).unwrap();
     let access = session
         .auth()
@@ -141,7 +141,7 @@ async fn oauth1_tampered_signature_is_refused() {
         s.access.key.clone(),
         s.access.secret.clone(),
     )
-    .plugin();
+    .into_plugin();
     let session = Session::new(Arc::new(plugin)).unwrap();
     let err = session.token().await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");

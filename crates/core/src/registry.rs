@@ -224,7 +224,8 @@ impl OptionValues {
     }
 }
 
-/// How to build one plugin from options.
+/// How to build one plugin from options. Register one with [`register_plugin!`](crate::register_plugin).
+#[non_exhaustive]
 pub struct PluginLoader {
     /// keystoneauth1 name (`v3password`).
     pub name: &'static str,
@@ -247,6 +248,23 @@ impl fmt::Debug for PluginLoader {
 inventory::collect!(PluginLoader);
 
 impl PluginLoader {
+    /// A loader: its keystoneauth1-style name, a one-line description, its options, and the
+    /// function that builds the plugin from option values (required options are checked and
+    /// defaults filled in before it is called).
+    pub const fn new(
+        name: &'static str,
+        description: &'static str,
+        options: fn() -> Vec<Opt>,
+        create: fn(&OptionValues) -> Result<Arc<dyn AuthPlugin>>,
+    ) -> Self {
+        PluginLoader {
+            name,
+            description,
+            options,
+            create,
+        }
+    }
+
     /// The options.
     pub fn opts(&self) -> Vec<Opt> {
         (self.options)()
@@ -275,6 +293,57 @@ impl PluginLoader {
         }
         (self.create)(&values)
     }
+}
+
+/// Registers a plugin under a name, so that [`load`], clouds.yaml's `auth_type`, `OS_AUTH_TYPE`
+/// and `ksa --os-auth-type` find it: put it at the top level of the crate that defines the
+/// plugin (it runs before `main`; linking the crate is enough).
+///
+/// ```
+/// use std::sync::Arc;
+/// use keystoneauth_core::registry::{Opt, OptionValues};
+/// use keystoneauth_core::{AuthPlugin, Result};
+/// # #[derive(Debug)] struct ApiKey(String);
+/// # #[keystoneauth_core::async_trait]
+/// # impl AuthPlugin for ApiKey {
+/// #     async fn auth_headers(&self, _: &keystoneauth_core::Session) -> Result<Option<http::HeaderMap>> { Ok(None) }
+/// # }
+///
+/// fn api_key_options() -> Vec<Opt> {
+///     vec![Opt::new("api-key", "The key").secret().required()]
+/// }
+///
+/// fn create_api_key(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
+///     Ok(Arc::new(ApiKey(values.get("api_key").unwrap_or_default())))
+/// }
+///
+/// keystoneauth_core::register_plugin! {
+///     name: "apikey",
+///     description: "A static API key",
+///     options: api_key_options,
+///     create: create_api_key,
+/// }
+///
+/// assert!(keystoneauth_core::registry::names().contains(&"apikey"));
+/// let plugin = keystoneauth_core::registry::load(
+///     "apikey",
+///     &OptionValues::new().with("api_key", "k"),
+/// )?;
+/// # let _ = plugin;
+/// # Ok::<(), keystoneauth_core::Error>(())
+/// ```
+#[macro_export]
+macro_rules! register_plugin {
+    (
+        name: $name:expr,
+        description: $description:expr,
+        options: $options:expr,
+        create: $create:expr $(,)?
+    ) => {
+        $crate::inventory::submit! {
+            $crate::registry::PluginLoader::new($name, $description, $options, $create)
+        }
+    };
 }
 
 /// Every registered loader, sorted by name (the last registration of a name wins).

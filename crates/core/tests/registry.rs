@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{self, Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{self, Opt, OptionValues};
 use keystoneauth_core::{AccessInfoPlugin, AuthPlugin, Error, Result};
 
 fn opts() -> Vec<Opt> {
@@ -29,13 +29,11 @@ fn create(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     )))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "core-test-loader",
-        description: "A loader registered by the core integration tests",
-        options: opts,
-        create,
-    }
+keystoneauth_core::register_plugin! {
+    name: "core-test-loader",
+    description: "A loader registered by the core integration tests",
+    options: opts,
+    create: create,
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Result};
 use keystoneauth_identity_v3::UserRef;
 use tokio::sync::OnceCell;
@@ -114,20 +114,16 @@ fn create_token(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     Ok(Arc::new(token_from_options(values)?.into_plugin()))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "password",
-        description: "Authenticate with a username or user id and password (Identity v3 or v2.0, discovered)",
-        options: password_options,
-        create: create_password,
-    }
+keystoneauth_core::register_plugin! {
+    name: "password",
+    description: "Authenticate with a username or user id and password (Identity v3 or v2.0, discovered)",
+    options: password_options,
+    create: create_password,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "token",
-        description: "Authenticate with an existing token (Identity v3 or v2.0, discovered)",
-        options: token_options,
-        create: create_token,
-    }
+keystoneauth_core::register_plugin! {
+    name: "token",
+    description: "Authenticate with an existing token (Identity v3 or v2.0, discovered)",
+    options: token_options,
+    create: create_token,
 }

@@ -40,7 +40,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{
     async_trait, AccessInfo, AuthPlugin, Authenticator, Error, IdentityPlugin, Result, Session,
 };
@@ -452,22 +452,18 @@ fn create_token(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     Ok(Arc::new(token_from_options(values)?.into_plugin()))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v2password",
-        description: "Authenticate with a username or user id and password (Identity v2.0)",
-        options: password_options,
-        create: create_password,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v2password",
+    description: "Authenticate with a username or user id and password (Identity v2.0)",
+    options: password_options,
+    create: create_password,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v2token",
-        description: "Authenticate with an existing token (Identity v2.0)",
-        options: token_options,
-        create: create_token,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v2token",
+    description: "Authenticate with an existing token (Identity v2.0)",
+    options: token_options,
+    create: create_token,
 }
 
 #[cfg(test)]

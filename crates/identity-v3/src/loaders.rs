@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Result};
 
 use crate::auth::{Auth, ScopeParams};
@@ -388,74 +388,58 @@ fn create_tokenless(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     Ok(Arc::new(plugin))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3password",
-        description: "Authenticate with a username and password (Identity v3)",
-        options: password_options,
-        create: create_password,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3password",
+    description: "Authenticate with a username and password (Identity v3)",
+    options: password_options,
+    create: create_password,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3token",
-        description: "Given an existing token rescope it to another target (Identity v3)",
-        options: token_options,
-        create: create_token,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3token",
+    description: "Given an existing token rescope it to another target (Identity v3)",
+    options: token_options,
+    create: create_token,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3totp",
-        description: "Authenticate with a Time-based One-Time Password (Identity v3)",
-        options: totp_options,
-        create: create_totp,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3totp",
+    description: "Authenticate with a Time-based One-Time Password (Identity v3)",
+    options: totp_options,
+    create: create_totp,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3applicationcredential",
-        description: "Authenticate with an application credential (Identity v3)",
-        options: application_credential_options,
-        create: create_application_credential,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3applicationcredential",
+    description: "Authenticate with an application credential (Identity v3)",
+    options: application_credential_options,
+    create: create_application_credential,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3multifactor",
-        description: "Authenticate using multiple factors (Identity v3)",
-        options: multifactor_loader_options,
-        create: create_multifactor,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3multifactor",
+    description: "Authenticate using multiple factors (Identity v3)",
+    options: multifactor_loader_options,
+    create: create_multifactor,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3oauth2clientcredential",
-        description: "Authenticate with an OAuth2.0 client credential (Identity v3)",
-        options: oauth2_client_credential_options,
-        create: create_oauth2_client_credential,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3oauth2clientcredential",
+    description: "Authenticate with an OAuth2.0 client credential (Identity v3)",
+    options: oauth2_client_credential_options,
+    create: create_oauth2_client_credential,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3oauth2mtlsclientcredential",
-        description: "Authenticate with an OAuth2.0 mTLS client credential (Identity v3)",
-        options: oauth2_mtls_options,
-        create: create_oauth2_mtls,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3oauth2mtlsclientcredential",
+    description: "Authenticate with an OAuth2.0 mTLS client credential (Identity v3)",
+    options: oauth2_mtls_options,
+    create: create_oauth2_mtls,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3tokenlessauth",
-        description: "Authenticate without a token, using an X.509 certificate (Identity v3)",
-        options: tokenless_options,
-        create: create_tokenless,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3tokenlessauth",
+    description: "Authenticate without a token, using an X.509 certificate (Identity v3)",
+    options: tokenless_options,
+    create: create_tokenless,
 }

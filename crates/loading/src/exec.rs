@@ -188,7 +188,7 @@ use keystoneauth_core::http::HeaderMap;
 use keystoneauth_core::identity::{identity_endpoint_data, DEFAULT_REFRESH_WINDOW};
 use keystoneauth_core::plugin::{token_headers, X_AUTH_TOKEN};
 use keystoneauth_core::redact::hash_secret;
-use keystoneauth_core::registry::{self, Opt, OptKind, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{self, Opt, OptKind, OptionValues};
 use keystoneauth_core::secrecy::{ExposeSecret, SecretString};
 use keystoneauth_core::{
     AccessInfo, AuthPlugin, ConnectionParams, EndpointData, EndpointFilter, Error, Result, Session,
@@ -257,14 +257,12 @@ fn create_exec(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     Ok(Arc::new(ExecPlugin::from_options(values)?))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "exec",
-        description: "Run a credential command (a secret manager) and use the token or the \
+keystoneauth_core::register_plugin! {
+    name: "exec",
+    description: "Run a credential command (a secret manager) and use the token or the \
                       plugin options it prints",
-        options: exec_options,
-        create: create_exec,
-    }
+    options: exec_options,
+    create: create_exec,
 }
 
 /// Parse `command` as text: a JSON list of strings; otherwise words separated by commas, or

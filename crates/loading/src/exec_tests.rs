@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use keystoneauth_core::http::{HeaderMap, HeaderValue};
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::secrecy::ExposeSecret;
 use keystoneauth_core::{AuthPlugin, EndpointFilter, Error, HttpError, Result, Session};
 use serde_json::{json, Value};
@@ -191,8 +191,11 @@ fn create_inner(v: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     }))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "t-exec-inner", description: "test", options: inner_opts, create: create_inner }
+keystoneauth_core::register_plugin! {
+    name: "t-exec-inner",
+    description: "test",
+    options: inner_opts,
+    create: create_inner,
 }
 
 fn options_doc(secret: &str) -> Value {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{Opt, OptKind, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptKind, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Interface, Result, Session, Verify};
 
 use crate::{CloudConfig, LoadOptions, Source};
@@ -84,20 +84,35 @@ fn appcred_opts() -> Vec<Opt> {
     ]
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "t-password", description: "test", options: password_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "t-password",
+    description: "test",
+    options: password_opts,
+    create: create,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "password", description: "test default", options: password_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "password",
+    description: "test default",
+    options: password_opts,
+    create: create,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "t-totp", description: "test", options: totp_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "t-totp",
+    description: "test",
+    options: totp_opts,
+    create: create,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "t-multi", description: "test", options: multi_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "t-multi",
+    description: "test",
+    options: multi_opts,
+    create: create,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "t-appcred", description: "test", options: appcred_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "t-appcred",
+    description: "test",
+    options: appcred_opts,
+    create: create,
 }
 
 fn token_opts() -> Vec<Opt> {
@@ -116,8 +131,11 @@ fn v2_opts() -> Vec<Opt> {
     ]
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "token", description: "test", options: token_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "token",
+    description: "test",
+    options: token_opts,
+    create: create,
 }
 
 fn refuse(_v: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
@@ -126,17 +144,29 @@ fn refuse(_v: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     ))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "t-refuses", description: "test", options: scope_opts, create: refuse }
+keystoneauth_core::register_plugin! {
+    name: "t-refuses",
+    description: "test",
+    options: scope_opts,
+    create: refuse,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "v3token", description: "test", options: token_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "v3token",
+    description: "test",
+    options: token_opts,
+    create: create,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "v2token", description: "test", options: token_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "v2token",
+    description: "test",
+    options: token_opts,
+    create: create,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader { name: "v2password", description: "test", options: v2_opts, create }
+keystoneauth_core::register_plugin! {
+    name: "v2password",
+    description: "test",
+    options: v2_opts,
+    create: create,
 }
 
 fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {

@@ -39,7 +39,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use keystoneauth_core::http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
 use keystoneauth_core::plugin::{token_headers, X_AUTH_TOKEN};
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{
     async_trait, discover, AuthPlugin, EndpointData, EndpointFilter, Error, Result, Session,
 };
@@ -344,29 +344,23 @@ fn create_admin_token(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     }))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "none",
-        description: "Use no authentication (X-Auth-Token: notused) with a fixed endpoint",
-        options: noauth_options,
-        create: create_noauth,
-    }
+keystoneauth_core::register_plugin! {
+    name: "none",
+    description: "Use no authentication (X-Auth-Token: notused) with a fixed endpoint",
+    options: noauth_options,
+    create: create_noauth,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "http_basic",
-        description: "Use HTTP Basic authentication with a fixed endpoint",
-        options: http_basic_options,
-        create: create_http_basic,
-    }
+keystoneauth_core::register_plugin! {
+    name: "http_basic",
+    description: "Use HTTP Basic authentication with a fixed endpoint",
+    options: http_basic_options,
+    create: create_http_basic,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "admin_token",
-        description: "Use a fixed token and a fixed endpoint (e.g. Keystone's admin_token)",
-        options: admin_token_options,
-        create: create_admin_token,
-    }
+keystoneauth_core::register_plugin! {
+    name: "admin_token",
+    description: "Use a fixed token and a fixed endpoint (e.g. Keystone's admin_token)",
+    options: admin_token_options,
+    create: create_admin_token,
 }

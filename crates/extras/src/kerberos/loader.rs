@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Result};
 use keystoneauth_identity_v3::ScopeParams;
 
@@ -66,20 +66,16 @@ fn create_mapped_kerberos(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> 
     ))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3kerberos",
-        description: "Kerberos (GSSAPI Negotiate) v3 authentication",
-        options: kerberos_options,
-        create: create_kerberos,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3kerberos",
+    description: "Kerberos (GSSAPI Negotiate) v3 authentication",
+    options: kerberos_options,
+    create: create_kerberos,
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3fedkerb",
-        description: "Kerberos through Keystone federation (MappedKerberos)",
-        options: mapped_kerberos_options,
-        create: create_mapped_kerberos,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3fedkerb",
+    description: "Kerberos through Keystone federation (MappedKerberos)",
+    options: mapped_kerberos_options,
+    create: create_mapped_kerberos,
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::secrecy::SecretString;
 use keystoneauth_core::{AuthPlugin, Error, Result};
 
@@ -36,15 +36,13 @@ fn create(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
             need("access_key")?,
             SecretString::from(need("access_secret")?),
         )
-        .plugin(),
+        .into_plugin(),
     ))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3oauth1",
-        description: "OAuth 1.0a access key and secret (Keystone OS-OAUTH1)",
-        options: loader_options,
-        create,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3oauth1",
+    description: "OAuth 1.0a access key and secret (Keystone OS-OAUTH1)",
+    options: loader_options,
+    create: create,
 }

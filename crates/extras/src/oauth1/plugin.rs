@@ -31,7 +31,7 @@ impl fmt::Debug for V3OAuth1 {
 }
 
 impl V3OAuth1 {
-    /// An authenticator; wrap it with [`IdentityPlugin::new`] or use [`V3OAuth1::plugin`].
+    /// An authenticator; wrap it with [`IdentityPlugin::new`] or use [`V3OAuth1::into_plugin`].
     pub fn new(
         auth_url: impl Into<String>,
         consumer_key: impl Into<String>,
@@ -56,7 +56,7 @@ impl V3OAuth1 {
     }
 
     /// A ready plugin.
-    pub fn plugin(self) -> IdentityPlugin<V3OAuth1> {
+    pub fn into_plugin(self) -> IdentityPlugin<V3OAuth1> {
         IdentityPlugin::new(self)
     }
 

@@ -138,7 +138,7 @@ async fn the_signed_url_is_the_url_posted_to() {
         "ak",
         "as".to_owned().into(),
     )
-    .plugin();
+    .into_plugin();
     let s = Session::builder().build().unwrap();
     let token = tokio::time::timeout(std::time::Duration::from_secs(20), plugin.token(&s))
         .await

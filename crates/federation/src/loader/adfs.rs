@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Result};
 
 use super::{base_opts, required, scope};
@@ -60,11 +60,9 @@ fn create(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     Ok(Arc::new(Federated::new(flow, scope(values)?)))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3adfspassword",
-        description: "Authenticate with ADFS 2.0 WS-Trust (username and password at the IdP)",
-        options: opts,
-        create,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3adfspassword",
+    description: "Authenticate with ADFS 2.0 WS-Trust (username and password at the IdP)",
+    options: opts,
+    create: create,
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use keystoneauth_core::registry::{Opt, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Result};
 
 use super::{base_opts, required, scope};
@@ -212,43 +212,33 @@ fn create_password(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     Ok(Arc::new(Federated::new(flow, scope(values)?)))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3oidcaccesstoken",
-        description: "Authenticate with an OpenID Connect access token (Identity v3 federation)",
-        options: access_token_opts,
-        create: create_access_token,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3oidcaccesstoken",
+    description: "Authenticate with an OpenID Connect access token (Identity v3 federation)",
+    options: access_token_opts,
+    create: create_access_token,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3oidcauthcode",
-        description: "Authenticate with an OpenID Connect authorization code",
-        options: auth_code_opts,
-        create: create_auth_code,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3oidcauthcode",
+    description: "Authenticate with an OpenID Connect authorization code",
+    options: auth_code_opts,
+    create: create_auth_code,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3oidcclientcredentials",
-        description: "Authenticate with OpenID Connect client credentials",
-        options: client_credentials_opts,
-        create: create_client_credentials,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3oidcclientcredentials",
+    description: "Authenticate with OpenID Connect client credentials",
+    options: client_credentials_opts,
+    create: create_client_credentials,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3oidcdeviceauthz",
-        description: "Authenticate with the OpenID Connect device authorization grant",
-        options: device_opts,
-        create: create_device,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3oidcdeviceauthz",
+    description: "Authenticate with the OpenID Connect device authorization grant",
+    options: device_opts,
+    create: create_device,
 }
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3oidcpassword",
-        description: "Authenticate with OpenID Connect username and password",
-        options: password_opts,
-        create: create_password,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3oidcpassword",
+    description: "Authenticate with OpenID Connect username and password",
+    options: password_opts,
+    create: create_password,
 }

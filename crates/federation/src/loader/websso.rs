@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use keystoneauth_core::registry::{Opt, OptKind, OptionValues, PluginLoader};
+use keystoneauth_core::registry::{Opt, OptKind, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Result};
 
 use super::{base_opts, required, scope};
@@ -87,13 +87,11 @@ fn create(values: &OptionValues) -> Result<Arc<dyn AuthPlugin>> {
     Ok(Arc::new(Federated::new(flow, scope(values)?)))
 }
 
-keystoneauth_core::inventory::submit! {
-    PluginLoader {
-        name: "v3websso",
-        description: "Authenticate in a browser with Keystone's WebSSO (Identity v3 federation)",
-        options: opts,
-        create,
-    }
+keystoneauth_core::register_plugin! {
+    name: "v3websso",
+    description: "Authenticate in a browser with Keystone's WebSSO (Identity v3 federation)",
+    options: opts,
+    create: create,
 }
 
 #[cfg(test)]
