@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 
 /// Which identity API produced a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IdentityVersion {
     /// v2.0
     V2,

@@ -27,6 +27,7 @@ use crate::version::{version_from_url, Version, VersionRange};
 /// assert_eq!(f.service_type.as_deref(), Some("compute"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EndpointFilter {
     /// Service type (`compute`, `identity`, `block-storage`, or an alias).
     pub service_type: Option<String>,
@@ -199,6 +200,7 @@ pub struct ServiceCatalog {
 
 /// Everything known about one endpoint: from the catalog, and after discovery.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EndpointData {
     /// The URL in the catalog (or the override).
     pub catalog_url: String,

@@ -22,6 +22,7 @@ use crate::plugin::AuthPlugin;
 
 /// The type of an option's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OptKind {
     /// Text.
     Str,
@@ -37,6 +38,7 @@ pub enum OptKind {
 
 /// One option of a plugin, with keystoneauth1's naming rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Opt {
     /// Name with dashes (`user-domain-id`); some keep underscores as keystoneauth1 spells them.
     pub name: &'static str,

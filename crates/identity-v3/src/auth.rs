@@ -24,6 +24,7 @@ pub enum DomainRef {
 
 /// What a token is scoped to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Scope {
     /// A project by id.
     ProjectId(String),

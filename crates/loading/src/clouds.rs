@@ -556,6 +556,7 @@ impl CloudsFile {
 
 /// Where a cloud's profile was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProfileSource {
     /// Under `public-clouds:` in this clouds-public.yaml.
     PublicFile(PathBuf),

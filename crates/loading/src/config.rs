@@ -74,6 +74,7 @@ const SERVICE_SUFFIXES: &[&str] = &[
 
 /// Where an option's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Source {
     /// [`LoadOptions::options`].
     Options,

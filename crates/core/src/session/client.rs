@@ -13,6 +13,7 @@ use crate::plugin::ConnectionParams;
 
 /// How the server's certificate is checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verify {
     /// Check against the system roots (default).
     #[default]

@@ -68,6 +68,7 @@ impl fmt::Display for MutualAuth {
 
 /// What a `WWW-Authenticate` header says about `Negotiate`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NegotiateChallenge {
     /// No `Negotiate` challenge.
     Absent,

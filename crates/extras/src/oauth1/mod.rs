@@ -36,6 +36,7 @@ pub use plugin::V3OAuth1;
 
 /// Signature methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum SignatureMethod {
     /// `HMAC-SHA1` (what Keystone and keystoneauth1 use).
     #[default]

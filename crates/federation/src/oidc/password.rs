@@ -13,6 +13,7 @@ use crate::base::{CacheIdElements, UnscopedAuth};
 
 /// Where [`OidcPassword`] gets the one-time password for `idp_otp_key`.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum OtpSource {
     /// A fixed value.
     Value(SecretString),

@@ -12,6 +12,7 @@ use super::state::State;
 
 /// Whether a method finished or needs another round trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthStatus {
     /// The method is satisfied; `response_data.user_id` must be set.
     Complete,

@@ -139,6 +139,7 @@ impl DomainSpec {
 
 /// What a role is granted on.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RoleTarget {
     /// A project, by id or name.
     Project(String),
