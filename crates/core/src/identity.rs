@@ -139,6 +139,35 @@ pub struct TokenCache {
     last_failure: std::sync::Mutex<Option<(u64, Error)>>,
     refresh_window: Duration,
     reauthenticate: bool,
+    clock: Clock,
+}
+
+/// The wall clock a [`TokenCache`] compares token expiry with: `SystemTime::now` unless a test
+/// gives another ([`TokenCache::with_clock`]), so that expiry can be tested without waiting.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl Clock {
+    /// A clock that reads `now`.
+    pub fn new(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(now))
+    }
+    /// The time now.
+    pub fn now(&self) -> SystemTime {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new(SystemTime::now)
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
+    }
 }
 
 impl fmt::Debug for TokenCache {
@@ -170,13 +199,20 @@ impl TokenCache {
             last_failure: std::sync::Mutex::new(None),
             refresh_window,
             reauthenticate,
+            clock: Clock::default(),
         }
+    }
+
+    /// The same cache reading time from `clock` (for tests: expiry without waiting).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn usable(&self) -> Option<Arc<AccessInfo>> {
         let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
         let cached = guard.as_ref()?;
-        if !self.reauthenticate || SystemTime::now() < cached.stale_at {
+        if !self.reauthenticate || self.clock.now() < cached.stale_at {
             return Some(cached.access.clone());
         }
         // Stale. A recent failed refresh lets a still-valid token be used for a while.
@@ -320,7 +356,14 @@ impl<A: Authenticator> IdentityPlugin<A> {
 
     /// Set the refresh window and whether to reauthenticate when the token is stale.
     pub fn with_refresh(mut self, refresh_window: Duration, reauthenticate: bool) -> Self {
-        self.cache = TokenCache::new(refresh_window, reauthenticate);
+        let clock = self.cache.clock.clone();
+        self.cache = TokenCache::new(refresh_window, reauthenticate).with_clock(clock);
+        self
+    }
+
+    /// The token cache reads time from `clock` (for tests: expiry without waiting).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.cache.clock = clock;
         self
     }
 

@@ -30,7 +30,9 @@ pub use access::AccessInfo;
 pub use adapter::Adapter;
 pub use catalog::{EndpointData, EndpointFilter, Interface, ServiceCatalog};
 pub use error::{Error, HttpError, MissingAuthMethods, Result};
-pub use identity::{AccessInfoPlugin, Authenticator, IdentityPlugin, ServiceTokenAuth, TokenCache};
+pub use identity::{
+    AccessInfoPlugin, Authenticator, Clock, IdentityPlugin, ServiceTokenAuth, TokenCache,
+};
 pub use plugin::{AuthPlugin, ConnectionParams};
 pub use session::{RequestBuilder, RequestOptions, Response, Session, SessionBuilder, Verify};
 

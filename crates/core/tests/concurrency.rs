@@ -127,15 +127,30 @@ async fn expired_tokens_from_the_server_are_fetched_once_per_wave() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_token_is_refreshed_after_time_passes() {
     let (server, count) = token_server(time::Duration::seconds(3)).await;
+    // A clock moved by hand: the token's 3 s pass without waiting for them.
+    let skew = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let clock = {
+        let skew = skew.clone();
+        keystoneauth_core::Clock::new(move || {
+            std::time::SystemTime::now() + Duration::from_millis(skew.load(Ordering::SeqCst))
+        })
+    };
     let plugin = Arc::new(
         IdentityPlugin::new(PostAuth { url: server.uri() })
+            .with_clock(clock)
             .with_refresh(Duration::from_secs(1), true),
     );
     let session = Session::builder().build().unwrap();
     let tokens = bounded(wave(&plugin, &session, 200)).await;
     assert!(tokens.iter().all(|t| t == "tok-1"));
     assert_eq!(count.load(Ordering::SeqCst), 1);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // 1.5 s later the token is still outside the 1 s refresh window: no new request.
+    skew.store(1_500, Ordering::SeqCst);
+    let tokens = bounded(wave(&plugin, &session, 200)).await;
+    assert!(tokens.iter().all(|t| t == "tok-1"));
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    // 2.1 s later it is inside: one refresh for the whole wave.
+    skew.store(2_100, Ordering::SeqCst);
     let tokens = bounded(wave(&plugin, &session, 200)).await;
     assert!(tokens.iter().all(|t| t == "tok-2"));
     assert_eq!(count.load(Ordering::SeqCst), 2);
