@@ -227,7 +227,9 @@ mod tests {
                 data,
                 microversion,
                 headers,
+                output,
             }) => {
+                assert_eq!(output, None);
                 assert_eq!(method, "POST");
                 assert_eq!(service_type, "compute");
                 assert_eq!(path, "/servers");

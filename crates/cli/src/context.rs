@@ -21,6 +21,10 @@ pub struct Ctx {
     pub session: Session,
 }
 
+/// ksa's timeout of each request when none is given (keystoneauth1 and `openstack` have
+/// none: a server that accepts the connection and never answers holds them forever).
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Ctx {
     /// Load the configuration from `flags` (then `OS_*` variables and clouds.yaml), and
     /// build its plugin; the session is built by [`Ctx::new`].
@@ -43,7 +47,12 @@ impl Ctx {
 
     /// The context for a configuration and its plugin.
     pub fn new(config: CloudConfig, plugin: Arc<dyn AuthPlugin>) -> Res<Ctx> {
-        let session = config.session_builder()?.auth(plugin.clone()).build()?;
+        let mut builder = config.session_builder()?.auth(plugin.clone());
+        if config.session.request.timeout.is_none() {
+            // Nothing waits forever: `--timeout`, OS_TIMEOUT or api_timeout change it.
+            builder = builder.timeout(DEFAULT_TIMEOUT);
+        }
+        let session = builder.build()?;
         Ok(Ctx {
             config,
             plugin,

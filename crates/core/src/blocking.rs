@@ -201,6 +201,8 @@ impl RequestBuilder {
         fn global_request_id(id: impl Into<String>);
         /// See [`crate::RequestBuilder::timeout`].
         fn timeout(timeout: Duration);
+        /// See [`crate::RequestBuilder::read_timeout`].
+        fn read_timeout(timeout: Duration);
         /// See [`crate::RequestBuilder::redirect`].
         fn redirect(limit: u32);
         /// See [`crate::RequestBuilder::client_name`].
@@ -217,6 +219,107 @@ impl RequestBuilder {
     /// Send and wait for the whole response.
     pub fn send(self) -> Result<Response> {
         self.rt.run(self.inner.send())?
+    }
+
+    /// Send and wait for the response's headers; read the body with [`std::io::Read`] (see
+    /// [`crate::RequestBuilder::send_streaming`]).
+    pub fn send_streaming(self) -> Result<StreamingResponse> {
+        let resp = self.rt.run(self.inner.send_streaming())??;
+        Ok(StreamingResponse {
+            inner: Some(resp),
+            rt: self.rt,
+            pending: Bytes::new(),
+        })
+    }
+}
+
+/// A blocking [`StreamingResponse`](crate::StreamingResponse): status and headers now, the body
+/// through [`std::io::Read`] (each read waits for the next chunk, within the read timeout; a
+/// failure is an `io::Error` whose inner error is the [`Error`]).
+pub struct StreamingResponse {
+    inner: Option<session::StreamingResponse>,
+    rt: Arc<Runtime>,
+    pending: Bytes,
+}
+
+impl std::fmt::Debug for StreamingResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("blocking::StreamingResponse")
+            .field("response", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamingResponse {
+    fn get(&self) -> Option<&session::StreamingResponse> {
+        self.inner.as_ref()
+    }
+    /// Status code (500 once a failed read lost the response).
+    pub fn status(&self) -> http::StatusCode {
+        self.get()
+            .map_or(http::StatusCode::INTERNAL_SERVER_ERROR, |r| r.status())
+    }
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.get().and_then(|r| r.header(name))
+    }
+    /// Headers.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        self.get().map(|r| r.headers())
+    }
+    /// The final URL.
+    pub fn url(&self) -> &str {
+        self.get().map_or("", |r| r.url())
+    }
+    /// `Content-Length`, when the server sent one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.get().and_then(|r| r.content_length())
+    }
+
+    /// The next chunk of the body, or `None` at its end.
+    pub fn chunk(&mut self) -> Result<Option<Bytes>> {
+        if !self.pending.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.pending)));
+        }
+        let Some(mut resp) = self.inner.take() else {
+            return Err(Error::Runtime(
+                "the response was lost after a failed read".into(),
+            ));
+        };
+        let (resp, chunk) = self.rt.run(async move {
+            let chunk = resp.chunk().await;
+            (resp, chunk)
+        })?;
+        self.inner = Some(resp);
+        chunk
+    }
+
+    /// Writes the whole body to `out`; returns how many bytes were written.
+    pub fn copy_to<W: std::io::Write + ?Sized>(&mut self, out: &mut W) -> Result<u64> {
+        let mut written = 0u64;
+        while let Some(chunk) = self.chunk()? {
+            out.write_all(&chunk)
+                .map_err(|e| Error::io(format!("cannot write the body of {}", self.url()), e))?;
+            written += chunk.len() as u64;
+        }
+        Ok(written)
+    }
+}
+
+impl std::io::Read for StreamingResponse {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.pending.is_empty() {
+            match self.chunk().map_err(std::io::Error::other)? {
+                Some(chunk) => self.pending = chunk,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending.split_to(n));
+        Ok(n)
     }
 }
 

@@ -246,6 +246,14 @@ pub enum Error {
         /// The URL tried, if any.
         url: Option<String>,
     },
+    /// Reading or writing a local file or stream failed.
+    #[non_exhaustive]
+    Io {
+        /// What was being done.
+        message: String,
+        /// The I/O error.
+        source: ErrorSource,
+    },
     /// A saved auth state (a token cache entry, `set_auth_state` input) could not be used.
     AuthState(String),
     /// A token store (file, Redis, keyring) failed.
@@ -357,6 +365,7 @@ impl fmt::Display for Error {
             Error::EndpointNotFound(v) => write!(f, "{v}"),
             Error::EmptyCatalog => write!(f, "The service catalog is empty."),
             Error::DiscoveryFailure { message, .. } => write!(f, "{message}"),
+            Error::Io { message, source } => write!(f, "{message}: {source}"),
             Error::AuthState(v) => write!(f, "Invalid auth state: {v}"),
             Error::TokenStore(v) => write!(f, "Token store: {v}"),
             Error::Plugin { source, .. } => write!(f, "{source}"),
@@ -404,7 +413,7 @@ impl std::error::Error for Error {
             | Error::UnknownConnectionError { source, .. } => source
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
-            Error::Plugin { source, .. } => Some(&**source),
+            Error::Plugin { source, .. } | Error::Io { source, .. } => Some(&**source),
             _ => None,
         }
     }
@@ -573,6 +582,14 @@ impl Error {
     ) -> Self {
         Error::Plugin {
             plugin,
+            source: Arc::new(error),
+        }
+    }
+
+    /// A local I/O failure while doing `message`.
+    pub fn io(message: impl Into<String>, error: std::io::Error) -> Self {
+        Error::Io {
+            message: message.into(),
             source: Arc::new(error),
         }
     }

@@ -34,7 +34,9 @@ pub use identity::{
     AccessInfoPlugin, Authenticator, Clock, IdentityPlugin, ServiceTokenAuth, TokenCache,
 };
 pub use plugin::{AuthPlugin, ConnectionParams};
-pub use session::{RequestBuilder, RequestOptions, Response, Session, SessionBuilder, Verify};
+pub use session::{
+    RequestBuilder, RequestOptions, Response, Session, SessionBuilder, StreamingResponse, Verify,
+};
 
 // Re-exports plugin crates need.
 pub use async_trait::async_trait;

@@ -36,7 +36,10 @@ fn show(step: &str, access: &AccessInfo) {
             _ => "unscoped".to_owned(),
         },
         methods,
-        access.expires()
+        access
+            .expires()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| access.expires().to_string())
     );
 }
 

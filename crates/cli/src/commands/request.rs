@@ -30,6 +30,10 @@ pub struct RequestArgs {
     /// Extra header, NAME:VALUE (repeatable)
     #[arg(long = "header", short = 'H', value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
+    /// Stream the body into FILE (`-`: standard output) as it arrives, in constant memory,
+    /// whatever its size, as `curl -o` does
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<String>,
 }
 
 /// Run `ksa request …`: a failure status is [`Failure::Status`] (exit 1), after the body.
@@ -66,6 +70,9 @@ pub async fn run(ctx: &Ctx, args: &RequestArgs) -> Res<()> {
         }
         r = r.body(body);
     }
+    if let Some(target) = &args.output {
+        return stream_to(r, target).await;
+    }
     let resp = r.send().await?;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(resp.bytes());
@@ -73,20 +80,57 @@ pub async fn run(ctx: &Ctx, args: &RequestArgs) -> Res<()> {
         let _ = out.write_all(b"\n");
     }
     let _ = out.flush();
-    let status = resp.status();
+    report(resp.status(), resp.request_id())
+}
+
+/// The status line on stderr; a failure status is [`Failure::Status`].
+fn report(status: keystoneauth::http::StatusCode, request_id: Option<&str>) -> Res<()> {
     eprintln!(
         "{} {}{}",
         status.as_u16(),
         status.canonical_reason().unwrap_or(""),
-        resp.request_id()
+        request_id
             .map(|id| format!(" (Request-ID: {id})"))
             .unwrap_or_default()
     );
-    if resp.is_success() || status.is_redirection() {
+    if status.is_success() || status.is_redirection() {
         Ok(())
     } else {
         Err(Failure::Status)
     }
+}
+
+/// `--output FILE`: the body streamed into the file (or stdout for `-`) as it arrives.
+async fn stream_to(r: keystoneauth::RequestBuilder, target: &str) -> Res<()> {
+    let mut resp = r.send_streaming().await?;
+    let written = if target == "-" {
+        let mut out = tokio::io::stdout();
+        resp.copy_to(&mut out).await?
+    } else {
+        let file = create_output(target)?;
+        let mut file = tokio::fs::File::from_std(file);
+        resp.copy_to(&mut file).await?
+    };
+    tracing::debug!("{written} bytes written to {target}");
+    report(resp.status(), resp.request_id())
+}
+
+/// The output file, created or truncated; a symlink at its path is not followed.
+fn create_output(path: &str) -> Res<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc_nofollow());
+    }
+    opts.open(path)
+        .map_err(|e| Failure::Msg(format!("cannot write {path}: {e}")))
+}
+
+#[cfg(unix)]
+fn libc_nofollow() -> i32 {
+    rustix::fs::OFlags::NOFOLLOW.bits() as i32
 }
 
 /// The body of `--data`: the text itself, `@file`'s content, or stdin for `-`.

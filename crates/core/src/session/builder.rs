@@ -55,7 +55,7 @@ impl Default for SessionBuilder {
                 verify: Verify::System,
                 client_cert_pem: None,
                 client_key_pem: None,
-                connect_timeout: None,
+                connect_timeout: Some(super::DEFAULT_CONNECT_TIMEOUT),
                 pool_max_idle_per_host: None,
             },
             options: RequestOptions::default(),
@@ -85,7 +85,9 @@ impl SessionBuilder {
         self.options.timeout = Some(timeout);
         self
     }
-    /// Connect timeout.
+    /// How long to wait for a TCP connection (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`](super::DEFAULT_CONNECT_TIMEOUT), 30 s; keystoneauth1 has
+    /// none). The whole request's limit is [`timeout`](Self::timeout).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout = Some(timeout);
         self

@@ -4,7 +4,6 @@
 use http::{HeaderMap, Method};
 
 use super::client::Verify;
-use super::Response;
 use crate::redact;
 
 /// What is logged of one attempt.
@@ -82,7 +81,13 @@ pub(super) fn headers_for_log(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// The response lines: status and headers, body, request id (under one target, or each under
 /// its own with `split_loggers`).
-pub(super) fn log_response(resp: &Response, split: bool) {
+pub(super) fn log_response(
+    status: http::StatusCode,
+    headers: &HeaderMap,
+    url: &str,
+    body: Option<&bytes::Bytes>,
+    split: bool,
+) {
     use tracing::Level;
     let (head_on, body_on, id_on) = if split {
         (
@@ -95,8 +100,8 @@ pub(super) fn log_response(resp: &Response, split: bool) {
         (on, on, on)
     };
     if head_on {
-        let mut line = format!("[{}]", resp.status.as_u16());
-        for (k, v) in headers_for_log(&resp.headers) {
+        let mut line = format!("[{}]", status.as_u16());
+        for (k, v) in headers_for_log(headers) {
             line.push_str(&format!(" {k}: {v}"));
         }
         if split {
@@ -106,31 +111,42 @@ pub(super) fn log_response(resp: &Response, split: bool) {
         }
     }
     if body_on {
-        let ct = resp
-            .header("content-type")
+        let ct = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let body = if ct.starts_with("application/json") {
-            redact::mask_json(&resp.body).unwrap_or_else(|| "<invalid JSON>".into())
-        } else if ct.starts_with("text/plain") {
-            String::from_utf8_lossy(&resp.body)
-                .chars()
-                .take(4096)
-                .collect()
-        } else {
-            format!("Omitted, Content-Type is set to {ct}. Only application/json, text/plain responses have their bodies logged.")
+        let shown = match body {
+            None => "streamed body, not logged".to_owned(),
+            Some(body) if ct.starts_with("application/json") => {
+                redact::mask_json(body).unwrap_or_else(|| "<invalid JSON>".into())
+            }
+            Some(body) if ct.starts_with("text/plain") => {
+                String::from_utf8_lossy(body).chars().take(4096).collect()
+            }
+            Some(_) => {
+                let ct = if ct.is_empty() { "(none)" } else { ct.as_str() };
+                format!(
+                    "Omitted, Content-Type is set to {ct}. Only application/json, text/plain \
+                     responses have their bodies logged."
+                )
+            }
         };
         if split {
-            tracing::debug!(target: "keystoneauth::session::body", "{body}");
+            tracing::debug!(target: "keystoneauth::session::body", "{shown}");
         } else {
-            tracing::debug!(target: "keystoneauth::session", "RESP BODY: {body}");
+            tracing::debug!(target: "keystoneauth::session", "RESP BODY: {shown}");
         }
     }
-    if let (true, Some(id)) = (id_on, resp.request_id()) {
+    let request_id = headers
+        .get(super::REQUEST_ID_HEADER)
+        .or_else(|| headers.get("x-compute-request-id"))
+        .and_then(|v| v.to_str().ok());
+    if let (true, Some(id)) = (id_on, request_id) {
         if split {
-            tracing::debug!(target: "keystoneauth::session::request-id", "{} used request id {id}", resp.url);
+            tracing::debug!(target: "keystoneauth::session::request-id", "{url} used request id {id}");
         } else {
-            tracing::debug!(target: "keystoneauth::session", "{} used request id {id}", resp.url);
+            tracing::debug!(target: "keystoneauth::session", "{url} used request id {id}");
         }
     }
 }

@@ -28,6 +28,7 @@ mod options;
 mod request;
 mod response;
 mod send;
+mod stream;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -48,6 +49,7 @@ pub use client::Verify;
 pub use options::RequestOptions;
 pub use request::RequestBuilder;
 pub use response::{error_from_response, Response};
+pub use stream::StreamingResponse;
 
 use client::Clients;
 
@@ -65,6 +67,10 @@ pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 pub const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
 /// Default limit of a response body that is read into memory.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
+/// How long a session waits for a TCP connection unless told otherwise (keystoneauth1 waits
+/// as long as the system does, minutes). A request's own limit is its
+/// [`timeout`](RequestOptions#structfield.timeout), unset by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many redirects a request follows unless told otherwise.
 pub const DEFAULT_REDIRECT_LIMIT: u32 = 30;
 

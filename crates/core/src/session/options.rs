@@ -36,6 +36,9 @@ use crate::redact;
 pub struct RequestOptions {
     /// Timeout of each attempt, from connecting to the end of the response. Default: none.
     pub timeout: Option<Duration>,
+    /// For a streamed response ([`send_streaming`](crate::RequestBuilder::send_streaming)),
+    /// the longest wait for each chunk of the body. Default: [`timeout`](Self#structfield.timeout).
+    pub read_timeout: Option<Duration>,
     /// How many times a connection failure is retried. Default 0.
     pub connect_retries: Option<u32>,
     /// How many times a retriable status is retried. Default 0.
@@ -81,6 +84,7 @@ impl fmt::Debug for RequestOptions {
         let header_names: Vec<&str> = self.headers.keys().map(HeaderName::as_str).collect();
         f.debug_struct("RequestOptions")
             .field("timeout", &self.timeout)
+            .field("read_timeout", &self.read_timeout)
             .field("connect_retries", &self.connect_retries)
             .field("status_code_retries", &self.status_code_retries)
             .field("retriable_status_codes", &self.retriable_status_codes)
@@ -124,6 +128,8 @@ impl RequestOptions {
     setters! {
         /// Sets [`timeout`](Self#structfield.timeout).
         timeout: Duration;
+        /// Sets [`read_timeout`](Self#structfield.read_timeout).
+        read_timeout: Duration;
         /// Sets [`connect_retries`](Self#structfield.connect_retries).
         connect_retries: u32;
         /// Sets [`status_code_retries`](Self#structfield.status_code_retries).
@@ -197,6 +203,7 @@ impl RequestOptions {
         }
         RequestOptions {
             timeout: pick(&self.timeout, &over.timeout),
+            read_timeout: pick(&self.read_timeout, &over.read_timeout),
             connect_retries: pick(&self.connect_retries, &over.connect_retries),
             status_code_retries: pick(&self.status_code_retries, &over.status_code_retries),
             retriable_status_codes: pick(
@@ -250,6 +257,9 @@ impl<'a> Layers<'a> {
 
     pub(crate) fn timeout(self) -> Option<Duration> {
         self.get(|o| o.timeout.as_ref()).copied()
+    }
+    pub(crate) fn read_timeout(self) -> Option<Duration> {
+        self.get(|o| o.read_timeout.as_ref()).copied()
     }
     pub(crate) fn connect_retries(self) -> u32 {
         self.get(|o| o.connect_retries.as_ref())

@@ -321,6 +321,12 @@ impl RequestBuilder {
         self.options.timeout = Some(d);
         self
     }
+    /// For [`send_streaming`](Self::send_streaming): the longest wait for each chunk of the
+    /// body (default: the timeout).
+    pub fn read_timeout(mut self, d: Duration) -> Self {
+        self.options.read_timeout = Some(d);
+        self
+    }
     /// Redirects to follow (0 = none).
     pub fn redirect(mut self, n: u32) -> Self {
         self.options.redirect_limit = Some(n);

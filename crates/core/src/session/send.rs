@@ -8,9 +8,10 @@ use http::header::{HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER, USER_AGENT}
 use http::{HeaderMap, Method, StatusCode};
 
 use super::response::{body_read_error, map_reqwest_error};
+use super::stream::Body as StreamBody;
 use super::{
     error_from_response, is_absolute, log, user_agent_string, RequestBuilder, RequestOptions,
-    RequestTiming, Response, FIRST_RETRY_DELAY, REQUEST_ID_HEADER,
+    RequestTiming, Response, StreamingResponse, FIRST_RETRY_DELAY, REQUEST_ID_HEADER,
 };
 use crate::error::{Error, Result};
 use crate::plugin::ConnectionParams;
@@ -26,9 +27,87 @@ fn add_missing(headers: &mut HeaderMap, from: &HeaderMap) {
     }
 }
 
+/// How the final response's body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyMode {
+    /// Into memory (within `max_body_size`).
+    Buffered,
+    /// Left on the connection for a 2xx; other statuses (redirects, retries, errors) are read.
+    Streamed,
+}
+
+/// The largest body read from a non-2xx response of a streamed request (an error page):
+/// enough for any message, and the rest is dropped rather than failing the request.
+const STREAMED_ERROR_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A response as the retry loop sees it.
+struct Received {
+    status: StatusCode,
+    headers: HeaderMap,
+    url: String,
+    elapsed: Duration,
+    body: Payload,
+}
+
+enum Payload {
+    Full(Bytes),
+    Stream(reqwest::Response),
+}
+
+impl Received {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// As a [`Response`]; a streamed body is left out (the caller wants the stream).
+    fn into_parts(self) -> (Response, Option<reqwest::Response>) {
+        let (body, live) = match self.body {
+            Payload::Full(b) => (b, None),
+            Payload::Stream(r) => (Bytes::new(), Some(r)),
+        };
+        let resp = Response {
+            status: self.status,
+            headers: self.headers,
+            url: self.url,
+            body,
+            elapsed: self.elapsed,
+        };
+        (resp, live)
+    }
+}
+
 impl RequestBuilder {
-    /// Send the request.
-    pub async fn send(mut self) -> Result<Response> {
+    /// Send the request and read its whole body (within `max_body_size`, 64 MiB by default).
+    pub async fn send(self) -> Result<Response> {
+        let (resp, _live) = self.execute(BodyMode::Buffered).await?.into_parts();
+        Ok(resp)
+    }
+
+    /// Send the request and return as soon as the response's headers are in; read the body
+    /// from the [`StreamingResponse`] as it arrives (no size limit, constant memory).
+    /// Everything before the first body byte is as for [`send`](Self::send). The request's
+    /// timeout covers the wait for the headers; the read timeout (default: the same) each
+    /// wait for a chunk.
+    pub async fn send_streaming(self) -> Result<StreamingResponse> {
+        let layers = self.layers();
+        let read_timeout = layers.read_timeout().or(layers.timeout());
+        let (resp, live) = self.execute(BodyMode::Streamed).await?.into_parts();
+        let body = match live {
+            Some(r) => StreamBody::Live(r),
+            None => StreamBody::Read(Some(resp.body)),
+        };
+        Ok(StreamingResponse {
+            status: resp.status,
+            headers: resp.headers,
+            url: resp.url,
+            elapsed: resp.elapsed,
+            body,
+            read_timeout,
+            received: 0,
+        })
+    }
+
+    async fn execute(mut self, mode: BodyMode) -> Result<Received> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -115,7 +194,9 @@ impl RequestBuilder {
             Some(l) => l.acquire().await,
             None => None,
         };
-        let mut resp = self.send_with_retries(&params, &url, &headers).await?;
+        let mut resp = self
+            .send_with_retries(&params, &url, &headers, mode)
+            .await?;
         let mut stream_not_replayed = false;
 
         if resp.status == StatusCode::UNAUTHORIZED && authenticated && self.layers().allow_reauth()
@@ -136,13 +217,16 @@ impl RequestBuilder {
                         Error::AuthorizationFailure("No valid authentication is available".into())
                     })?;
                     headers.extend(h);
-                    resp = self.send_with_retries(&params, &url, &headers).await?;
+                    resp = self
+                        .send_with_retries(&params, &url, &headers, mode)
+                        .await?;
                 }
             }
         }
         if self.layers().raise_exc() && resp.status.as_u16() >= 400 {
             tracing::debug!(target: "keystoneauth::session", "Request returned failure status: {}", resp.status.as_u16());
-            let mut err = error_from_response(&resp, self.method.as_str());
+            let (failed, _) = resp.into_parts();
+            let mut err = error_from_response(&failed, self.method.as_str());
             if let (true, Error::Unauthorized(e)) = (stream_not_replayed, &mut err) {
                 e.message.push_str(
                     " (not retried after reauthentication: the request body was a stream, \
@@ -160,7 +244,8 @@ impl RequestBuilder {
         params: &ConnectionParams,
         url: &str,
         headers: &HeaderMap,
-    ) -> Result<Response> {
+        mode: BodyMode,
+    ) -> Result<Received> {
         let inner = &self.session.inner;
         let layers = self.layers();
         let mut url = std::borrow::Cow::Borrowed(url);
@@ -190,7 +275,7 @@ impl RequestBuilder {
             let client = inner.clients.for_url(&url, params)?;
             let mut maybe_delivered = false;
             let result = self
-                .send_once(&client, &url, &headers, &mut maybe_delivered)
+                .send_once(&client, &url, &headers, mode, &mut maybe_delivered)
                 .await;
             let resp = match result {
                 // A timeout after the request went out may mean the server got it: a POST or
@@ -224,16 +309,26 @@ impl RequestBuilder {
                     continue;
                 }
                 Err(e) => return Err(e),
-                Ok((status, h, body)) => Response {
+                Ok((status, h, body)) => Received {
                     status,
                     headers: h,
                     url: url.to_string(),
-                    body,
                     elapsed: started.elapsed(),
+                    body,
                 },
             };
             if logged {
-                log::log_response(&resp, inner.split_loggers);
+                let body = match &resp.body {
+                    Payload::Full(b) => Some(b),
+                    Payload::Stream(_) => None,
+                };
+                log::log_response(
+                    resp.status,
+                    &resp.headers,
+                    &resp.url,
+                    body,
+                    inner.split_loggers,
+                );
             }
             if inner.collect_timing {
                 // Every response, as keystoneauth1 records each redirect hop and retry.
@@ -304,8 +399,9 @@ impl RequestBuilder {
         client: &reqwest::Client,
         url: &str,
         headers: &HeaderMap,
+        mode: BodyMode,
         maybe_delivered: &mut bool,
-    ) -> Result<(StatusCode, HeaderMap, Bytes)> {
+    ) -> Result<(StatusCode, HeaderMap, Payload)> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| Error::OptionError(format!("invalid URL {url:?}: {e}")))?;
         let mut req = reqwest::Request::new(self.method.clone(), parsed);
@@ -325,11 +421,26 @@ impl RequestBuilder {
             ),
         };
         let timeout = self.layers().timeout();
-        if let Some(t) = timeout {
-            // Only when set: reqwest keeps it in the request's extension map.
-            *req.timeout_mut() = Some(t);
-        }
-        let mut resp = client.execute(req).await.map_err(|e| {
+        let sent = match (mode, timeout) {
+            (BodyMode::Buffered, Some(t)) => {
+                // Only when set: reqwest keeps it in the request's extension map. It covers
+                // the whole exchange, body included.
+                *req.timeout_mut() = Some(t);
+                client.execute(req).await
+            }
+            // A streamed body may take hours: the timeout covers the wait for the headers.
+            (BodyMode::Streamed, Some(t)) => {
+                match tokio::time::timeout(t, client.execute(req)).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        *maybe_delivered = true;
+                        return Err(Error::timeout(url, Some(t), None));
+                    }
+                }
+            }
+            (_, None) => client.execute(req).await,
+        };
+        let mut resp = sent.map_err(|e| {
             *maybe_delivered = e.is_timeout() && !e.is_connect();
             map_reqwest_error(url, timeout, e)
         })?;
@@ -337,8 +448,15 @@ impl RequestBuilder {
         *maybe_delivered = true;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
-        let limit = self.layers().max_body_size();
-        if let Some(len) = resp.content_length() {
+        let mut limit = self.layers().max_body_size();
+        if mode == BodyMode::Streamed {
+            if status.is_success() {
+                return Ok((status, headers, Payload::Stream(resp)));
+            }
+            limit = limit.min(STREAMED_ERROR_BODY_LIMIT);
+        }
+        let truncate = mode == BodyMode::Streamed;
+        if let Some(len) = resp.content_length().filter(|_| !truncate) {
             if len as usize > limit {
                 return Err(Error::InvalidResponse(format!(
                     "{url}: response body of {len} bytes exceeds the limit of {limit} bytes"
@@ -347,7 +465,7 @@ impl RequestBuilder {
             // The length is known and within the limit (and the connection reads no more
             // than it): one read, no copy.
             return match resp.bytes().await {
-                Ok(body) => Ok((status, headers, body)),
+                Ok(body) => Ok((status, headers, Payload::Full(body))),
                 Err(e) => Err(body_read_error(url, timeout, e)),
             };
         }
@@ -356,6 +474,12 @@ impl RequestBuilder {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > limit {
+                        if truncate {
+                            // An error page of a streamed request: keep its start.
+                            let room = limit - body.len();
+                            body.extend_from_slice(&chunk[..room]);
+                            break;
+                        }
                         return Err(Error::InvalidResponse(format!(
                             "{url}: response body exceeds the limit of {limit} bytes"
                         )));
@@ -366,7 +490,7 @@ impl RequestBuilder {
                 Err(e) => return Err(body_read_error(url, timeout, e)),
             }
         }
-        Ok((status, headers, body.freeze()))
+        Ok((status, headers, Payload::Full(body.freeze())))
     }
 }
 
