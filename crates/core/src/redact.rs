@@ -23,8 +23,11 @@ pub const SECURE_HEADERS: &[&str] = &[
     "cookie",
 ];
 
-/// Substrings of JSON keys whose string values are masked in logs.
-const SENSITIVE_KEYS: &[&str] = &[
+/// Substrings of keys (JSON, form fields, query parameters) whose values are masked in logs,
+/// compared case-insensitively: ours, then every key of oslo.utils' `mask_password`
+/// (`_SANITIZE_KEYS`), so that Nova's `adminPass`, Cinder's `new_pass`, Barbican's
+/// `passphrase` and the rest are masked as OpenStack's own services mask them.
+pub const SENSITIVE_KEYS: &[&str] = &[
     "password",
     "secret",
     "passcode",
@@ -34,6 +37,39 @@ const SENSITIVE_KEYS: &[&str] = &[
     "receipt",
     "assertion",
     "key",
+    // oslo.utils strutils._SANITIZE_KEYS
+    "adminpass",
+    "admin_pass",
+    "admin_password",
+    "auth_token",
+    "new_pass",
+    "auth_password",
+    "secret_uuid",
+    "sys_pswd",
+    "configdrive",
+    "chappassword",
+    "encrypted_key",
+    "private_key",
+    "fernetkey",
+    "sslkey",
+    "passphrase",
+    "cephclusterfsid",
+    "octaviaheartbeatkey",
+    "rabbitcookie",
+    "cephmanilaclientkey",
+    "pacemakerremoteauthkey",
+    "designaterndckey",
+    "cephadminkey",
+    "heatauthencryptionkey",
+    "cephclientkey",
+    "keystonecredential",
+    "barbicansimplecryptokek",
+    "cephrgwkey",
+    "swifthashsuffix",
+    "migrationsshkey",
+    "cephmdskey",
+    "cephmonkey",
+    "chapsecret",
 ];
 
 /// `{SHA256}` followed by the hex SHA-256 of the value (keystoneauth1's header hashing).
@@ -59,7 +95,8 @@ pub fn header_for_log(name: &str, value: &[u8]) -> String {
     }
 }
 
-fn is_sensitive_key(key: &str) -> bool {
+/// Whether a key's value is masked in logs (case-insensitive substring match).
+pub fn is_sensitive_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     SENSITIVE_KEYS.iter().any(|s| k.contains(s))
 }
@@ -120,6 +157,72 @@ pub fn mask_form(body: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// A URL for logs: the values of sensitive query parameters (`?password=…`) masked, and a
+/// password in its userinfo (`https://user:pass@host/`) replaced by `***`.
+///
+/// ```
+/// use keystoneauth_core::redact::url_for_log;
+/// assert_eq!(
+///     url_for_log("https://u:hunter2@h/v3?password=x&limit=1"),
+///     "https://u:***@h/v3?password=***&limit=1"
+/// );
+/// ```
+pub fn url_for_log(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = mask_userinfo(base);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(&mask_form(q));
+    }
+    out
+}
+
+/// `scheme://user:password@host…` → `scheme://user:***@host…`; anything else unchanged.
+pub fn mask_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let userinfo = &authority[..at];
+    let user = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => userinfo.to_owned(),
+    };
+    format!(
+        "{}{user}{}",
+        &url[..scheme_end + 3],
+        &url[scheme_end + 3 + at..]
+    )
+}
+
+/// Text from a server or a URL made safe for one log line or terminal line: control
+/// characters (CR, LF, ESC, …) are written as escapes (`\r`, `\n`, `\u{1b}`), so a value
+/// cannot forge a log line or drive the terminal.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -324,3 +324,93 @@ async fn split_loggers_put_each_part_under_its_own_target() {
         "{text}"
     );
 }
+
+/// Service bodies shaped as Nova, Cinder and Barbican send and return them: every key that
+/// oslo.utils' `mask_password` masks is masked in the debug log (request and response bodies,
+/// form bodies, query strings), whatever its case.
+#[tokio::test]
+async fn service_bodies_are_masked_as_openstack_masks_them() {
+    let server = MockServer::start().await;
+    let secrets = [
+        "nova-adminpass-1",
+        "nova-admin-pass-2",
+        "cinder-new-pass-3",
+        "chap-pw-4",
+        "barbican-passphrase-5",
+        "barbican-kek-6",
+        "sys-pswd-7",
+        "configdrive-8",
+        "private-key-9",
+        "fernet-key-10",
+        "query-pw-11",
+        "form-pp-12",
+        "resp-adminpass-13",
+        "secret-uuid-14",
+    ];
+    Mock::given(path("/servers"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({
+            "server": {"id": "s1", "adminPass": secrets[12], "OS-DCF:diskConfig": "AUTO"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path("/form"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let session = Session::builder().build().unwrap();
+    let (logs, _guard) = capture_logs();
+    let uri = server.uri();
+    bounded(
+        session
+            .post(format!("{uri}/servers?Password={}&limit=5", secrets[10]))
+            .json(&json!({"server": {
+                "name": "vm", "adminPass": secrets[0], "admin_pass": secrets[1],
+                "config_drive": true, "configdrive": secrets[7],
+                "metadata": {"sys_pswd": secrets[6]},
+                "volume": {"new_pass": secrets[2], "auth_password": secrets[3]},
+                "order": {"meta": {"passphrase": secrets[4], "BarbicanSimpleCryptoKek": secrets[5]}},
+                "private_key": secrets[8], "fernetKey": secrets[9], "secret_uuid": secrets[13],
+            }}))
+            .send(),
+    )
+    .await
+    .unwrap();
+    bounded(
+        session
+            .post(format!("{uri}/form"))
+            .form(&[("user", "u"), ("passphrase", secrets[11])])
+            .send(),
+    )
+    .await
+    .unwrap();
+    let text = logs.text();
+    for s in secrets {
+        assert!(!text.contains(s), "{s} in the log:\n{text}");
+    }
+    // What is not secret is still there, and the query's other parameters.
+    assert!(
+        text.contains("\"name\":\"vm\"") && text.contains("limit=5"),
+        "{text}"
+    );
+    assert!(text.contains("Password=***"), "{text}");
+}
+
+/// A password in the URL's userinfo is never shown: not in errors (even without debug logs),
+/// not in logs.
+#[tokio::test]
+async fn userinfo_passwords_are_not_shown() {
+    let port = closed_port();
+    let session = Session::builder().build().unwrap();
+    let (logs, _guard) = capture_logs();
+    let err = bounded(
+        session
+            .get(format!("http://alice:hunter2@127.0.0.1:{port}/v3"))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("alice:***@127.0.0.1"), "{shown}");
+    assert!(!logs.text().contains("hunter2"), "{}", logs.text());
+}

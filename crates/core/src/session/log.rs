@@ -40,7 +40,8 @@ pub(super) fn log_request(r: &RequestLine<'_>, url: &str, headers: &HeaderMap) {
         Verify::CaBundle(p) => line.push_str(&format!(" --cacert \"{}\"", p.display())),
         Verify::System => {}
     }
-    line.push_str(&format!(" -X {method} {url}"));
+    let url = redact::url_for_log(url);
+    line.push_str(&format!(" -X {method} {}", redact::escape_controls(&url)));
     for (k, v) in headers_for_log(headers) {
         line.push_str(&format!(" -H \"{k}: {v}\""));
     }
@@ -122,7 +123,8 @@ pub(super) fn log_response(
                 redact::mask_json(body).unwrap_or_else(|| "<invalid JSON>".into())
             }
             Some(body) if ct.starts_with("text/plain") => {
-                String::from_utf8_lossy(body).chars().take(4096).collect()
+                let text: String = String::from_utf8_lossy(body).chars().take(4096).collect();
+                redact::escape_controls(&text).into_owned()
             }
             Some(_) => {
                 let ct = if ct.is_empty() { "(none)" } else { ct.as_str() };
@@ -142,6 +144,8 @@ pub(super) fn log_response(
         .get(super::REQUEST_ID_HEADER)
         .or_else(|| headers.get("x-compute-request-id"))
         .and_then(|v| v.to_str().ok());
+    let url = redact::url_for_log(url);
+    let url = redact::escape_controls(&url);
     if let (true, Some(id)) = (id_on, request_id) {
         if split {
             tracing::debug!(target: "keystoneauth::session::request-id", "{url} used request id {id}");

@@ -182,7 +182,12 @@ pub fn error_from_response(resp: &Response, method: &str) -> Error {
         .header("retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let mut e = HttpError::new(status, message, resp.url.clone(), method);
+    let mut e = HttpError::new(
+        status,
+        message,
+        crate::redact::mask_userinfo(&resp.url),
+        method,
+    );
     e.details = details;
     e.request_id = resp.request_id().map(str::to_owned);
     e.retry_after = retry_after;
@@ -221,6 +226,10 @@ fn chain_message(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// The [`Error`] of a failed attempt; the reqwest error (and its causes) is its source.
 pub(super) fn map_reqwest_error(url: &str, timeout: Option<Duration>, e: reqwest::Error) -> Error {
+    // reqwest's message repeats the URL, userinfo (a password) included: it is ours to show.
+    let e = e.without_url();
+    let shown = crate::redact::mask_userinfo(url);
+    let url = shown.as_str();
     let chain = chain_message(&e);
     let tls = is_tls_failure(&e);
     let timed_out = e.is_timeout();
@@ -239,6 +248,9 @@ pub(super) fn map_reqwest_error(url: &str, timeout: Option<Duration>, e: reqwest
 
 /// The [`Error`] of a response body that could not be read to its end.
 pub(super) fn body_read_error(url: &str, timeout: Option<Duration>, e: reqwest::Error) -> Error {
+    let e = e.without_url();
+    let shown = crate::redact::mask_userinfo(url);
+    let url = shown.as_str();
     if e.is_timeout() {
         Error::timeout(url, timeout, Some(std::sync::Arc::new(e)))
     } else {
