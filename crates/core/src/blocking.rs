@@ -205,6 +205,8 @@ impl RequestBuilder {
         fn read_timeout(timeout: Duration);
         /// See [`crate::RequestBuilder::redirect`].
         fn redirect(limit: u32);
+        /// See [`crate::RequestBuilder::allow_cross_origin_redirects`].
+        fn allow_cross_origin_redirects(on: bool);
         /// See [`crate::RequestBuilder::client_name`].
         fn client_name(name: impl Into<String>, version: Option<String>);
         /// See [`crate::RequestBuilder::user_agent`].

@@ -246,6 +246,17 @@ pub enum Error {
         /// The URL tried, if any.
         url: Option<String>,
     },
+    /// A redirect was refused (credentials to another origin, https to http) or there were
+    /// too many.
+    #[non_exhaustive]
+    Redirect {
+        /// What happened.
+        message: String,
+        /// The URL that answered with the redirect.
+        from: String,
+        /// Where it pointed.
+        to: String,
+    },
     /// Reading or writing a local file or stream failed.
     #[non_exhaustive]
     Io {
@@ -366,6 +377,7 @@ impl fmt::Display for Error {
             Error::EmptyCatalog => write!(f, "The service catalog is empty."),
             Error::DiscoveryFailure { message, .. } => write!(f, "{message}"),
             Error::Io { message, source } => write!(f, "{message}: {source}"),
+            Error::Redirect { message, from, to } => write!(f, "{message}: {from} -> {to}"),
             Error::AuthState(v) => write!(f, "Invalid auth state: {v}"),
             Error::TokenStore(v) => write!(f, "Token store: {v}"),
             Error::Plugin { source, .. } => write!(f, "{source}"),
@@ -551,6 +563,10 @@ impl Error {
     /// The microversion (or range) is not one the service supports.
     pub fn is_microversion_not_supported(&self) -> bool {
         matches!(self, Error::MicroversionNotSupported { .. })
+    }
+    /// A redirect was refused, or there were too many.
+    pub fn is_redirect(&self) -> bool {
+        matches!(self, Error::Redirect { .. })
     }
     /// A saved auth state could not be used.
     pub fn is_auth_state(&self) -> bool {

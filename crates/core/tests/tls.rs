@@ -241,3 +241,65 @@ async fn plain_http_redirected_to_https_is_verified_and_keeps_cookies() {
     assert!(matches!(err, Error::SslError { .. }), "{err:?}");
     let _ = std::fs::remove_file(ca);
 }
+
+/// HTTPS on 127.0.0.1 answering every request `302` to `location`.
+async fn tls_redirecting_server(cert: &[u8], key: &[u8], location: String) -> u16 {
+    let identity = native_tls::Identity::from_pkcs8(cert, key).unwrap();
+    let acceptor =
+        tokio_native_tls::TlsAcceptor::from(native_tls::TlsAcceptor::new(identity).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        for _ in 0..5 {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            let Ok(Ok(mut tls)) =
+                tokio::time::timeout(Duration::from_secs(5), acceptor.accept(sock)).await
+            else {
+                continue;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = tls.read(&mut buf).await;
+            let reply = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = tls.write_all(reply.as_bytes()).await;
+            let _ = tls.shutdown().await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn https_is_never_redirected_to_plain_http() {
+    // Whatever the request carries: a downgrade would show it to anyone on the path.
+    let (cert, key) = self_signed("localhost");
+    let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain_port = plain.local_addr().unwrap().port();
+    let tls_port = tls_redirecting_server(
+        &cert,
+        &key,
+        format!("http://localhost:{plain_port}/v3/auth/tokens"),
+    )
+    .await;
+    let ca = write_temp("downgrade.pem", &cert);
+    let session = Session::builder()
+        .verify(Verify::CaBundle(ca.clone()))
+        .build()
+        .unwrap();
+    let err = bounded(
+        session
+            .post(format!("https://localhost:{tls_port}/v3/auth/tokens"))
+            .json(&serde_json::json!({"password": "hunter2"}))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_redirect(), "{err:?}");
+    assert!(err.to_string().contains("from https to http"), "{err}");
+    // Nothing reached the plain listener.
+    let accepted = tokio::time::timeout(Duration::from_millis(300), plain.accept()).await;
+    assert!(accepted.is_err(), "the plain http server was contacted");
+    let _ = std::fs::remove_file(ca);
+}

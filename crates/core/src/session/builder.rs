@@ -147,6 +147,13 @@ impl SessionBuilder {
         self.options.redirect_limit = Some(n);
         self
     }
+    /// Follow redirects to another origin with the request's credentials and body, and from
+    /// https to http, for every request of this session (keystoneauth1's behaviour; default
+    /// false: such a redirect is [`Error::Redirect`](crate::Error::Redirect)).
+    pub fn allow_cross_origin_redirects(mut self, on: bool) -> Self {
+        self.options.allow_cross_origin_redirects = Some(on);
+        self
+    }
     /// Largest response body read into memory (default 64 MiB).
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.options.max_body_size = Some(bytes);

@@ -52,6 +52,10 @@ pub struct RequestOptions {
     pub status_code_retry_delay: Option<Duration>,
     /// Cap of retry delays and of `Retry-After`. Default 60 s.
     pub max_retry_delay: Option<Duration>,
+    /// Follow redirects to another origin (scheme, host, port) with the request's credentials
+    /// and body, and from https to http, as keystoneauth1 does. Default false: such a redirect
+    /// is [`Error::Redirect`](crate::Error::Redirect).
+    pub allow_cross_origin_redirects: Option<bool>,
     /// How many redirects are followed. Default 30.
     pub redirect_limit: Option<u32>,
     /// The largest response body read into memory, in bytes. Default 64 MiB.
@@ -91,6 +95,10 @@ impl fmt::Debug for RequestOptions {
             .field("connect_retry_delay", &self.connect_retry_delay)
             .field("status_code_retry_delay", &self.status_code_retry_delay)
             .field("max_retry_delay", &self.max_retry_delay)
+            .field(
+                "allow_cross_origin_redirects",
+                &self.allow_cross_origin_redirects,
+            )
             .field("redirect_limit", &self.redirect_limit)
             .field("max_body_size", &self.max_body_size)
             .field("microversion", &self.microversion)
@@ -144,6 +152,8 @@ impl RequestOptions {
         max_retry_delay: Duration;
         /// Sets [`redirect_limit`](Self#structfield.redirect_limit).
         redirect_limit: u32;
+        /// Sets [`allow_cross_origin_redirects`](Self#structfield.allow_cross_origin_redirects).
+        allow_cross_origin_redirects: bool;
         /// Sets [`max_body_size`](Self#structfield.max_body_size).
         max_body_size: usize;
         /// Sets [`raise_exc`](Self#structfield.raise_exc).
@@ -217,6 +227,10 @@ impl RequestOptions {
             ),
             max_retry_delay: pick(&self.max_retry_delay, &over.max_retry_delay),
             redirect_limit: pick(&self.redirect_limit, &over.redirect_limit),
+            allow_cross_origin_redirects: pick(
+                &self.allow_cross_origin_redirects,
+                &over.allow_cross_origin_redirects,
+            ),
             max_body_size: pick(&self.max_body_size, &over.max_body_size),
             microversion: pick(&self.microversion, &over.microversion),
             microversion_service_type: pick(
@@ -292,6 +306,11 @@ impl<'a> Layers<'a> {
         self.get(|o| o.redirect_limit.as_ref())
             .copied()
             .unwrap_or(super::DEFAULT_REDIRECT_LIMIT)
+    }
+    pub(crate) fn allow_cross_origin_redirects(self) -> bool {
+        self.get(|o| o.allow_cross_origin_redirects.as_ref())
+            .copied()
+            .unwrap_or(false)
     }
     pub(crate) fn max_body_size(self) -> usize {
         self.get(|o| o.max_body_size.as_ref())

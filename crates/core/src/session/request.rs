@@ -327,6 +327,12 @@ impl RequestBuilder {
         self.options.read_timeout = Some(d);
         self
     }
+    /// Follow redirects to another origin with this request's credentials and body, and from
+    /// https to http (keystoneauth1's behaviour; default false).
+    pub fn allow_cross_origin_redirects(mut self, on: bool) -> Self {
+        self.options.allow_cross_origin_redirects = Some(on);
+        self
+    }
     /// Redirects to follow (0 = none).
     pub fn redirect(mut self, n: u32) -> Self {
         self.options.redirect_limit = Some(n);

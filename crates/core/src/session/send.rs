@@ -18,6 +18,22 @@ use crate::plugin::ConnectionParams;
 
 const REDIRECT_STATUSES: &[u16] = &[301, 302, 303, 305, 307, 308];
 
+/// Headers that carry a credential: a request with one is not redirected to another origin.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "X-Auth-Token",
+    "X-Service-Token",
+    "X-Subject-Token",
+    "Authorization",
+    "Proxy-Authorization",
+    "Openstack-Auth-Receipt",
+    "Cookie",
+];
+
+/// A URL as errors show it: no password, no control characters.
+fn shown(url: &str) -> String {
+    crate::redact::escape_controls(&crate::redact::mask_userinfo(url)).into_owned()
+}
+
 /// Copies the headers of `from` that `headers` has not set.
 fn add_missing(headers: &mut HeaderMap, from: &HeaderMap) {
     for (name, value) in from {
@@ -259,6 +275,8 @@ impl RequestBuilder {
         let mut connect_backoff = Backoff::new(layers.connect_retry_delay(), max_delay);
         let mut status_backoff = Backoff::new(layers.status_code_retry_delay(), max_delay);
         let logged = layers.log();
+        // The URLs followed so far (for the message of a redirect loop).
+        let mut chain = vec![url.to_string()];
         let line = log::RequestLine {
             split: inner.split_loggers,
             verify: &inner.clients.config.verify,
@@ -351,16 +369,42 @@ impl RequestBuilder {
                 self.warn_not_resent(&url, &format!("retriable status {code}"));
                 return Ok(resp);
             }
+            if REDIRECT_STATUSES.contains(&code) && redirects_left == 0 && chain.len() > 1 {
+                // Followed as many as allowed and still redirected: a loop, most likely.
+                return Err(Error::Redirect {
+                    message: format!(
+                        "too many redirects ({} followed); the chain: {}",
+                        chain.len() - 1,
+                        chain
+                            .iter()
+                            .map(|u| shown(u))
+                            .collect::<Vec<_>>()
+                            .join(" -> ")
+                    ),
+                    from: shown(&url),
+                    to: resp
+                        .header(LOCATION.as_str())
+                        .map(|l| crate::redact::escape_controls(l).into_owned())
+                        .unwrap_or_default(),
+                });
+            }
             if REDIRECT_STATUSES.contains(&code) && redirects_left > 0 {
                 let Some(location) = resp.header(LOCATION.as_str()) else {
                     tracing::warn!(target: "keystoneauth::session", "Failed to redirect request to {url} as new location was not provided.");
                     return Ok(resp);
                 };
-                let next = url::Url::parse(&url)
-                    .and_then(|base| base.join(location))
-                    .map_err(|e| {
-                        Error::InvalidResponse(format!("bad redirect {location:?}: {e}"))
-                    })?;
+                let current = url::Url::parse(&url).map_err(|e| {
+                    Error::InvalidResponse(format!("bad URL {:?}: {e}", shown(&url)))
+                })?;
+                let next = current.join(location).map_err(|e| {
+                    Error::InvalidResponse(format!(
+                        "bad redirect from {} to {:?}: {e}",
+                        shown(&url),
+                        crate::redact::escape_controls(location)
+                    ))
+                })?;
+                self.check_redirect(layers, &current, &next, &headers)?;
+                chain.push(next.to_string());
                 if let Some(id) = resp.headers.get(REQUEST_ID_HEADER) {
                     if !headers.contains_key(REQUEST_ID_HEADER) {
                         headers.to_mut().insert(REQUEST_ID_HEADER, id.clone());
@@ -389,6 +433,53 @@ impl RequestBuilder {
                 continue;
             }
             return Ok(resp);
+        }
+    }
+
+    /// Whether a redirect from `from` to `to` may be followed: not from https to http, and not
+    /// to another origin (scheme, host, port) while the request carries a credential (a token
+    /// or Authorization header, a receipt, a cookie) or a body (an auth request's password),
+    /// unless the caller opted in with `allow_cross_origin_redirects`.
+    fn check_redirect(
+        &self,
+        layers: super::options::Layers<'_>,
+        from: &url::Url,
+        to: &url::Url,
+        headers: &HeaderMap,
+    ) -> Result<()> {
+        if layers.allow_cross_origin_redirects() {
+            return Ok(());
+        }
+        let downgrade = from.scheme().eq_ignore_ascii_case("https")
+            && !to.scheme().eq_ignore_ascii_case("https");
+        let same_origin = from.scheme() == to.scheme()
+            && from.host_str() == to.host_str()
+            && from.port_or_known_default() == to.port_or_known_default();
+        let credential = CREDENTIAL_HEADERS
+            .iter()
+            .find(|h| headers.contains_key(**h))
+            .map(|h| format!("the {h} header"))
+            .or_else(|| {
+                (self.body.is_some() || self.stream_body.is_some())
+                    .then(|| "a request body".to_owned())
+            });
+        let why = if downgrade {
+            Some("it goes from https to http".to_owned())
+        } else if same_origin {
+            None
+        } else {
+            credential.map(|c| format!("it goes to another origin and the request carries {c}"))
+        };
+        match why {
+            None => Ok(()),
+            Some(why) => Err(Error::Redirect {
+                message: format!(
+                    "refused to follow the redirect: {why} (allow it with \
+                     allow_cross_origin_redirects)"
+                ),
+                from: shown(from.as_str()),
+                to: shown(to.as_str()),
+            }),
         }
     }
 
