@@ -190,3 +190,26 @@ async fn a_server_that_never_answers_times_out() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("timed out after 1.0 s"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheme_less_auth_url_names_the_option_and_the_value() {
+    let home = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("OS_AUTH_URL", "keystone.example.com:5000/v3".to_owned()),
+        ("OS_USERNAME", "demo".to_owned()),
+        ("OS_PASSWORD", "demopass".to_owned()),
+        ("OS_USER_DOMAIN_ID", "default".to_owned()),
+        ("OS_PROJECT_NAME", "demo".to_owned()),
+        ("OS_PROJECT_DOMAIN_ID", "default".to_owned()),
+    ];
+    let out = ksa(home.path(), &env, &["token", "issue"]).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "auth_url \"keystone.example.com:5000/v3\" has no http:// or https:// scheme"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Service Catalog"), "{stderr}");
+}

@@ -381,6 +381,12 @@ impl<A: Authenticator> IdentityPlugin<A> {
     pub async fn get_access(&self, session: &Session) -> Result<Arc<AccessInfo>> {
         self.cache
             .get_or_refresh(|| async {
+                // A scheme-less or broken auth URL is the caller's error, not the catalog's
+                // (empty: a plugin that learns its URL while authenticating, such as K2K).
+                let auth_url = self.authenticator.auth_url();
+                if !auth_url.is_empty() {
+                    crate::session::check_http_url("auth_url", auth_url)?;
+                }
                 self.authenticator.authenticate(session).await.map_err(|e| {
                     let a = &self.authenticator;
                     e.in_authentication(&a.plugin_name(), a.auth_url())

@@ -1573,3 +1573,107 @@ async fn timing_has_an_entry_per_response() {
         );
     }
 }
+
+// ---- URLs are checked where they enter ------------------------------------------------------
+
+#[tokio::test]
+async fn urls_without_an_http_scheme_are_option_errors_before_any_request() {
+    let server = MockServer::start().await;
+    let session = plain();
+    // An endpoint override without its scheme.
+    let err = bounded(
+        session
+            .get("/servers")
+            .endpoint_override("compute.example.com:8774/v2.1")
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_option(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "endpoint_override \"compute.example.com:8774/v2.1\" has no http:// or https:// scheme \
+         (did you mean \"https://compute.example.com:8774/v2.1\"?)"
+    );
+    // Another scheme.
+    let err = bounded(session.get("/x").endpoint_override("ftp://h/x").send())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("scheme \"ftp\""), "{err}");
+    // A scheme-less URL with nothing to be relative to.
+    let err = bounded(
+        session
+            .get("keystone.example.com:5000/v3/auth/tokens")
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("URL \"keystone.example.com:5000/v3/auth/tokens\" has no http"),
+        "{err}"
+    );
+    assert!(received(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_scheme_less_auth_url_is_an_option_error_naming_it() {
+    use keystoneauth_core::{Authenticator, IdentityPlugin};
+    #[derive(Debug)]
+    struct NeverAsked;
+    #[async_trait::async_trait]
+    impl Authenticator for NeverAsked {
+        async fn authenticate(
+            &self,
+            _: &Session,
+        ) -> keystoneauth_core::Result<keystoneauth_core::AccessInfo> {
+            panic!("no request may be made")
+        }
+        fn auth_url(&self) -> &str {
+            "keystone.example.com:5000/v3"
+        }
+    }
+    let plugin = IdentityPlugin::new(NeverAsked);
+    let err = bounded(plugin.get_access(&plain())).await.unwrap_err();
+    assert!(err.is_option(), "{err:?}");
+    assert!(
+        err.to_string().starts_with(
+            "auth_url \"keystone.example.com:5000/v3\" has no http:// or https:// scheme"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_http_catalog_endpoint_behind_an_https_auth_url_is_warned_about_once() {
+    let server = MockServer::start().await;
+    Mock::given(path("/compute/servers"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+        .mount(&server)
+        .await;
+    let catalog = serde_json::json!([service(
+        "compute",
+        "nova",
+        &[("public", "RegionOne", &format!("{}/compute", server.uri()))]
+    )]);
+    let body = v3_body(time::Duration::hours(1), "p1", catalog);
+    let plugin = keystoneauth_core::AccessInfoPlugin::new(
+        access_info(&body, "tok"),
+        Some("https://keystone.example.com/v3".into()),
+    );
+    let session = Session::builder().auth(Arc::new(plugin)).build().unwrap();
+    let (logs, _guard) = capture_logs();
+    for _ in 0..2 {
+        bounded(
+            session
+                .get("/servers")
+                .endpoint_filter(keystoneauth_core::EndpointFilter::service("compute"))
+                .send(),
+        )
+        .await
+        .unwrap();
+    }
+    let text = logs.text();
+    assert_eq!(text.matches("over plain http").count(), 1, "{text}");
+    assert!(text.contains("https://keystone.example.com/v3"), "{text}");
+}

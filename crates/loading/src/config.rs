@@ -629,7 +629,25 @@ impl CloudConfig {
 
     /// Build the plugin (the loader checks required options and its own rules).
     pub fn build_plugin(&self) -> Result<Arc<dyn AuthPlugin>> {
-        self.in_context(self.loader().and_then(|l| l.load(&self.auth)))
+        self.in_context(
+            self.check_urls()
+                .and_then(|()| self.loader()?.load(&self.auth)),
+        )
+    }
+
+    /// The auth URL and the endpoint overrides must be http(s) URLs: an error that names the
+    /// option and the value, before any request.
+    fn check_urls(&self) -> Result<()> {
+        if let Some(url) = self.auth.get("auth_url").filter(|u| !u.is_empty()) {
+            keystoneauth_core::session::check_http_url("auth_url", &url)?;
+        }
+        for (service, options) in &self.services {
+            if let Some(url) = &options.endpoint_override {
+                let option = format!("{}_endpoint_override", service.replace('-', "_"));
+                keystoneauth_core::session::check_http_url(&option, url)?;
+            }
+        }
+        Ok(())
     }
 
     /// A session builder with the session options, without auth.

@@ -207,6 +207,7 @@ impl SessionBuilder {
                 split_loggers: self.split_loggers,
                 timings: Mutex::new(Vec::new()),
                 discovery_cache: Mutex::new(HashMap::new()),
+                warned_plain_http: Mutex::new(Default::default()),
             }),
         })
     }

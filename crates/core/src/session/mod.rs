@@ -100,6 +100,8 @@ pub(crate) struct Inner {
     pub(crate) split_loggers: bool,
     pub(crate) timings: Mutex<Vec<RequestTiming>>,
     pub(crate) discovery_cache: Mutex<HashMap<String, Arc<Discover>>>,
+    /// Plain-http catalog endpoints already warned about.
+    pub(crate) warned_plain_http: Mutex<std::collections::HashSet<String>>,
 }
 
 /// An HTTP session: cheap to clone, safe to share between tasks.
@@ -161,7 +163,36 @@ impl Session {
                 split_loggers: inner.split_loggers,
                 timings: Mutex::new(Vec::new()),
                 discovery_cache: Mutex::new(HashMap::new()),
+                warned_plain_http: Mutex::new(Default::default()),
             }),
+        }
+    }
+
+    /// Warns once per endpoint when the catalog sends requests over plain http although the
+    /// auth URL was https (the token would cross the network in clear text).
+    pub(crate) fn warn_plain_http_endpoint(&self, auth_url: &str, endpoint: &str) {
+        let https_auth = auth_url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        let plain = endpoint
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+        if !(https_auth && plain) {
+            return;
+        }
+        let mut warned = self
+            .inner
+            .warned_plain_http
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if warned.insert(endpoint.to_owned()) {
+            tracing::warn!(
+                target: "keystoneauth::session",
+                "the service catalog sends requests to {} over plain http, although the auth \
+                 URL {} is https: the token crosses the network in clear text",
+                crate::redact::url_for_log(endpoint),
+                crate::redact::url_for_log(auth_url)
+            );
         }
     }
 
@@ -343,4 +374,41 @@ pub(crate) fn join_url(base: &str, path: &str) -> String {
 /// Whether `url` is absolute (http or https).
 pub(crate) fn is_absolute(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// `value` (the value of `option`) as an absolute `http://` or `https://` URL, or an
+/// [`Error::OptionError`] that names the option and the value: checked where URLs enter (auth
+/// URLs, endpoint overrides, catalog URLs), before any request is made.
+///
+/// ```
+/// use keystoneauth_core::session::check_http_url;
+/// assert!(check_http_url("auth_url", "https://keystone.example.com:5000/v3").is_ok());
+/// let e = check_http_url("auth_url", "keystone.example.com:5000/v3").unwrap_err();
+/// assert!(e.to_string().contains("auth_url \"keystone.example.com:5000/v3\" has no http:// or https:// scheme"));
+/// ```
+pub fn check_http_url(option: &str, value: &str) -> Result<url::Url> {
+    let shown = crate::redact::escape_controls(value);
+    let has_scheme = value.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if !has_scheme {
+        return Err(Error::OptionError(format!(
+            "{option} {shown:?} has no http:// or https:// scheme (did you mean \"https://{}\"?)",
+            shown.trim_start_matches('/')
+        )));
+    }
+    let url = url::Url::parse(value)
+        .map_err(|e| Error::OptionError(format!("{option} {shown:?} is not a valid URL: {e}")))?;
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
+        "http" | "https" => Err(Error::OptionError(format!(
+            "{option} {shown:?} has no host"
+        ))),
+        other => Err(Error::OptionError(format!(
+            "{option} {shown:?} is not an http:// or https:// URL (scheme {other:?})"
+        ))),
+    }
 }

@@ -431,17 +431,33 @@ impl RequestBuilder {
                     }
                 }
             }
+            super::check_http_url("endpoint_override", &o)?;
             Some(o)
         } else if let Some(filter) = &self.endpoint_filter {
-            match auth {
+            let found = match auth {
                 Some(a) => a.endpoint(session, filter).await?,
                 None => {
                     return Err(Error::MissingAuthPlugin(
                         "determine the endpoint URL".into(),
                     ))
                 }
+            };
+            if let Some(url) = &found {
+                let what = format!(
+                    "the service catalog's {} endpoint",
+                    filter.service_type.as_deref().unwrap_or("service")
+                );
+                super::check_http_url(&what, url)?;
+                let auth_url = auth.and_then(|a| a.auth_url());
+                if let Some(auth_url) = auth_url {
+                    session.warn_plain_http_endpoint(&auth_url, url);
+                }
             }
+            found
         } else {
+            // A URL that is not absolute and has nowhere to be relative to: most often an
+            // auth URL or endpoint written without its scheme (`keystone.example.com/v3`).
+            super::check_http_url("URL", &self.url)?;
             None
         };
         let base = base.ok_or_else(|| {
