@@ -1,5 +1,6 @@
 //! Where clouds.yaml, secure.yaml and clouds-public.yaml are looked for, and reading them.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use keystoneauth_core::{Error, Result};
@@ -104,29 +105,110 @@ impl CloudsFile {
             Some(f) => f.to_vec(),
             None => in_dirs(&dirs, "clouds-public"),
         };
-        let mut out = CloudsFile::default();
-        if let Some(p) = first_existing(&public_candidates) {
+        let searches = [
+            FileSearch::new(FileKind::Clouds, env, config_candidates),
+            FileSearch::new(FileKind::Secure, env, secure_candidates),
+            FileSearch::new(FileKind::Public, env, public_candidates),
+        ];
+        let [config_found, secure_found, public_found] = searches.clone().map(|s| s.read);
+        let mut out = CloudsFile {
+            searched: searches.to_vec(),
+            ..CloudsFile::default()
+        };
+        if let Some(p) = public_found {
             let public = read_yaml(&p)?;
             check_public_shape(&p, &public)?;
             out.public = public;
             out.public_path = Some(p);
         }
-        if let Some(p) = first_existing(&config_candidates) {
+        if let Some(p) = config_found {
             out.doc = read_yaml(&p)?;
             check_shape(&p, &out.doc)?;
             out.path = Some(p);
         }
-        if let Some(p) = first_existing(&secure_candidates) {
+        if let Some(p) = secure_found {
             let secure = read_yaml(&p)?;
             check_shape(&p, &secure)?;
             if matches!(out.doc, Value::Null) {
-                out.doc = secure;
+                out.doc = secure.clone();
             } else {
-                merge(&mut out.doc, secure);
+                merge(&mut out.doc, secure.clone());
             }
+            out.secure = secure;
             out.secure_path = Some(p);
         }
         Ok(out)
+    }
+}
+
+/// One of the three files openstacksdk reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// `clouds.yaml`: the clouds.
+    Clouds,
+    /// `secure.yaml`: merged over clouds.yaml (passwords kept apart).
+    Secure,
+    /// `clouds-public.yaml`: vendor profiles.
+    Public,
+}
+
+impl FileKind {
+    /// `clouds.yaml`, `secure.yaml` or `clouds-public.yaml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Clouds => "clouds.yaml",
+            FileKind::Secure => "secure.yaml",
+            FileKind::Public => "clouds-public.yaml",
+        }
+    }
+
+    /// The variable that names the file before the search path
+    /// (`OS_CLIENT_CONFIG_FILE`, `OS_CLIENT_SECURE_FILE`); clouds-public.yaml has none.
+    pub fn env_var(self) -> Option<&'static str> {
+        match self {
+            FileKind::Clouds => Some("OS_CLIENT_CONFIG_FILE"),
+            FileKind::Secure => Some("OS_CLIENT_SECURE_FILE"),
+            FileKind::Public => None,
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How one file was looked for: the paths tried, in order, and the one read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FileSearch {
+    /// Which file.
+    pub kind: FileKind,
+    /// Whether [`FileKind::env_var`] was set (it named the first path searched).
+    pub from_env: bool,
+    /// The paths tried, in order: up to and including the one read, or all of them when none
+    /// exists.
+    pub searched: Vec<PathBuf>,
+    /// The file read, if one exists.
+    pub read: Option<PathBuf>,
+}
+
+impl FileSearch {
+    fn new(kind: FileKind, env: &Env, candidates: Vec<PathBuf>) -> FileSearch {
+        let found = candidates.iter().position(|p| p.is_file());
+        let read = found.map(|i| candidates[i].clone());
+        let mut searched = candidates;
+        if let Some(i) = found {
+            searched.truncate(i + 1);
+        }
+        FileSearch {
+            kind,
+            from_env: kind.env_var().is_some_and(|v| env.get(v).is_some()),
+            searched,
+            read,
+        }
     }
 }
 

@@ -39,6 +39,9 @@ pub struct ResolvedCloud {
     pub profile_source: Option<ProfileSource>,
     /// The regions it knows, the default first (see [`regions::known`](crate::regions::known)).
     pub regions: Vec<Region>,
+    /// Where each of `config`'s values came from, in its shape: every key (and every key of
+    /// its `auth` mapping) holds the [`CloudLayer::as_str`] of the layer whose value won.
+    pub origins: Map<String, Value>,
 }
 
 impl ResolvedCloud {
@@ -51,48 +54,142 @@ impl ResolvedCloud {
     /// over the cloud's settings (`auth` key by key), `region_name` set to the region's name;
     /// top-level scalars (a list of scalars becomes a comma-separated list), and the scalars
     /// of the `auth` block. `regions` itself is left out.
+    ///
+    /// [`FlatCloud::settings_from`] and [`FlatCloud::auth_from`] say where each value came
+    /// from; a region's values and name come from where the cloud's regions were written.
     pub fn flatten_in(&self, region: Option<&Region>) -> FlatCloud {
-        let mut config = self.config.clone();
-        config.retain(|k, _| norm_key(k) != "regions");
-        if let Some(r) = region {
-            auth_update(&mut config, r.values.clone());
-            config.retain(|k, _| norm_key(k) != "region_name");
-            config.insert("region_name".into(), Value::String(r.name.clone()));
-        }
-        let mut flat = FlatCloud::default();
-        for (k, v) in &config {
-            let key = norm_key(k);
-            if key == "auth" {
-                if let Value::Object(auth) = v {
-                    for (ak, av) in auth {
-                        if let Some(av) = value_to_string(av) {
-                            flat.auth.insert(norm_key(ak), av);
-                        }
-                    }
-                }
-            } else if let Some(v) = value_to_string(v) {
-                flat.settings.insert(key, v);
-            }
-        }
-        // openstacksdk's `_fix_backwards_auth`: these are auth settings wherever they are
-        // written, and the top level wins over `auth:` (and a later spelling over an earlier
-        // one).
-        for (target, spellings) in AUTH_SPELLINGS {
-            let mut value = None;
-            for k in *spellings {
-                if let Some(v) = flat.auth.remove(*k) {
-                    value = Some(v);
-                }
-                if let Some(v) = flat.settings.remove(*k) {
-                    value = Some(v);
-                }
-            }
-            if let Some(v) = value {
-                flat.auth.insert((*target).to_owned(), v);
-            }
-        }
+        let mut flat = flatten(
+            self.config.clone(),
+            region.map(|r| (r.name.clone(), r.values.clone())),
+        );
+        let layer = self.regions_layer();
+        let tags = flatten(
+            self.origins.clone(),
+            region.map(|r| (layer.as_str().to_owned(), tag_all(&r.values, layer))),
+        );
+        let typed = |m: BTreeMap<String, String>| {
+            m.into_iter()
+                .filter_map(|(k, t)| Some((k, CloudLayer::from_tag(&t)?)))
+                .collect()
+        };
+        flat.settings_from = typed(tags.settings);
+        flat.auth_from = typed(tags.auth);
         flat
     }
+
+    /// Where the cloud's regions came from, as [`regions::known`](crate::regions::known)
+    /// finds them: its own `regions`, else its own `region_name`, else its profile.
+    fn regions_layer(&self) -> CloudLayer {
+        let own = |key: &str| {
+            self.origins
+                .iter()
+                .rev()
+                .find(|(k, _)| norm_key(k) == key)
+                .and_then(|(_, t)| t.as_str().and_then(CloudLayer::from_tag))
+                .filter(|l| *l != CloudLayer::Profile)
+        };
+        own("regions")
+            .or_else(|| own("region_name"))
+            .unwrap_or(CloudLayer::Profile)
+    }
+}
+
+/// Which part of a cloud's configuration a value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CloudLayer {
+    /// clouds.yaml ([`CloudsFile::path`](super::CloudsFile::path)).
+    CloudsYaml,
+    /// secure.yaml ([`CloudsFile::secure_path`](super::CloudsFile::secure_path)).
+    SecureYaml,
+    /// The cloud's profile ([`ResolvedCloud::profile_source`] says where it was found).
+    Profile,
+}
+
+impl CloudLayer {
+    /// `clouds.yaml`, `secure.yaml` or `profile`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloudLayer::CloudsYaml => "clouds.yaml",
+            CloudLayer::SecureYaml => "secure.yaml",
+            CloudLayer::Profile => "profile",
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<CloudLayer> {
+        [
+            CloudLayer::CloudsYaml,
+            CloudLayer::SecureYaml,
+            CloudLayer::Profile,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == tag)
+    }
+}
+
+/// `settings` in the shape [`ResolvedCloud::origins`] has, every value `layer`: the keys of an
+/// `auth` mapping one by one, any other value as a whole.
+pub(super) fn tag_all(settings: &Map<String, Value>, layer: CloudLayer) -> Map<String, Value> {
+    let tag = || Value::String(layer.as_str().to_owned());
+    settings
+        .iter()
+        .map(|(k, v)| {
+            let tagged = match v {
+                Value::Object(auth) if norm_key(k) == "auth" => {
+                    Value::Object(auth.keys().map(|ak| (ak.clone(), tag())).collect())
+                }
+                _ => tag(),
+            };
+            (k.clone(), tagged)
+        })
+        .collect()
+}
+
+/// [`ResolvedCloud::flatten_in`] on `config` (its values, or its origins), with a region's
+/// name and values.
+fn flatten(
+    mut config: Map<String, Value>,
+    region: Option<(String, Map<String, Value>)>,
+) -> FlatCloud {
+    config.retain(|k, _| norm_key(k) != "regions");
+    if let Some((name, values)) = region {
+        auth_update(&mut config, values);
+        config.retain(|k, _| norm_key(k) != "region_name");
+        config.insert("region_name".into(), Value::String(name));
+    }
+    let mut flat = FlatCloud::default();
+    for (k, v) in &config {
+        let key = norm_key(k);
+        if key == "auth" {
+            if let Value::Object(auth) = v {
+                for (ak, av) in auth {
+                    if let Some(av) = value_to_string(av) {
+                        flat.auth.insert(norm_key(ak), av);
+                    }
+                }
+            }
+        } else if let Some(v) = value_to_string(v) {
+            flat.settings.insert(key, v);
+        }
+    }
+    // openstacksdk's `_fix_backwards_auth`: these are auth settings wherever they are
+    // written, and the top level wins over `auth:` (and a later spelling over an earlier
+    // one).
+    for (target, spellings) in AUTH_SPELLINGS {
+        let mut value = None;
+        for k in *spellings {
+            if let Some(v) = flat.auth.remove(*k) {
+                value = Some(v);
+            }
+            if let Some(v) = flat.settings.remove(*k) {
+                value = Some(v);
+            }
+        }
+        if let Some(v) = value {
+            flat.auth.insert((*target).to_owned(), v);
+        }
+    }
+    flat
 }
 
 /// Settings that belong to `auth` wherever they are written, each with its spellings (keys
@@ -130,6 +227,10 @@ pub struct FlatCloud {
     pub settings: BTreeMap<String, String>,
     /// The `auth` block.
     pub auth: BTreeMap<String, String>,
+    /// Where each of `settings` came from ([`ResolvedCloud::flatten_in`] fills it).
+    pub settings_from: BTreeMap<String, CloudLayer>,
+    /// Where each of `auth` came from ([`ResolvedCloud::flatten_in`] fills it).
+    pub auth_from: BTreeMap<String, CloudLayer>,
 }
 
 /// `-` → `_`, lower case.

@@ -58,9 +58,9 @@ mod merge;
 mod profiles;
 mod yaml;
 
-pub use find::{candidates, first_existing, search_dirs};
+pub use find::{candidates, first_existing, search_dirs, FileKind, FileSearch};
 pub(crate) use merge::norm_key;
-pub use merge::{auth_update, merge, FlatCloud, ResolvedCloud};
+pub use merge::{auth_update, merge, CloudLayer, FlatCloud, ResolvedCloud};
 pub use profiles::ProfileSource;
 pub use yaml::{parse_yaml, read_yaml, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES};
 
@@ -77,6 +77,13 @@ pub struct CloudsFile {
     pub public_path: Option<PathBuf>,
     /// Its document (`public-clouds: {name: settings}`).
     pub public: Value,
+    /// The secure.yaml document alone (it is also merged into [`doc`](Self::doc)): which of
+    /// a cloud's values came from it.
+    pub secure: Value,
+    /// How each file was looked for and which was read, in the order clouds.yaml,
+    /// secure.yaml, clouds-public.yaml ([`load_with`](Self::load_with) fills it; empty when
+    /// the files were not looked for).
+    pub searched: Vec<FileSearch>,
     /// Never fetch a URL profile (a cloud that needs one is then an error): for fuzzing and
     /// for callers that must not reach the network while loading.
     pub offline: bool,

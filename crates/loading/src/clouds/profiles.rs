@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use keystoneauth_core::{Error, Result};
 use serde_json::{Map, Value};
 
-use super::merge::scalar_to_string;
-use super::{auth_update, CloudsFile, ResolvedCloud};
+use super::merge::{norm_key, scalar_to_string, tag_all};
+use super::{auth_update, CloudLayer, CloudsFile, ResolvedCloud};
 use crate::{regions, vendors};
 
 impl CloudsFile {
@@ -49,6 +49,7 @@ impl CloudsFile {
             ..Default::default()
         };
         let mut config = Map::new();
+        let mut origins = Map::new();
         let mut profile_settings = Map::new();
         if let Some((profile, key)) = ["profile", "cloud"]
             .iter()
@@ -64,15 +65,58 @@ impl CloudsFile {
             }
             let (defaults, source) = self.profile(name, &profile)?;
             profile_settings = defaults.clone();
+            auth_update(&mut origins, tag_all(&defaults, CloudLayer::Profile));
             auth_update(&mut config, defaults);
             out.profile = Some(profile);
             out.profile_source = Some(source);
         }
         out.regions = regions::known(name, &own, &profile_settings)?;
+        auth_update(&mut origins, self.own_origins(name, &own));
         auth_update(&mut config, own);
         config.remove("cloud");
+        origins.remove("cloud");
         out.config = config;
+        out.origins = origins;
         Ok(out)
+    }
+
+    /// The origins of a cloud's own settings `own` (in the shape of
+    /// [`ResolvedCloud::origins`]): secure.yaml for those it has, clouds.yaml for the others.
+    fn own_origins(&self, name: &str, own: &Map<String, Value>) -> Map<String, Value> {
+        let secure = self
+            .secure
+            .get("clouds")
+            .and_then(|c| c.get(name))
+            .and_then(Value::as_object);
+        let in_secure = |path: &[&str]| {
+            let mut v = secure;
+            for key in path.iter().take(path.len().saturating_sub(1)) {
+                v = v.and_then(|m| m.get(*key)).and_then(Value::as_object);
+            }
+            path.last()
+                .is_some_and(|last| v.is_some_and(|m| m.contains_key(*last)))
+        };
+        let layer = |path: &[&str]| {
+            let l = if in_secure(path) {
+                CloudLayer::SecureYaml
+            } else {
+                CloudLayer::CloudsYaml
+            };
+            Value::String(l.as_str().to_owned())
+        };
+        own.iter()
+            .map(|(k, v)| {
+                let tagged = match v {
+                    Value::Object(auth) if norm_key(k) == "auth" => Value::Object(
+                        auth.keys()
+                            .map(|ak| (ak.clone(), layer(&[k, ak])))
+                            .collect(),
+                    ),
+                    _ => layer(&[k]),
+                };
+                (k.clone(), tagged)
+            })
+            .collect()
     }
 
     /// The settings of profile `profile` for cloud `cloud`, and where they were found.

@@ -7,9 +7,9 @@ use keystoneauth_core::registry::{Opt, OptionValues};
 use keystoneauth_core::{Error, Result};
 
 use super::errors::Origin;
-use super::{LoadOptions, Source, ENVVARS_CLOUD};
+use super::{LoadOptions, Source, ValueSource, ENVVARS_CLOUD};
 use crate::args::flag_key;
-use crate::clouds::{norm_key, CloudsFile, FlatCloud, ProfileSource};
+use crate::clouds::{norm_key, CloudLayer, CloudsFile, FlatCloud, ProfileSource};
 use crate::env::Env;
 use crate::regions;
 
@@ -48,6 +48,32 @@ pub(super) const GENERAL_KEYS: &[&str] = &[
 pub(super) struct Layer {
     pub(super) source: Source,
     pub(super) map: BTreeMap<String, String>,
+    /// Where each value of `map` came from.
+    pub(super) from: BTreeMap<String, ValueSource>,
+}
+
+impl Layer {
+    /// A layer whose values all come from `from`.
+    fn uniform(source: Source, map: BTreeMap<String, String>, from: ValueSource) -> Layer {
+        let from = map.keys().map(|k| (k.clone(), from.clone())).collect();
+        Layer { source, map, from }
+    }
+
+    /// The value of `key` and where it came from.
+    pub(super) fn get(&self, key: &str) -> Option<(String, ValueSource)> {
+        let v = self.map.get(key)?.clone();
+        let from = self.from.get(key).cloned().unwrap_or(ValueSource::Default);
+        Some((v, from))
+    }
+
+    /// `renames` (old key, new key) done on the map: the same on `from`.
+    fn rename_from(&mut self, renames: &[(String, String)]) {
+        for (old, new) in renames {
+            if let Some(f) = self.from.remove(old) {
+                self.from.entry(new.clone()).or_insert(f);
+            }
+        }
+    }
 }
 
 pub(super) struct Layers {
@@ -61,14 +87,19 @@ pub(super) struct Layers {
 impl Layers {
     /// General settings: options > flags > env > cloud.
     pub(super) fn general(&self, keys: &[&str]) -> Option<String> {
+        self.general_from(keys).map(|(v, _)| v)
+    }
+
+    /// [`general`](Self::general), with where the value came from.
+    pub(super) fn general_from(&self, keys: &[&str]) -> Option<(String, ValueSource)> {
         [&self.options, &self.flags, &self.env, &self.cloud]
             .into_iter()
-            .find_map(|l| keys.iter().find_map(|k| l.map.get(*k).cloned()))
+            .find_map(|l| keys.iter().find_map(|k| l.get(k)))
     }
 
     /// A plugin option: options > flags > env > cloud auth block > cloud top level. Within a
     /// layer the option's own name beats its deprecated names.
-    pub(super) fn plugin_opt(&self, opt: &Opt) -> Option<(String, Source)> {
+    pub(super) fn plugin_opt(&self, opt: &Opt) -> Option<(String, Source, ValueSource)> {
         let names = opt_names(opt);
         let mut with_dest = vec![norm_key(&opt.dest())];
         with_dest.extend(names.iter().cloned());
@@ -81,10 +112,21 @@ impl Layers {
         ];
         let found = order.into_iter().find_map(|(l, keys)| {
             keys.iter()
-                .find_map(|k| l.map.get(k))
-                .map(|v| (v.clone(), l.source))
+                .find_map(|k| l.get(k))
+                .map(|(v, from)| (v, l.source, from))
         });
         found
+    }
+
+    /// The keys of the cloud's `auth:` that are not among `used` (the names of the plugin's
+    /// options), with their values and where they came from.
+    pub(super) fn unused_auth(&self, used: &[String]) -> Vec<(String, String, ValueSource)> {
+        self.cloud_auth
+            .map
+            .keys()
+            .filter(|k| !used.contains(k))
+            .filter_map(|k| self.cloud_auth.get(k).map(|(v, from)| (k.clone(), v, from)))
+            .collect()
     }
 }
 
@@ -117,8 +159,11 @@ impl Layers {
             &mut self.cloud,
         ] {
             for (from, to) in [("project_id", "tenant_id"), ("project_name", "tenant_name")] {
-                if let Some(v) = l.map.get(from).cloned() {
-                    l.map.entry(to.to_owned()).or_insert(v);
+                if let Some((v, source)) = l.get(from) {
+                    if !l.map.contains_key(to) {
+                        l.map.insert(to.to_owned(), v);
+                        l.from.insert(to.to_owned(), source);
+                    }
                 }
             }
         }
@@ -145,6 +190,8 @@ pub(super) struct Built {
     pub(super) layers: Layers,
     /// The cloud's name, when one was named or is the only one in clouds.yaml.
     pub(super) cloud: Option<String>,
+    /// Where the cloud's name came from.
+    pub(super) cloud_from: Option<ValueSource>,
     /// The files read.
     pub(super) clouds: CloudsFile,
     /// Each flag key's spelling.
@@ -203,6 +250,7 @@ pub(super) fn build_layers(opts: &LoadOptions) -> Result<Built> {
     }
     let options = values_to_map(&opts.options);
     let env_map = env.os_keys();
+    let env_names = env.os_names();
     let load_files = || {
         CloudsFile::load_with(
             &env,
@@ -212,13 +260,38 @@ pub(super) fn build_layers(opts: &LoadOptions) -> Result<Built> {
         )
     };
 
-    let named = options
+    let env_source = |k: &str| {
+        ValueSource::Env(
+            env_names
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| format!("OS_{}", k.to_ascii_uppercase())),
+        )
+    };
+    let flag_source = |k: &str| {
+        ValueSource::Flag(
+            flag_names
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| format!("--os-{}", k.replace('_', "-"))),
+        )
+    };
+    let (named, mut cloud_from) = options
         .get("cloud")
-        .cloned()
-        .or_else(|| opts.cloud.clone())
-        .or_else(|| flags.get("cloud").cloned())
-        .or_else(|| env_map.get("cloud").cloned())
-        .filter(|c| !c.is_empty());
+        .or(opts.cloud.as_ref())
+        .map(|c| (c.clone(), ValueSource::Options))
+        .or_else(|| {
+            flags
+                .get("cloud")
+                .map(|c| (c.clone(), flag_source("cloud")))
+        })
+        .or_else(|| {
+            env_map
+                .get("cloud")
+                .map(|c| (c.clone(), env_source("cloud")))
+        })
+        .filter(|(c, _)| !c.is_empty())
+        .unzip();
     let envvars_name = env
         .get("OS_CLOUD_NAME")
         .unwrap_or_else(|| ENVVARS_CLOUD.to_owned());
@@ -254,7 +327,11 @@ pub(super) fn build_layers(opts: &LoadOptions) -> Result<Built> {
                 ),
             }
             match clouds.cloud_names().as_slice() {
-                [only] => CloudChoice::File(only.clone()),
+                [only] => {
+                    let file = clouds.path.clone().or_else(|| clouds.secure_path.clone());
+                    cloud_from = Some(ValueSource::CloudsYaml(file.unwrap_or_default()));
+                    CloudChoice::File(only.clone())
+                }
                 _ => CloudChoice::None,
             }
         }
@@ -291,39 +368,57 @@ pub(super) fn build_layers(opts: &LoadOptions) -> Result<Built> {
         CloudChoice::Env(name) => (name, FlatCloud::default()),
         CloudChoice::None => (None, FlatCloud::default()),
     };
+    let of_cloud = |from: &BTreeMap<String, CloudLayer>| -> BTreeMap<String, ValueSource> {
+        from.iter()
+            .map(|(k, layer)| {
+                let source = ValueSource::of_layer(
+                    *layer,
+                    clouds.path.as_ref(),
+                    clouds.secure_path.as_ref(),
+                    profile.as_ref(),
+                );
+                (k.clone(), source)
+            })
+            .collect()
+    };
     let mut layers = Layers {
-        options: Layer {
-            source: Source::Options,
-            map: options,
-        },
+        options: Layer::uniform(Source::Options, options, ValueSource::Options),
         flags: Layer {
             source: Source::Flag,
+            from: flags.keys().map(|k| (k.clone(), flag_source(k))).collect(),
             map: flags,
         },
         env: Layer {
             source: Source::Env,
+            from: env_map.keys().map(|k| (k.clone(), env_source(k))).collect(),
             map: env_map,
         },
         cloud_auth: Layer {
             source: Source::CloudsYaml,
+            from: of_cloud(&flat.auth_from),
             map: flat.auth,
         },
         cloud: Layer {
             source: Source::CloudsYaml,
+            from: of_cloud(&flat.settings_from),
             map: flat.settings,
         },
     };
     for l in [&mut layers.options, &mut layers.env, &mut layers.cloud] {
-        rename_legacy_keys(&mut l.map);
+        let renames = rename_legacy_keys(&mut l.map);
+        l.rename_from(&renames);
     }
     // A renamed flag keeps its spelling for messages.
-    for (old, new) in rename_legacy_keys(&mut layers.flags.map) {
+    let renames = rename_legacy_keys(&mut layers.flags.map);
+    layers.flags.rename_from(&renames);
+    for (old, new) in renames {
         if let Some(f) = flag_names.remove(&old) {
             flag_names.entry(new).or_insert(f);
         }
     }
     Ok(Built {
         layers,
+        cloud_from: cloud.as_ref().and(cloud_from),
         cloud,
         clouds,
         flag_names,

@@ -14,10 +14,12 @@ use crate::session_opts::SessionOptions;
 
 mod errors;
 mod layers;
+mod report;
 mod resolve;
 mod services;
 
 use layers::build_layers;
+pub use report::{LoadReport, ValueSource};
 pub use resolve::load_session_options;
 pub use services::ServiceOptions;
 
@@ -78,6 +80,10 @@ pub struct LoadOptions {
     pub public_files: Option<Vec<PathBuf>>,
     /// Fills options that have a prompt and no value.
     pub prompt: Option<PromptFn>,
+    /// Load to look at the configuration (`ksa config show`): a required option that is
+    /// missing is not an error but is listed in [`LoadReport::missing`]. The plugin cannot be
+    /// built from such a configuration.
+    pub inspect: bool,
 }
 
 impl fmt::Debug for LoadOptions {
@@ -95,6 +101,7 @@ impl fmt::Debug for LoadOptions {
             .field("secure_files", &self.secure_files)
             .field("public_files", &self.public_files)
             .field("prompt", &self.prompt.is_some())
+            .field("inspect", &self.inspect)
             .finish()
     }
 }
@@ -142,6 +149,9 @@ pub struct CloudConfig {
     pub public_file: Option<PathBuf>,
     /// The cloud's profile (`profile:` or `cloud:`) and where it was found.
     pub profile: Option<(String, ProfileSource)>,
+    /// Where each value came from in detail, the settings as given, unused keys, and the
+    /// files searched and read.
+    pub report: LoadReport,
 }
 
 impl CloudConfig {

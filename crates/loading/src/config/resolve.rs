@@ -8,7 +8,7 @@ use keystoneauth_core::{Error, Result};
 
 use super::layers::{build_layers, opt_names, Built, Layers, GENERAL_KEYS};
 use super::services::{service_suffix, ServiceOptions};
-use super::{CloudConfig, LoadOptions, Source, DEFAULT_AUTH_TYPE};
+use super::{CloudConfig, LoadOptions, LoadReport, Source, ValueSource, DEFAULT_AUTH_TYPE};
 use crate::adapter_opts::{parse_interfaces, AdapterOptions};
 use crate::clouds::norm_key;
 use crate::session_opts::SessionOptions;
@@ -49,7 +49,7 @@ fn normalize_auth_type(t: &str) -> String {
 fn collect_opts(loader: &PluginLoader, layers: &Layers) -> Result<Vec<Opt>> {
     let mut opts = loader.opts();
     if let Some(m) = opts.iter().find(|o| o.dest() == "auth_methods").cloned() {
-        if let Some((methods, _)) = layers.plugin_opt(&m) {
+        if let Some((methods, _, _)) = layers.plugin_opt(&m) {
             let list = OptionValues::new()
                 .with("m", methods)
                 .get_list("m")
@@ -72,30 +72,40 @@ impl CloudConfig {
         let Built {
             mut layers,
             cloud: cloud_name,
+            cloud_from,
             clouds,
             flag_names,
             home,
             profile,
         } = built;
+        let mut report = LoadReport {
+            files: clouds.searched.clone(),
+            ..LoadReport::default()
+        };
+        if let Some(from) = cloud_from {
+            report.sources.insert("cloud".into(), from);
+        }
+        if let Some(from) = layers
+            .cloud
+            .from
+            .get("profile")
+            .filter(|_| profile.is_some())
+        {
+            report.sources.insert("profile".into(), from.clone());
+        }
 
-        let auth_type = layers
+        let (auth_type, auth_type_from) = layers
             .options
-            .map
             .get("auth_type")
-            .cloned()
-            .or_else(|| opts.auth_type.clone())
+            .or_else(|| opts.auth_type.clone().map(|t| (t, ValueSource::Options)))
             .or_else(|| {
                 [&layers.flags, &layers.env, &layers.cloud]
                     .into_iter()
-                    .find_map(|l| {
-                        l.map
-                            .get("auth_type")
-                            .or_else(|| l.map.get("auth_plugin"))
-                            .cloned()
-                    })
+                    .find_map(|l| l.get("auth_type").or_else(|| l.get("auth_plugin")))
             })
-            .map(|t| normalize_auth_type(&t))
-            .unwrap_or_else(|| guess_auth_type(&layers));
+            .map(|(t, from)| (normalize_auth_type(&t), from))
+            .unwrap_or_else(|| (guess_auth_type(&layers), ValueSource::Default));
+        report.sources.insert("auth_type".into(), auth_type_from);
         if auth_type.starts_with("v2") {
             layers.project_as_tenant();
         }
@@ -125,13 +135,42 @@ impl CloudConfig {
 
         let mut auth = OptionValues::new();
         let mut auth_sources = BTreeMap::new();
+        let mut auth_from = BTreeMap::new();
         for o in &plugin_opts {
-            if let Some((v, src)) = layers.plugin_opt(o) {
+            if let Some((v, src, from)) = layers.plugin_opt(o) {
                 auth.set(&o.dest(), v);
                 auth_sources.insert(o.dest(), src);
+                auth_from.insert(o.dest(), from);
             }
         }
-        handle_domain_id(&mut auth, &plugin_opts);
+        for (from, to) in handle_domain_id(&mut auth, &plugin_opts) {
+            if let Some(to) = to {
+                if let Some(s) = auth_sources.get(from).copied() {
+                    auth_sources.insert(to.to_owned(), s);
+                }
+                if let Some(s) = auth_from.get(from).cloned() {
+                    auth_from.insert(to.to_owned(), s);
+                }
+            } else {
+                auth_sources.remove(from);
+                auth_from.remove(from);
+            }
+        }
+        let mut used: Vec<String> = plugin_opts
+            .iter()
+            .flat_map(|o| {
+                let mut names = opt_names(o);
+                names.push(norm_key(&o.dest()));
+                names
+            })
+            .collect();
+        if auth_type.starts_with("v2") {
+            used.extend(["project_id".to_owned(), "project_name".to_owned()]);
+        }
+        for (key, value, from) in layers.unused_auth(&used) {
+            report.sources.insert(format!("auth.{key}"), from);
+            report.unused_auth.insert(key, value);
+        }
         // `{region_name}` and other settings in the auth URL (citycloud's profile).
         let lookup = |name: &str| layers.general(&[name]);
         if let Some(url) = auth.get("auth_url") {
@@ -152,7 +191,10 @@ impl CloudConfig {
             })
             .collect();
         if !missing.is_empty() {
-            return Err(Error::MissingRequiredOptions(missing));
+            if !opts.inspect {
+                return Err(Error::MissingRequiredOptions(missing));
+            }
+            report.missing = missing;
         }
         if let Some(prompt) = &opts.prompt {
             for o in plugin_opts.iter().filter(|o| o.prompt.is_some()) {
@@ -160,13 +202,27 @@ impl CloudConfig {
                     if let Some(v) = prompt(o)? {
                         auth.set(&o.dest(), v);
                         auth_sources.insert(o.dest(), Source::Prompt);
+                        auth_from.insert(o.dest(), ValueSource::Prompt);
                     }
                 }
             }
         }
 
         // Session and adapter settings.
-        let general = general_values(&layers, home.as_deref())?;
+        let (general, general_from) = general_values(&layers, home.as_deref())?;
+        // The cloud and the auth type have their own entries.
+        for (k, from) in general_from {
+            if ["cloud", "auth_type", "auth_plugin"].contains(&k.as_str()) {
+                continue;
+            }
+            if let Some(v) = general.get(&k) {
+                report.settings.insert(k.clone(), v);
+            }
+            report.sources.insert(k, from);
+        }
+        for (dest, from) in auth_from {
+            report.sources.insert(format!("auth.{dest}"), from);
+        }
         let session = SessionOptions::from_values(&general)?;
         let interfaces = match (
             general.get_list("valid_interfaces"),
@@ -190,8 +246,15 @@ impl CloudConfig {
         for l in [&layers.cloud, &layers.env, &layers.flags, &layers.options] {
             for (k, v) in &l.map {
                 if let Some((svc, suffix)) = service_suffix(k) {
+                    let svc = svc.replace('_', "-");
+                    if let Some(from) = l.from.get(k) {
+                        let setting = suffix.trim_start_matches('_');
+                        report
+                            .sources
+                            .insert(format!("{svc}.{setting}"), from.clone());
+                    }
                     services
-                        .entry(svc.replace('_', "-"))
+                        .entry(svc)
                         .or_default()
                         .set(suffix, expand_braces(k, v, &lookup)?);
                 }
@@ -213,6 +276,7 @@ impl CloudConfig {
             secure_file: clouds.secure_path,
             public_file: clouds.public_path,
             profile,
+            report,
         })
     }
 }
@@ -223,7 +287,7 @@ pub fn load_session_options(opts: &LoadOptions) -> Result<SessionOptions> {
     let built = build_layers(opts)?;
     let origin = built.origin();
     general_values(&built.layers, built.home.as_deref())
-        .and_then(|g| SessionOptions::from_values(&g))
+        .and_then(|(g, _)| SessionOptions::from_values(&g))
         .map_err(|e| match &origin {
             Some(o) => o.wrap(e),
             None => e,
@@ -232,12 +296,17 @@ pub fn load_session_options(opts: &LoadOptions) -> Result<SessionOptions> {
 
 /// The general settings (options > flags > env > cloud), with `{name}` references expanded
 /// and `~` in the CA bundle, certificate and key file names read as `home`, as openstacksdk
-/// does.
-fn general_values(layers: &Layers, home: Option<&str>) -> Result<OptionValues> {
+/// does; and where each came from.
+fn general_values(
+    layers: &Layers,
+    home: Option<&str>,
+) -> Result<(OptionValues, BTreeMap<String, ValueSource>)> {
     let lookup = |name: &str| layers.general(&[name]);
     let mut general = OptionValues::new();
+    let mut sources = BTreeMap::new();
     for k in GENERAL_KEYS {
-        if let Some(v) = layers.general(&[k]) {
+        if let Some((v, from)) = layers.general_from(&[k]) {
+            sources.insert((*k).to_owned(), from);
             let mut v = expand_braces(k, &v, &lookup)?;
             if matches!(
                 *k,
@@ -248,7 +317,7 @@ fn general_values(layers: &Layers, home: Option<&str>) -> Result<OptionValues> {
             general.set(k, v);
         }
     }
-    Ok(general)
+    Ok((general, sources))
 }
 
 /// `~` and `~/…` with `home` for `~` (Python's `os.path.expanduser`; `~user` is kept).
@@ -301,12 +370,17 @@ fn expand_braces(key: &str, text: &str, lookup: &dyn Fn(&str) -> Option<String>)
 }
 
 /// openstacksdk's `domain_id` / `domain_name` shorthand: with a project scope they are the
-/// default of the user's and the project's domain, not a domain scope.
-fn handle_domain_id(auth: &mut OptionValues, opts: &[Opt]) {
+/// default of the user's and the project's domain, not a domain scope. Returns what it did,
+/// in order: `(from, Some(to))` for a value copied, `(from, None)` for one removed.
+fn handle_domain_id(
+    auth: &mut OptionValues,
+    opts: &[Opt],
+) -> Vec<(&'static str, Option<&'static str>)> {
     let has = |d: &str| opts.iter().any(|o| o.dest() == d);
     let project_scoped = auth.contains("project_id") || auth.contains("project_name");
+    let mut done = Vec::new();
     if !project_scoped {
-        return;
+        return done;
     }
     for (target, targets) in [
         ("domain_id", ["user_domain_id", "project_domain_id"]),
@@ -316,9 +390,12 @@ fn handle_domain_id(auth: &mut OptionValues, opts: &[Opt]) {
             for t in targets {
                 if has(t) && !auth.contains(t) {
                     auth.set(t, v.clone());
+                    done.push((target, Some(t)));
                 }
             }
             auth.remove(target);
+            done.push((target, None));
         }
     }
+    done
 }

@@ -16,6 +16,7 @@ mod plugin_options;
 mod precedence;
 mod profiles;
 mod regions;
+mod report;
 mod settings;
 
 #[derive(Debug)]

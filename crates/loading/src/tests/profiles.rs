@@ -41,7 +41,7 @@ fn profiles_from_clouds_public_yaml_are_defaults_the_cloud_overrides() {
 
 /// A loopback HTTP server answering every request with `status` and `body`, for at most
 /// `max` connections or 20 s. Returns its base URL.
-fn serve(status: u16, body: &'static str, max: usize) -> String {
+pub(super) fn serve(status: u16, body: &'static str, max: usize) -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -78,7 +78,7 @@ fn serve(status: u16, body: &'static str, max: usize) -> String {
     url
 }
 
-const WELL_KNOWN: &str = r#"{"name": "loopcloud", "profile": {"auth": {"auth_url": "https://keystone.loop.test/v3", "user_domain_name": "LoopUsers"}, "regions": ["L1", "L2"], "identity_api_version": "3", "interface": "internal", "profile": "ignored"}}"#;
+pub(super) const WELL_KNOWN: &str = r#"{"name": "loopcloud", "profile": {"auth": {"auth_url": "https://keystone.loop.test/v3", "user_domain_name": "LoopUsers"}, "regions": ["L1", "L2"], "identity_api_version": "3", "interface": "internal", "profile": "ignored"}}"#;
 
 #[test]
 fn url_profiles_are_fetched_from_the_well_known_document() {

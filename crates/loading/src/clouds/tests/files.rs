@@ -184,3 +184,94 @@ fn bad_clouds_public_yaml_is_a_config_error() {
         "{e}"
     );
 }
+
+/// Each flattened value says which file (or the profile) it came from, through secure.yaml's
+/// merge, the profile, `auth` spellings written at the top level, and a region's values.
+#[test]
+fn flattened_values_name_their_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("clouds.yaml"),
+        "clouds:\n  c:\n    profile: p\n    auth: {username: u, project_name: in-auth}\n    interface: internal\n    regions:\n      - name: R1\n        values: {auth: {auth_url: 'http://r1/v3'}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("secure.yaml"),
+        "clouds:\n  c:\n    project_name: top\n    auth: {password: s}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("clouds-public.yaml"),
+        "public-clouds:\n  p:\n    auth: {auth_url: 'http://p/v3', user_domain_id: d}\n    api_timeout: 9\n",
+    )
+    .unwrap();
+    let f = in_dir(dir.path()).unwrap();
+    assert_eq!(
+        f.secure,
+        yaml("clouds:\n  c:\n    project_name: top\n    auth: {password: s}\n")
+    );
+    let c = f.resolve("c").unwrap();
+    let flat = c.flatten();
+    let auth = |k: &str| flat.auth_from[k];
+    let setting = |k: &str| flat.settings_from[k];
+    assert_eq!(flat.auth["username"], "u");
+    assert_eq!(auth("username"), CloudLayer::CloudsYaml);
+    assert_eq!(auth("password"), CloudLayer::SecureYaml);
+    // The top level wins over `auth:`, secure.yaml's here.
+    assert_eq!(flat.auth["project_name"], "top");
+    assert_eq!(auth("project_name"), CloudLayer::SecureYaml);
+    assert_eq!(auth("user_domain_id"), CloudLayer::Profile);
+    assert_eq!(setting("api_timeout"), CloudLayer::Profile);
+    assert_eq!(setting("interface"), CloudLayer::CloudsYaml);
+    // The region's values and name: where `regions:` is written.
+    assert_eq!(flat.auth["auth_url"], "http://r1/v3");
+    assert_eq!(auth("auth_url"), CloudLayer::CloudsYaml);
+    assert_eq!(setting("region_name"), CloudLayer::CloudsYaml);
+    assert_eq!(flat.settings_from.len(), flat.settings.len());
+    assert_eq!(flat.auth_from.len(), flat.auth.len());
+    // How each file was found.
+    let found: Vec<_> = f
+        .searched
+        .iter()
+        .map(|s| (s.kind, s.read.clone(), s.searched.len(), s.from_env))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                FileKind::Clouds,
+                Some(dir.path().join("clouds.yaml")),
+                1,
+                false
+            ),
+            (
+                FileKind::Secure,
+                Some(dir.path().join("secure.yaml")),
+                1,
+                false
+            ),
+            (
+                FileKind::Public,
+                Some(dir.path().join("clouds-public.yaml")),
+                1,
+                false
+            ),
+        ]
+    );
+    let none = CloudsFile::load_with(
+        &env_of(&[("OS_CLIENT_SECURE_FILE", &dir.path().join("nope.yaml"))]),
+        Some(&[]),
+        Some(&[dir.path().join("missing.yaml")]),
+        Some(&[]),
+    )
+    .unwrap();
+    assert_eq!(none.searched[1].read, None);
+    assert!(none.searched[1].from_env);
+    assert_eq!(
+        none.searched[1].searched,
+        [
+            dir.path().join("nope.yaml"),
+            dir.path().join("missing.yaml")
+        ]
+    );
+}
