@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use clap_complete::Shell;
 
 use crate::commands::catalog::CatalogCmd;
+use crate::commands::config::ConfigCmd;
 use crate::commands::discover::DiscoverArgs;
 use crate::commands::endpoint::EndpointArgs;
 use crate::commands::plugins::PluginsCmd;
@@ -103,6 +104,12 @@ pub enum Cmd {
     },
     /// Versions and microversion ranges a service advertises (no authentication)
     Discover(DiscoverArgs),
+    /// The configuration of a cloud as it is loaded: values, secrets masked, where each came
+    /// from, and the files read (no authentication)
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
     /// The auth plugins this build has, and their options
     Plugins {
         #[command(subcommand)]

@@ -75,8 +75,9 @@ fn run() -> i32 {
     }
 }
 
-/// Run the command: those that need no configuration at once, `discover` with a session of
-/// its own, the others with a [`Ctx`] (and the auth cache around them, with `--auth-cache`).
+/// Run the command: those that need no configuration at once, `config` with the configuration
+/// alone, `discover` with a session of its own, the others with a [`Ctx`] (and the auth cache
+/// around them, with `--auth-cache`).
 fn dispatch(cli: Cli, extra: Vec<(String, String)>) -> Res<()> {
     match &cli.cmd {
         Cmd::Plugins { cmd, out } => return commands::plugins::run(cmd.as_ref(), out),
@@ -84,6 +85,9 @@ fn dispatch(cli: Cli, extra: Vec<(String, String)>) -> Res<()> {
         _ => {}
     }
     let flags = cli.load_flags(extra);
+    if let Cmd::Config { cmd } = &cli.cmd {
+        return commands::config::run(cmd, flags);
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -129,6 +133,8 @@ async fn command(ctx: &Ctx, cmd: &Cmd) -> Res<()> {
         Cmd::Request(args) => commands::request::run(ctx, args).await,
         Cmd::Versions { cmd } => commands::versions::run(ctx, cmd).await,
         // Run by `dispatch` before a configuration is loaded.
-        Cmd::Plugins { .. } | Cmd::Completion { .. } | Cmd::Discover(_) => Ok(()),
+        Cmd::Plugins { .. } | Cmd::Completion { .. } | Cmd::Discover(_) | Cmd::Config { .. } => {
+            Ok(())
+        }
     }
 }

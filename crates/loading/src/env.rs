@@ -63,4 +63,17 @@ impl Env {
             })
             .collect()
     }
+
+    /// For each key of [`os_keys`](Self::os_keys), the variable it came from:
+    /// `user_domain_id` → `OS_USER_DOMAIN_ID`.
+    pub fn os_names(&self) -> BTreeMap<String, String> {
+        self.vars
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(k, _)| {
+                let rest = k.strip_prefix("OS_")?;
+                Some((rest.to_ascii_lowercase(), k.clone()))
+            })
+            .collect()
+    }
 }

@@ -51,8 +51,8 @@ pub mod vendors;
 
 pub use adapter_opts::{adapter_opts, AdapterOptions};
 pub use config::{
-    load_session_options, CloudConfig, LoadOptions, PromptFn, ServiceOptions, Source,
-    DEFAULT_AUTH_TYPE, ENVVARS_CLOUD,
+    load_session_options, CloudConfig, LoadOptions, LoadReport, PromptFn, ServiceOptions, Source,
+    ValueSource, DEFAULT_AUTH_TYPE, ENVVARS_CLOUD,
 };
 pub use env::Env;
 pub use exec::ExecPlugin;

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod completion;
+pub mod config;
 pub mod discover;
 pub mod endpoint;
 pub mod plugins;
