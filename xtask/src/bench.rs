@@ -80,6 +80,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     criterion(&dir, full, &mut rows)?;
     session_get_ratio(full, &mut rows)?;
     load_figures(full, &mut rows)?;
+    stream_figures(&dir, ksa_built, &mut rows)?;
     process_figures(&dir, full, ksa_built, &mut rows)?;
     real_keystone_figures(&dir, full, &mut rows);
     build_figures(full, &mut rows)?;
@@ -381,6 +382,63 @@ fn load_figures(full: bool, rows: &mut Vec<Row>) -> Result<()> {
         ),
         &format!("{lo}..={hi} token requests, 0 failed"),
         Some((lo..=hi).contains(&auths) && failed == 0),
+    ));
+    Ok(())
+}
+
+/// (e) a 1 GiB streamed body: Session::send_streaming against bare reqwest reading the same body
+/// in chunks; (f) peak RSS of `ksa request … -o FILE` for a 512 MiB body.
+fn stream_figures(dir: &Path, ksa_built: bool, rows: &mut Vec<Row>) -> Result<()> {
+    eprintln!("bench: ksa-bench stream --mib 1024 --rounds 3");
+    let r = json_line(&run_checked(Command::new(ksa_bench()).args([
+        "stream", "--mib", "1024", "--rounds", "3",
+    ]))?)?;
+    let ratio = r["ratio"].as_f64().unwrap_or(0.0);
+    rows.push(row(
+        "(e) 1 GiB streamed body: Session vs bare reqwest throughput",
+        format!(
+            "{:.0} vs {:.0} MiB/s = {ratio:.2}×",
+            r["session_mib_s"].as_f64().unwrap_or(0.0),
+            r["reqwest_mib_s"].as_f64().unwrap_or(0.0)
+        ),
+        "≥ 0.9×",
+        Some(ratio >= 0.9),
+    ));
+    if !ksa_built {
+        return Ok(());
+    }
+    let mut server = Command::new(ksa_bench())
+        .args(["serve-bytes", "--mib", "512"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("start ksa-bench serve-bytes")?;
+    let url = {
+        use std::io::BufRead as _;
+        let out = server.stdout.take().context("piped stdout")?;
+        let mut line = String::new();
+        std::io::BufReader::new(out).read_line(&mut line)?;
+        line.trim().strip_prefix("URL ").unwrap_or_default().to_owned()
+    };
+    let file = dir.join("stream-512.bin");
+    let ksa = workspace_root().join("target/release/ksa");
+    let base = url.trim_end_matches("/object").to_owned();
+    let result = peak_rss_kib(|| {
+        let mut c = Command::new(&ksa);
+        c.args(["--os-auth-type", "none", "--os-endpoint", &base])
+            .args(["request", "GET", "compute", "/object", "-o"])
+            .arg(&file);
+        c
+    });
+    let written = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let _ = std::fs::remove_file(&file);
+    let _ = server.kill();
+    let _ = server.wait();
+    let kib = result?;
+    rows.push(row(
+        "(f) ksa request -o FILE, 512 MiB body: peak RSS",
+        format!("{:.1} MiB ({written} bytes written)", kib as f64 / 1024.0),
+        "< 64 MiB",
+        Some(kib < 64 * 1024 && written == 512 * 1024 * 1024),
     ));
     Ok(())
 }

@@ -82,8 +82,12 @@ async fn main() {
             .await
         }
         Some("large-body") => large_body(&arg(&args, "--dir", String::from("."))),
+        Some("stream") => stream_ratio(arg(&args, "--mib", 1024), arg(&args, "--rounds", 3)).await,
+        Some("serve-bytes") => serve_bytes(arg(&args, "--mib", 512)).await,
         _ => {
-            eprintln!("usage: ksa-bench stampede|refresh|get|canned|emulator|large-body [options]");
+            eprintln!(
+                "usage: ksa-bench stampede|refresh|get|canned|emulator|large-body|stream|serve-bytes [options]"
+            );
             std::process::exit(2);
         }
     };
@@ -467,6 +471,104 @@ fn large_body(dir: &str) -> Result<(), BoxError> {
     println!(
         "{}",
         json!({ "token": keystoneauth_bench::TOKEN, "lookups": triples.len() })
+    );
+    Ok(())
+}
+
+/// Serves `mib` MiB (a repeating pattern, 64 KiB writes) to every GET on 127.0.0.1, on a
+/// thread of its own; returns the URL.
+fn start_bytes_server(mib: usize) -> Result<String, BoxError> {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener");
+            let block: Bytes = (0..65536usize).map(|i| (i % 251) as u8).collect::<Vec<_>>().into();
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let block = block.clone();
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let total = mib * 1024 * 1024;
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {total}\r\nconnection: close\r\n\r\n"
+                    );
+                    if sock.write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    for _ in 0..total / block.len() {
+                        if sock.write_all(&block).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    Ok(format!("http://{addr}/object"))
+}
+
+/// `ksa-bench serve-bytes --mib N`: prints `URL <url>` and serves until killed.
+async fn serve_bytes(mib: usize) -> Result<(), BoxError> {
+    let url = start_bytes_server(mib)?;
+    println!("URL {url}");
+    use std::io::Write as _;
+    std::io::stdout().flush()?;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}
+
+/// `ksa-bench stream --mib N --rounds R`: the same N MiB body read in chunks through a
+/// Session's `send_streaming` and through bare reqwest on the same client settings,
+/// interleaved R rounds; prints throughputs (MiB/s, best round each) and their ratio.
+async fn stream_ratio(mib: usize, rounds: usize) -> Result<(), BoxError> {
+    let url = start_bytes_server(mib)?;
+    let total = (mib * 1024 * 1024) as u64;
+    let session = keystoneauth_core::Session::builder().build()?;
+    let bare = reqwest::Client::builder().build()?;
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        for first_ours in [round % 2 == 0, round % 2 != 0] {
+            let t = std::time::Instant::now();
+            let mut n = 0u64;
+            if first_ours {
+                let mut r = session.get(&url).send_streaming().await?;
+                while let Some(c) = r.chunk().await? {
+                    n += c.len() as u64;
+                }
+                ours.push(total as f64 / 1048576.0 / t.elapsed().as_secs_f64());
+            } else {
+                let mut r = bare.get(&url).send().await?;
+                while let Some(c) = r.chunk().await? {
+                    n += c.len() as u64;
+                }
+                theirs.push(total as f64 / 1048576.0 / t.elapsed().as_secs_f64());
+            }
+            if n != total {
+                return Err(format!("read {n} bytes of {total}").into());
+            }
+        }
+    }
+    let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+    let (o, b) = (best(&ours), best(&theirs));
+    println!(
+        "{}",
+        serde_json::json!({"bench": "stream", "mib": mib, "rounds": rounds,
+            "session_mib_s": o, "reqwest_mib_s": b, "ratio": o / b})
     );
     Ok(())
 }
