@@ -390,9 +390,9 @@ fn load_figures(full: bool, rows: &mut Vec<Row>) -> Result<()> {
 /// in chunks; (f) peak RSS of `ksa request … -o FILE` for a 512 MiB body.
 fn stream_figures(dir: &Path, ksa_built: bool, rows: &mut Vec<Row>) -> Result<()> {
     eprintln!("bench: ksa-bench stream --mib 1024 --rounds 3");
-    let r = json_line(&run_checked(Command::new(ksa_bench()).args([
-        "stream", "--mib", "1024", "--rounds", "3",
-    ]))?)?;
+    let r = json_line(&run_checked(
+        Command::new(ksa_bench()).args(["stream", "--mib", "1024", "--rounds", "3"]),
+    )?)?;
     let ratio = r["ratio"].as_f64().unwrap_or(0.0);
     rows.push(row(
         "(e) 1 GiB streamed body: Session vs bare reqwest throughput",
@@ -417,7 +417,10 @@ fn stream_figures(dir: &Path, ksa_built: bool, rows: &mut Vec<Row>) -> Result<()
         let out = server.stdout.take().context("piped stdout")?;
         let mut line = String::new();
         std::io::BufReader::new(out).read_line(&mut line)?;
-        line.trim().strip_prefix("URL ").unwrap_or_default().to_owned()
+        line.trim()
+            .strip_prefix("URL ")
+            .unwrap_or_default()
+            .to_owned()
     };
     let file = dir.join("stream-512.bin");
     let ksa = workspace_root().join("target/release/ksa");

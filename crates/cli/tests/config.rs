@@ -294,3 +294,47 @@ async fn config_show_built_in_profiles_missing_and_unused_options() {
         "{err}"
     );
 }
+
+/// A `./clouds.yaml` in the current directory wins over the user's cloud of the same name (as
+/// in openstacksdk), and says so; a secure.yaml every user can read is used, with a warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloud_shadowed_by_the_current_directory_and_a_readable_secure_yaml_are_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let files = Files::new();
+    std::fs::set_permissions(
+        files.file("secure.yaml"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let quiet = files
+        .ksa(&[], &["config", "show", "--cloud", "mycloud"])
+        .await;
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
+
+    let planted = files.dir.path().join("cwd").join("clouds.yaml");
+    std::fs::write(
+        &planted,
+        "clouds:\n  mycloud:\n    auth:\n      auth_url: https://evil.example/v3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        files.file("secure.yaml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = files
+        .ksa(&[], &["config", "show", "--cloud", "mycloud"])
+        .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cloud \"mycloud\" is defined in")
+            && stderr.contains(&planted.display().to_string())
+            && stderr.contains(&files.file("clouds.yaml").display().to_string()),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("readable by every user") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
+}

@@ -127,6 +127,7 @@ impl CloudsFile {
             out.path = Some(p);
         }
         if let Some(p) = secure_found {
+            warn_if_others_can_read(&p);
             let secure = read_yaml(&p)?;
             check_shape(&p, &secure)?;
             if matches!(out.doc, Value::Null) {
@@ -138,6 +139,68 @@ impl CloudsFile {
             out.secure_path = Some(p);
         }
         Ok(out)
+    }
+}
+
+/// A secure.yaml holds passwords: one that every local user can read is used (as openstacksdk
+/// does) but said so.
+fn warn_if_others_can_read(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o004 != 0 {
+                tracing::warn!(
+                    target: "keystoneauth::loading",
+                    "{} is readable by every user on this machine (mode {:o}): the passwords \
+                     in it are not private; run `chmod 600 {}`",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+impl CloudsFile {
+    /// Warns when cloud `name` is also defined in a clouds.yaml later on the search path than
+    /// the one read: openstacksdk uses the first file only, so a `./clouds.yaml` in the current
+    /// directory silently replaces the user's cloud of the same name (and then the user's
+    /// secure.yaml password goes to whatever `auth_url` it names). The order is kept; the
+    /// warning names the files.
+    pub fn warn_if_defined_elsewhere(&self, name: &str) {
+        let Some(read) = &self.path else {
+            return;
+        };
+        let Some(search) = self.searched.iter().find(|s| s.kind == FileKind::Clouds) else {
+            return;
+        };
+        let others: Vec<PathBuf> = search
+            .later
+            .iter()
+            .filter(|p| *p != read)
+            .filter(|p| {
+                read_yaml(p)
+                    .ok()
+                    .and_then(|doc| doc.get("clouds").and_then(|c| c.get(name)).cloned())
+                    .is_some()
+            })
+            .cloned()
+            .collect();
+        if !others.is_empty() {
+            let list: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
+            tracing::warn!(
+                target: "keystoneauth::loading",
+                "cloud {name:?} is defined in {} and also in {}; only the first is used (as \
+                 openstacksdk does)",
+                read.display(),
+                list.join(", ")
+            );
+        }
     }
 }
 
@@ -193,6 +256,8 @@ pub struct FileSearch {
     pub searched: Vec<PathBuf>,
     /// The file read, if one exists.
     pub read: Option<PathBuf>,
+    /// The files that also exist further down the search path (not read).
+    pub later: Vec<PathBuf>,
 }
 
 impl FileSearch {
@@ -200,14 +265,20 @@ impl FileSearch {
         let found = candidates.iter().position(|p| p.is_file());
         let read = found.map(|i| candidates[i].clone());
         let mut searched = candidates;
+        let mut later = Vec::new();
         if let Some(i) = found {
-            searched.truncate(i + 1);
+            later = searched
+                .split_off(i + 1)
+                .into_iter()
+                .filter(|p| p.is_file())
+                .collect();
         }
         FileSearch {
             kind,
             from_env: kind.env_var().is_some_and(|v| env.get(v).is_some()),
             searched,
             read,
+            later,
         }
     }
 }

@@ -352,6 +352,7 @@ pub(super) fn build_layers(opts: &LoadOptions) -> Result<Built> {
                     .err()
                     .unwrap_or_else(|| Error::Config(format!("cloud {name} was not found"))));
             }
+            clouds.warn_if_defined_elsewhere(&name);
             let files = [&clouds.path, &clouds.secure_path, &clouds.public_path];
             let resolved = clouds
                 .resolve(&name)
