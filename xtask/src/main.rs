@@ -11,6 +11,7 @@ mod keystone;
 mod locks;
 mod peers;
 mod prereqs;
+mod redis;
 mod test;
 mod util;
 
@@ -36,6 +37,10 @@ const COMMANDS: &[(&str, &str)] = &[
     (
         "peers status",
         "print which peers run; exit status 1 when one is not running",
+    ),
+    (
+        "redis up|down|status",
+        "a throw-away redis-server on 127.0.0.1 (no persistence) for the Redis token store",
     ),
     (
         "bench [--full]",
@@ -76,6 +81,7 @@ fn main() -> ExitCode {
     let result: Result<ExitCode> = match args.first().map(String::as_str) {
         Some("keystone") => keystone::main(&args[1..]),
         Some("peers") => peers::main(&args[1..]),
+        Some("redis") => redis::main(&args[1..]),
         Some("test") => test::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),

@@ -4,11 +4,12 @@
 //! running as root or with password-less sudo, else the command to run and exit status 2),
 //! then, for the whole-suite run, the quality gate (`gate.rs`).
 //!
-//! keystone up --tls, then `cargo test --workspace --no-fail-fast -- --include-ignored` (or
-//! `cargo test ARGS...` when arguments are given) with `KSA_KEYSTONE_ENV`, `KSA_PEERS_ENV`,
-//! `KSA_ADFS_PYTHON` and `KSA_OPENSTACKSDK_PYTHON` (the oracle venv, installed first) set,
-//! then keystone down (also when the tests fail); exits with cargo's status. The instance has
-//! its own state dir (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
+//! keystone up --tls and a redis-server (`redis.rs`), then `cargo test --workspace
+//! --no-fail-fast -- --include-ignored` (or `cargo test ARGS...` when arguments are given)
+//! with `KSA_KEYSTONE_ENV`, `KSA_PEERS_ENV`, `KSA_ADFS_PYTHON`, `KSA_OPENSTACKSDK_PYTHON` (the
+//! oracle venv, installed first) and `KSA_REDIS_URL` set, then keystone and redis down (also
+//! when the tests fail); exits with cargo's status. The instance has its own state dir
+//! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
 //!
 //! The whole-suite run (no arguments) also runs every fuzz target briefly
 //! (`cargo xtask fuzz --seconds 10`, so a parser regression shows up) when cargo-fuzz is
@@ -20,7 +21,7 @@
 //! over 60 seconds") in the output above.
 
 use crate::util::{descendants, harness_dir, secs, send_signal, workspace_root};
-use crate::{keystone, peers};
+use crate::{keystone, peers, redis};
 use anyhow::{Context, Result};
 use std::process::{Command, ExitCode, ExitStatus};
 use std::time::{Duration, Instant};
@@ -62,6 +63,18 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
             return Err(e);
         }
     };
+    // A redis-server for the Redis token store's tests, also with its own state dir.
+    let redis_dir = paths
+        .state
+        .with_file_name(format!("redis-test-{}", std::process::id()));
+    let redis_url = match redis::up(&redis_dir) {
+        Ok(r) => r.url,
+        Err(e) => {
+            let _ = peers::down(&peers_root);
+            let _ = keystone::down(&paths);
+            return Err(e);
+        }
+    };
     let t_up = t0.elapsed();
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
@@ -81,6 +94,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     cmd.env("KSA_ADFS_PYTHON", paths.bin("python"));
     // openstacksdk, for keystoneauth-loading's clouds.yaml corpus (tests/openstacksdk_oracle.rs).
     cmd.env("KSA_OPENSTACKSDK_PYTHON", oracle_venv.join("bin/python"));
+    cmd.env("KSA_REDIS_URL", &redis_url);
     println!(
         "xtask: running {cmd:?} with KSA_KEYSTONE_ENV={}",
         up.env_json.display()
@@ -89,6 +103,13 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     let status = run_with_deadline(&mut cmd, test_timeout);
     let t_test = t1.elapsed();
 
+    match redis::down(&redis_dir) {
+        Err(e) => eprintln!("xtask: redis down failed: {e:#}"),
+        Ok(()) if matches!(status, Ok(s) if s.success()) => {
+            let _ = std::fs::remove_dir_all(&redis_dir);
+        }
+        Ok(()) => {}
+    }
     if let Err(e) = peers::down(&peers_root) {
         eprintln!("xtask: peers down failed: {e:#}");
     } else if matches!(status, Ok(s) if s.success()) {

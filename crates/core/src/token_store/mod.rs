@@ -41,7 +41,12 @@ mod file;
 #[cfg(unix)]
 mod lock;
 mod plugin;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::RedisStore;
 #[cfg(unix)]
 pub use file::FileStore;
 pub use plugin::{TokenStoreAuth, DEFAULT_LOCK_WAIT};
