@@ -78,6 +78,20 @@ async fn open(spec: StoreSpec, config: &CloudConfig) -> Option<Arc<dyn TokenStor
     }
 }
 
+#[cfg(feature = "redis")]
+async fn open_redis(url: &str, config: &CloudConfig) -> keystoneauth::Result<Arc<dyn TokenStore>> {
+    use keystoneauth::token_store::RedisStore;
+    let key = config.token_store_key.as_ref().ok_or_else(|| {
+        keystoneauth::Error::OptionError(
+            "the redis token store needs a key to encrypt tokens with: set OS_TOKEN_STORE_KEY \
+             (or token_store_key in secure.yaml)"
+                .into(),
+        )
+    })?;
+    Ok(Arc::new(RedisStore::connect(url, key).await?))
+}
+
+#[cfg(not(feature = "redis"))]
 async fn open_redis(_url: &str, _: &CloudConfig) -> keystoneauth::Result<Arc<dyn TokenStore>> {
     Err(keystoneauth::Error::OptionError(
         "this ksa was built without the redis feature".into(),

@@ -544,3 +544,164 @@ fn token_store_option_chooses_the_directory() {
     assert_ne!(ok(&o).trim(), a);
     assert!(!u.store_dir().exists());
 }
+
+/// A redis-server of the test's own on a free 127.0.0.1 port, killed when dropped.
+struct OwnRedis {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_redis() -> OwnRedis {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server (Debian package redis-server) must be installed");
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "redis-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    OwnRedis {
+        child,
+        url: format!("redis://127.0.0.1:{port}/0"),
+        _dir: dir,
+    }
+}
+
+/// `KSA_REDIS_URL` (`cargo xtask test`, `cargo xtask redis up`), or a server of the test's
+/// own; each test uses a random store key, so its entries are its own.
+fn redis_url() -> (String, Option<OwnRedis>) {
+    match std::env::var("KSA_REDIS_URL") {
+        Ok(u) if !u.is_empty() => (u, None),
+        _ => {
+            let r = start_redis();
+            (r.url.clone(), Some(r))
+        }
+    }
+}
+
+fn random_key() -> String {
+    let mut b = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut b)
+        .unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl User {
+    fn with_redis(mut self, url: &str, key: &str) -> User {
+        self.env.push(("OS_TOKEN_STORE".into(), url.into()));
+        self.env.push(("OS_TOKEN_STORE_KEY".into(), key.into()));
+        self
+    }
+}
+
+const ISSUE: &[&str] = &["token", "issue", "-f", "value", "-c", "id"];
+
+/// 50 processes, each with its own HOME (standing in for 50 machines), share one token
+/// through Redis: one token request. What Redis holds is ciphertext.
+#[test]
+fn fifty_machines_through_redis_make_one_token_request_and_store_ciphertext() {
+    let h = harness();
+    let (url, _own) = redis_url();
+    let key = random_key();
+    let proxy = Proxy::start(port(&h), false);
+    let machines: Vec<User> = (0..50)
+        .map(|_| User::new(&h, &proxy.auth_url()).with_redis(&url, &key))
+        .collect();
+    let t = Instant::now();
+    let children: Vec<Child> = machines.iter().map(|m| m.spawn(ISSUE)).collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| wait_bounded(c, Duration::from_secs(120)))
+        .collect();
+    eprintln!("50 processes through redis: {:?}", t.elapsed());
+    let tokens: Vec<String> = outputs.iter().map(|o| ok(o).trim().to_owned()).collect();
+    assert_eq!(proxy.token_requests(), 1, "token requests");
+    assert!(tokens.iter().all(|t| t == &tokens[0]), "{tokens:?}");
+    assert_eq!(keystone_validates(&h, &tokens[0]), 200);
+    for o in &outputs {
+        assert!(stderr(o).is_empty(), "{}", stderr(o));
+    }
+    // No file store was used.
+    assert!(!machines[0].store_dir().exists());
+
+    // Read as anyone who can read Redis would: the token is nowhere in clear.
+    let mut r = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("keystoneauth-rs:token:*")
+        .query(&mut r)
+        .unwrap();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        let v: Vec<u8> = redis::cmd("GET").arg(k).query(&mut r).unwrap_or_default();
+        let text = String::from_utf8_lossy(&v);
+        assert!(!text.contains(&tokens[0]), "the token is in clear in {k}");
+        assert!(!text.contains("auth_token") && !text.contains("catalog"));
+    }
+
+    // A machine with another key neither reads nor overwrites it in place: it gets a token
+    // of its own.
+    let other = User::new(&h, &proxy.auth_url()).with_redis(&url, &random_key());
+    let mine = ok(&other.run(ISSUE)).trim().to_owned();
+    assert_ne!(mine, tokens[0]);
+    assert_eq!(ok(&machines[7].run(ISSUE)).trim(), tokens[0]);
+}
+
+/// Redis stops while processes run, and is gone for the next ones: every run still prints a
+/// valid token (with a warning), none fails.
+#[test]
+fn redis_stopped_mid_run_is_survived() {
+    let h = harness();
+    let own = start_redis();
+    let key = random_key();
+    let machines: Vec<User> = (0..10)
+        .map(|_| User::new(&h, &s(&h, "auth_url")).with_redis(&own.url, &key))
+        .collect();
+    let first = ok(&machines[0].run(ISSUE)).trim().to_owned();
+    let children: Vec<Child> = machines.iter().map(|m| m.spawn(ISSUE)).collect();
+    std::thread::sleep(Duration::from_millis(30));
+    drop(own);
+    for c in children {
+        let t = ok(&wait_bounded(c, Duration::from_secs(60)))
+            .trim()
+            .to_owned();
+        assert_eq!(keystone_validates(&h, &t), 200);
+    }
+    // Gone before the run starts: a warning, a token of its own.
+    let o = machines[3].run(ISSUE);
+    let t = ok(&o).trim().to_owned();
+    assert_eq!(keystone_validates(&h, &t), 200);
+    assert_ne!(t, first);
+    assert!(
+        stderr(&o).contains("not using the token store"),
+        "{}",
+        stderr(&o)
+    );
+}
