@@ -11,7 +11,10 @@
 //! when the tests fail); exits with cargo's status. The instance has its own state dir
 //! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
 //!
-//! The whole-suite run (no arguments) also runs every fuzz target briefly
+//! The whole-suite run (no arguments) also runs the kernel keyring store's tests (`cargo
+//! test -p keystoneauth-core --features keyring --test token_store_keyring`, and `-p
+//! keystoneauth-cli --features keyring --test keystone_token_store keyring`), and
+//! every fuzz target briefly
 //! (`cargo xtask fuzz --seconds 10`, so a parser regression shows up) when cargo-fuzz is
 //! installed, and says loudly that it skipped them when it is not.
 //!
@@ -101,6 +104,48 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     );
     let t1 = Instant::now();
     let status = run_with_deadline(&mut cmd, test_timeout);
+    // The kernel keyring store's tests need the `keyring` feature, which no workspace member
+    // turns on: run them on their own (the kernel's keyring needs no daemon).
+    let status = match status {
+        Ok(s) if s.success() && args.is_empty() => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let runs: [&[&str]; 2] = [
+                &[
+                    "-p",
+                    "keystoneauth-core",
+                    "--features",
+                    "keyring",
+                    "--test",
+                    "token_store_keyring",
+                ],
+                &[
+                    "-p",
+                    "keystoneauth-cli",
+                    "--features",
+                    "keyring",
+                    "--test",
+                    "keystone_token_store",
+                    "keyring",
+                ],
+            ];
+            let mut last = Ok(s);
+            for run in runs {
+                let mut c = Command::new(&cargo);
+                c.current_dir(workspace_root())
+                    .arg("test")
+                    .args(run)
+                    .env("KSA_KEYSTONE_ENV", &up.env_json)
+                    .env("KSA_REDIS_URL", &redis_url);
+                println!("xtask: running {c:?}");
+                last = run_with_deadline(&mut c, test_timeout);
+                if !matches!(&last, Ok(s) if s.success()) {
+                    break;
+                }
+            }
+            last
+        }
+        other => other,
+    };
     let t_test = t1.elapsed();
 
     match redis::down(&redis_dir) {

@@ -7,6 +7,8 @@
 //! - `file`: the default directory; `file:DIR` (or `file://DIR`): another directory;
 //! - `redis://…`, `rediss://…`: a Redis server, values encrypted with `OS_TOKEN_STORE_KEY`
 //!   (clouds.yaml/secure.yaml `token_store_key`), when ksa is built with the `redis` feature;
+//! - `keyring`: the user's kernel keyring (Linux), when ksa is built with the `keyring`
+//!   feature; lock files in the default directory;
 //! - `none`: no store, whatever `--auth-cache` says.
 //!
 //! A store that cannot be opened is reported with a warning, and ksa goes on without it.
@@ -28,6 +30,8 @@ pub enum StoreSpec {
     File(Option<PathBuf>),
     /// A Redis server.
     Redis(String),
+    /// The user's kernel keyring (lock files in the default directory).
+    Keyring,
 }
 
 /// The store named by `--token-store`/`OS_TOKEN_STORE`/`token_store` (`spec`), or the file
@@ -51,11 +55,14 @@ pub fn parse_spec(spec: Option<&str>, auth_cache: bool) -> Res<Option<StoreSpec>
         }
         return Ok(Some(StoreSpec::File(Some(PathBuf::from(dir)))));
     }
+    if spec == "keyring" {
+        return Ok(Some(StoreSpec::Keyring));
+    }
     if spec.starts_with("redis://") || spec.starts_with("rediss://") {
         return Ok(Some(StoreSpec::Redis(spec.to_owned())));
     }
     Err(Failure::Usage(format!(
-        "unknown token store {spec:?}: use file, file:DIR, redis://HOST[:PORT][/DB] or none"
+        "unknown token store {spec:?}: use file, file:DIR, redis://HOST[:PORT][/DB], keyring or none"
     )))
 }
 
@@ -68,6 +75,7 @@ async fn open(spec: StoreSpec, config: &CloudConfig) -> Option<Arc<dyn TokenStor
         }
         .map(|s| Arc::new(s) as Arc<dyn TokenStore>),
         StoreSpec::Redis(url) => open_redis(&url, config).await,
+        StoreSpec::Keyring => open_keyring(),
     };
     match opened {
         Ok(s) => Some(s),
@@ -95,6 +103,27 @@ async fn open_redis(url: &str, config: &CloudConfig) -> keystoneauth::Result<Arc
 async fn open_redis(_url: &str, _: &CloudConfig) -> keystoneauth::Result<Arc<dyn TokenStore>> {
     Err(keystoneauth::Error::OptionError(
         "this ksa was built without the redis feature".into(),
+    ))
+}
+
+#[cfg(all(target_os = "linux", feature = "keyring"))]
+fn open_keyring() -> keystoneauth::Result<Arc<dyn TokenStore>> {
+    let dir = keystoneauth::token_store::default_dir(
+        std::env::var("XDG_CACHE_HOME").ok(),
+        std::env::var("HOME").ok(),
+    )
+    .ok_or_else(|| {
+        keystoneauth::Error::Config("token store: neither XDG_CACHE_HOME nor HOME is set".into())
+    })?;
+    Ok(Arc::new(keystoneauth::token_store::KeyringStore::open(
+        dir,
+    )?))
+}
+
+#[cfg(not(all(target_os = "linux", feature = "keyring")))]
+fn open_keyring() -> keystoneauth::Result<Arc<dyn TokenStore>> {
+    Err(keystoneauth::Error::OptionError(
+        "this ksa was built without the keyring feature (Linux only)".into(),
     ))
 }
 
@@ -151,6 +180,7 @@ mod tests {
             p(Some("redis://127.0.0.1:6379/0"), false),
             Some(StoreSpec::Redis("redis://127.0.0.1:6379/0".into()))
         );
+        assert_eq!(p(Some("keyring"), false), Some(StoreSpec::Keyring));
         assert!(matches!(
             parse_spec(Some("memcached://x"), true),
             Err(Failure::Usage(m)) if m.contains("unknown token store")

@@ -705,3 +705,42 @@ fn redis_stopped_mid_run_is_survived() {
         stderr(&o)
     );
 }
+
+/// `--token-store keyring` (a ksa built with the `keyring` feature; `cargo xtask test` runs
+/// it): 10 concurrent cold processes make one token request, and the token is not on disk.
+#[cfg(all(target_os = "linux", feature = "keyring"))]
+#[test]
+fn keyring_store_ten_processes_one_token_request_nothing_on_disk() {
+    let h = harness();
+    let proxy = Proxy::start(port(&h), false);
+    let u = User::new(&h, &proxy.auth_url());
+    let args = [
+        "--token-store",
+        "keyring",
+        "token",
+        "issue",
+        "-f",
+        "value",
+        "-c",
+        "id",
+    ];
+    let children: Vec<Child> = (0..10).map(|_| u.spawn(&args)).collect();
+    let tokens: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            ok(&wait_bounded(c, Duration::from_secs(120)))
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(proxy.token_requests(), 1);
+    assert!(tokens.iter().all(|t| t == &tokens[0]), "{tokens:?}");
+    // The directory holds the naming key and lock files, not the token.
+    for e in std::fs::read_dir(u.store_dir()).unwrap() {
+        let text = String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned();
+        assert!(!text.contains(&tokens[0]));
+    }
+    assert!(u.entries().is_empty());
+    ok(&u.run(&["--token-store", "keyring", "token", "forget", "--revoke"]));
+    assert!(matches!(keystone_validates(&h, &tokens[0]), 401 | 404));
+}

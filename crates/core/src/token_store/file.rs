@@ -37,7 +37,7 @@ const MAX_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
 const KEY_FILE: &str = "key";
 const KEY_LEN: usize = 32;
 const ENTRY_MAC_LABEL: &[u8] = b"keystoneauth-rs token store entry v1";
-const NAME_LABEL: &[u8] = b"keystoneauth-rs token store file name v1";
+pub(crate) const NAME_LABEL: &[u8] = b"keystoneauth-rs token store file name v1";
 
 /// The file token store. See the [module documentation](self).
 pub struct FileStore {
@@ -160,7 +160,7 @@ fn write_atomic(dir: &Path, path: &Path, data: &[u8], replace: bool) -> std::io:
 
 /// Creates the directory 0700 (its parents as usual), refuses one that is a symbolic link or
 /// another user's, and repairs one that group or others can use.
-fn ensure_dir(dir: &Path) -> Result<()> {
+pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| io_err("create", parent, e))?;
     }
@@ -201,7 +201,7 @@ fn ensure_dir(dir: &Path) -> Result<()> {
 
 /// The per-user key in `dir/key`: read if it is there and trusted, else made (32 random
 /// bytes, 0600). Two processes making it at once agree on the first one written.
-fn load_or_create_key(dir: &Path) -> Result<[u8; KEY_LEN]> {
+pub(crate) fn load_or_create_key(dir: &Path) -> Result<[u8; KEY_LEN]> {
     let path = dir.join(KEY_FILE);
     let replace = match read_private(&path, "key") {
         Read::Data(b) if b.len() == KEY_LEN => {

@@ -12,6 +12,8 @@
 //!   (`$XDG_CACHE_HOME/keystoneauth-rs`).
 //! - `RedisStore` (feature `redis`): one store for a fleet of machines, values encrypted
 //!   with a key the user gives.
+//! - `KeyringStore` (Linux, feature `keyring`): the user's kernel keyring (keyutils; no
+//!   daemon), with the file store's lock files.
 //!
 //! ```no_run
 //! # async fn demo(plugin: std::sync::Arc<dyn keystoneauth_core::AuthPlugin>) -> keystoneauth_core::Result<()> {
@@ -38,12 +40,17 @@ use crate::error::Result;
 
 #[cfg(unix)]
 mod file;
+#[cfg(all(target_os = "linux", feature = "keyring"))]
+mod keyring;
 #[cfg(unix)]
 mod lock;
 mod plugin;
 #[cfg(feature = "redis")]
 mod redis;
 
+#[cfg(all(target_os = "linux", feature = "keyring"))]
+#[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "keyring"))))]
+pub use self::keyring::KeyringStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::RedisStore;
