@@ -5,6 +5,7 @@
 //! [`COMMANDS`] and a match arm in [`main`].
 
 mod bench;
+mod bench_store;
 mod fuzz;
 mod gate;
 mod keystone;
@@ -43,8 +44,8 @@ const COMMANDS: &[(&str, &str)] = &[
         "a throw-away redis-server on 127.0.0.1 (no persistence) for the Redis token store",
     ),
     (
-        "bench [--full]",
-        "criterion benches, load figures and ksa vs curl/Python in one table",
+        "bench [--full] [--token-store]",
+        "criterion benches, load figures, token stores and ksa vs curl/Python in one table",
     ),
     (
         "fuzz [--seconds N] [--target T]",
