@@ -78,7 +78,7 @@ pub struct Cli {
     #[arg(long = "auth-cache", global = true)]
     pub auth_cache: bool,
     /// Share tokens through this store (implies --auth-cache): file, file:DIR,
-    /// redis://HOST[:PORT][/DB] (with OS_TOKEN_STORE_KEY), keyring (when built with it) or
+    /// `redis://HOST[:PORT][/DB]` (with OS_TOKEN_STORE_KEY), keyring (when built with it) or
     /// none [env: OS_TOKEN_STORE]
     #[arg(long = "token-store", global = true, value_name = "STORE")]
     pub token_store: Option<String>,

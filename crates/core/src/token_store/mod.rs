@@ -39,14 +39,16 @@ use time::OffsetDateTime;
 use crate::error::Result;
 
 #[cfg(unix)]
-mod file;
+pub mod file;
 #[cfg(all(target_os = "linux", feature = "keyring"))]
-mod keyring;
+#[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "keyring"))))]
+pub mod keyring;
 #[cfg(unix)]
 mod lock;
 mod plugin;
 #[cfg(feature = "redis")]
-mod redis;
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 
 #[cfg(all(target_os = "linux", feature = "keyring"))]
 #[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "keyring"))))]
