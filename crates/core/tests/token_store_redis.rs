@@ -375,4 +375,10 @@ async fn redis_stopped_mid_run_is_survived() {
             .is_err()
     );
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // rediss:// is understood (TLS through native-tls): it fails to connect, not to parse.
+    let e = RedisStore::connect(&format!("rediss://127.0.0.1:{port}/0"), &key())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("connect") && !e.contains("invalid URL"), "{e}");
 }
