@@ -744,3 +744,56 @@ fn keyring_store_ten_processes_one_token_request_nothing_on_disk() {
     ok(&u.run(&["--token-store", "keyring", "token", "forget", "--revoke"]));
     assert!(matches!(keystone_validates(&h, &tokens[0]), 401 | 404));
 }
+
+/// `--debug` with a token store never shows the cache id (an unsalted hash of the
+/// credentials, password included: an offline password oracle), nor the old file name made
+/// from it; the entry's name is a keyed hash.
+#[test]
+fn debug_output_never_shows_the_cache_id() {
+    use keystoneauth::loading::{CloudConfig, LoadOptions};
+    // Links the plugin crates, so that their loaders are registered here.
+    let _ = keystoneauth::identity_v3::Scope::project_in_domain_name("p", "d");
+    let h = harness();
+    let u = User::new(&h, &s(&h, "auth_url"));
+    let config = CloudConfig::load(LoadOptions {
+        env: Some(u.env.iter().cloned().collect()),
+        config_files: Some(vec![]),
+        secure_files: Some(vec![]),
+        public_files: Some(vec![]),
+        ..Default::default()
+    })
+    .unwrap();
+    let id = config.build_plugin().unwrap().cache_id().unwrap();
+    let old_name: String = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&id)
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    for _ in 0..2 {
+        let o = u.run(&[
+            "--debug",
+            "--auth-cache",
+            "token",
+            "issue",
+            "-f",
+            "value",
+            "-c",
+            "id",
+        ]);
+        ok(&o);
+        let err = stderr(&o);
+        assert!(err.contains("keystoneauth::token_store"), "{err}");
+        assert!(!err.contains(&id), "the cache id is in the log");
+        assert!(
+            !err.contains(&old_name),
+            "the unkeyed file name is in the log"
+        );
+    }
+    let entry = u.entries().pop().unwrap();
+    let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+    assert_ne!(name, old_name);
+}
