@@ -13,7 +13,9 @@
 //! PyPI in `target/ksa-harness/oracle-venv` (xtask/locks/oracle.txt): the same token request, and the same 1 MB body
 //! parse with 1,000 lookups. Against the real Keystone (a harness instance of its own,
 //! `target/ksa-harness/keystone-bench`, brought down afterwards) the table gives the
-//! client's CPU share, since the server's work dominates there.
+//! client's CPU share, since the server's work dominates there, and the token store figures
+//! (`bench_store.rs`: 1, 10, 100 cold `ksa --auth-cache` processes, 50 through Redis, warm
+//! cache vs curl). `--token-store` runs only those.
 
 use crate::util::{free_port, harness_dir, wait_until, workspace_root};
 use anyhow::{bail, Context, Result};
@@ -60,8 +62,14 @@ fn run_checked(cmd: &mut Command) -> Result<String> {
 
 pub fn main(args: &[String]) -> Result<ExitCode> {
     let full = args.iter().any(|a| a == "--full");
-    if let Some(bad) = args.iter().find(|a| *a != "--full") {
-        bail!("unknown argument {bad}; usage: cargo xtask bench [--full]");
+    if let Some(bad) = args
+        .iter()
+        .find(|a| *a != "--full" && *a != "--token-store")
+    {
+        bail!("unknown argument {bad}; usage: cargo xtask bench [--full] [--token-store]");
+    }
+    if args.iter().any(|a| a == "--token-store") {
+        return token_store_only(full);
     }
     let dir = harness_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
@@ -874,6 +882,7 @@ fn real_keystone_figures(dir: &Path, full: bool, rows: &mut Vec<Row>) {
             &format!("real Keystone 30.0.0: ksa token issue -f json, median of {runs}"),
             wall_and_cpu_ms(runs, ksa)?,
         ));
+        token_store_rows(&env, &auth_url, &user, &password, runs, &mut out);
         let py = python_venv()?;
         let script = dir.join("ksa_token_issue.py");
         std::fs::write(&script, PY_SCRIPT)?;
@@ -901,6 +910,67 @@ fn real_keystone_figures(dir: &Path, full: bool, rows: &mut Vec<Row>) {
             None,
         )),
     }
+}
+
+/// The token store figures (`bench_store.rs`) against this Keystone.
+fn token_store_rows(
+    env: &Value,
+    auth_url: &str,
+    user: &str,
+    password: &str,
+    runs: usize,
+    out: &mut Vec<Row>,
+) {
+    eprintln!("bench: token stores: 1, 10, 100 processes with a cold file store, 50 via Redis, warm cache");
+    let target = crate::bench_store::Target {
+        auth_url: auth_url.to_owned(),
+        port: env["port"].as_u64().unwrap_or(0) as u16,
+        user: user.to_owned(),
+        password: password.to_owned(),
+    };
+    for (name, figure, goal, met) in crate::bench_store::figures(&target, runs) {
+        out.push(row(&name, figure, goal, met));
+    }
+}
+
+/// `cargo xtask bench --token-store`: only the token store figures (release ksa, the
+/// real Keystone of the bench, a redis-server).
+fn token_store_only(full: bool) -> Result<ExitCode> {
+    run_checked(cargo().args(["build", "--release", "-p", "keystoneauth-cli"]))?;
+    let runs = if full { 21 } else { 11 };
+    let paths = crate::keystone::Paths::named("keystone-bench");
+    let measured = (|| -> Result<Vec<Row>> {
+        let up = crate::keystone::up(&paths, false)?;
+        let env: Value = serde_json::from_str(&std::fs::read_to_string(&up.env_json)?)?;
+        let field = |k: &str| {
+            env[k]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("env.json has no {k}"))
+        };
+        let mut out = Vec::new();
+        token_store_rows(
+            &env,
+            &field("auth_url")?,
+            &field("admin_username")?,
+            &field("admin_password")?,
+            runs,
+            &mut out,
+        );
+        Ok(out)
+    })();
+    if let Err(e) = crate::keystone::down(&paths) {
+        eprintln!("bench: keystone down failed: {e:#}");
+    }
+    for r in measured? {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "-",
+        };
+        println!("| {} | {} | {} | {met} |", r.name, r.figure, r.target);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn build_figures(full: bool, rows: &mut Vec<Row>) -> Result<()> {

@@ -5,12 +5,14 @@
 //! [`COMMANDS`] and a match arm in [`main`].
 
 mod bench;
+mod bench_store;
 mod fuzz;
 mod gate;
 mod keystone;
 mod locks;
 mod peers;
 mod prereqs;
+mod redis;
 mod test;
 mod util;
 
@@ -38,8 +40,12 @@ const COMMANDS: &[(&str, &str)] = &[
         "print which peers run; exit status 1 when one is not running",
     ),
     (
-        "bench [--full]",
-        "criterion benches, load figures and ksa vs curl/Python in one table",
+        "redis up|down|status",
+        "a throw-away redis-server on 127.0.0.1 (no persistence) for the Redis token store",
+    ),
+    (
+        "bench [--full] [--token-store]",
+        "criterion benches, load figures, token stores and ksa vs curl/Python in one table",
     ),
     (
         "fuzz [--seconds N] [--target T]",
@@ -76,6 +82,7 @@ fn main() -> ExitCode {
     let result: Result<ExitCode> = match args.first().map(String::as_str) {
         Some("keystone") => keystone::main(&args[1..]),
         Some("peers") => peers::main(&args[1..]),
+        Some("redis") => redis::main(&args[1..]),
         Some("test") => test::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),

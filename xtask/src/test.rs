@@ -4,13 +4,17 @@
 //! running as root or with password-less sudo, else the command to run and exit status 2),
 //! then, for the whole-suite run, the quality gate (`gate.rs`).
 //!
-//! keystone up --tls, then `cargo test --workspace --no-fail-fast -- --include-ignored` (or
-//! `cargo test ARGS...` when arguments are given) with `KSA_KEYSTONE_ENV`, `KSA_PEERS_ENV`,
-//! `KSA_ADFS_PYTHON` and `KSA_OPENSTACKSDK_PYTHON` (the oracle venv, installed first) set,
-//! then keystone down (also when the tests fail); exits with cargo's status. The instance has
-//! its own state dir (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
+//! keystone up --tls and a redis-server (`redis.rs`), then `cargo test --workspace
+//! --no-fail-fast -- --include-ignored` (or `cargo test ARGS...` when arguments are given)
+//! with `KSA_KEYSTONE_ENV`, `KSA_PEERS_ENV`, `KSA_ADFS_PYTHON`, `KSA_OPENSTACKSDK_PYTHON` (the
+//! oracle venv, installed first) and `KSA_REDIS_URL` set, then keystone and redis down (also
+//! when the tests fail); exits with cargo's status. The instance has its own state dir
+//! (`target/ksa-harness/keystone-test-<pid>`), removed after a passing run.
 //!
-//! The whole-suite run (no arguments) also runs every fuzz target briefly
+//! The whole-suite run (no arguments) also runs the kernel keyring store's tests (`cargo
+//! test -p keystoneauth-core --features keyring --test token_store_keyring`, and `-p
+//! keystoneauth-cli --features keyring --test keystone_token_store keyring`), and
+//! every fuzz target briefly
 //! (`cargo xtask fuzz --seconds 10`, so a parser regression shows up) when cargo-fuzz is
 //! installed, and says loudly that it skipped them when it is not.
 //!
@@ -20,7 +24,7 @@
 //! over 60 seconds") in the output above.
 
 use crate::util::{descendants, harness_dir, secs, send_signal, workspace_root};
-use crate::{keystone, peers};
+use crate::{keystone, peers, redis};
 use anyhow::{Context, Result};
 use std::process::{Command, ExitCode, ExitStatus};
 use std::time::{Duration, Instant};
@@ -62,6 +66,18 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
             return Err(e);
         }
     };
+    // A redis-server for the Redis token store's tests, also with its own state dir.
+    let redis_dir = paths
+        .state
+        .with_file_name(format!("redis-test-{}", std::process::id()));
+    let redis_url = match redis::up(&redis_dir) {
+        Ok(r) => r.url,
+        Err(e) => {
+            let _ = peers::down(&peers_root);
+            let _ = keystone::down(&paths);
+            return Err(e);
+        }
+    };
     let t_up = t0.elapsed();
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
@@ -81,14 +97,64 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
     cmd.env("KSA_ADFS_PYTHON", paths.bin("python"));
     // openstacksdk, for keystoneauth-loading's clouds.yaml corpus (tests/openstacksdk_oracle.rs).
     cmd.env("KSA_OPENSTACKSDK_PYTHON", oracle_venv.join("bin/python"));
+    cmd.env("KSA_REDIS_URL", &redis_url);
     println!(
         "xtask: running {cmd:?} with KSA_KEYSTONE_ENV={}",
         up.env_json.display()
     );
     let t1 = Instant::now();
     let status = run_with_deadline(&mut cmd, test_timeout);
+    // The kernel keyring store's tests need the `keyring` feature, which no workspace member
+    // turns on: run them on their own (the kernel's keyring needs no daemon).
+    let status = match status {
+        Ok(s) if s.success() && args.is_empty() => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let runs: [&[&str]; 2] = [
+                &[
+                    "-p",
+                    "keystoneauth-core",
+                    "--features",
+                    "keyring",
+                    "--test",
+                    "token_store_keyring",
+                ],
+                &[
+                    "-p",
+                    "keystoneauth-cli",
+                    "--features",
+                    "keyring",
+                    "--test",
+                    "keystone_token_store",
+                    "keyring",
+                ],
+            ];
+            let mut last = Ok(s);
+            for run in runs {
+                let mut c = Command::new(&cargo);
+                c.current_dir(workspace_root())
+                    .arg("test")
+                    .args(run)
+                    .env("KSA_KEYSTONE_ENV", &up.env_json)
+                    .env("KSA_REDIS_URL", &redis_url);
+                println!("xtask: running {c:?}");
+                last = run_with_deadline(&mut c, test_timeout);
+                if !matches!(&last, Ok(s) if s.success()) {
+                    break;
+                }
+            }
+            last
+        }
+        other => other,
+    };
     let t_test = t1.elapsed();
 
+    match redis::down(&redis_dir) {
+        Err(e) => eprintln!("xtask: redis down failed: {e:#}"),
+        Ok(()) if matches!(status, Ok(s) if s.success()) => {
+            let _ = std::fs::remove_dir_all(&redis_dir);
+        }
+        Ok(()) => {}
+    }
     if let Err(e) = peers::down(&peers_root) {
         eprintln!("xtask: peers down failed: {e:#}");
     } else if matches!(status, Ok(s) if s.success()) {

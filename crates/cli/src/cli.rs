@@ -73,9 +73,25 @@ pub struct Cli {
     /// Log HTTP requests and responses (secrets redacted) to stderr
     #[arg(long, global = true)]
     pub debug: bool,
-    /// Keep the token in the user's cache directory and reuse it while it is valid
+    /// Keep the token in the user's cache directory (the file token store) and reuse it
+    /// while it is valid; concurrent runs share one token request
     #[arg(long = "auth-cache", global = true)]
     pub auth_cache: bool,
+    /// Share tokens through this store (implies --auth-cache): file, file:DIR,
+    /// `redis://HOST[:PORT][/DB]` (with OS_TOKEN_STORE_KEY), keyring (when built with it) or
+    /// none [env: OS_TOKEN_STORE]
+    #[arg(long = "token-store", global = true, value_name = "STORE")]
+    pub token_store: Option<String>,
+    /// How long to wait for another process that is refreshing the shared token before
+    /// authenticating alone (default 15)
+    #[arg(
+        long = "token-store-wait",
+        global = true,
+        value_name = "SECONDS",
+        env = "OS_TOKEN_STORE_WAIT",
+        value_parser = parse_wait
+    )]
+    pub token_store_wait: Option<std::time::Duration>,
     #[command(subcommand)]
     pub cmd: Cmd,
 }
@@ -141,11 +157,22 @@ impl Cli {
         push("--os-cert", &self.os_cert);
         push("--os-key", &self.os_key);
         push("--timeout", &self.timeout.map(|t| t.to_string()));
+        push("--os-token-store", &self.token_store);
         if self.insecure {
             flags.push(("--insecure".into(), "true".into()));
         }
         flags.extend(extra);
         flags
+    }
+}
+
+/// `--token-store-wait`: seconds, 0 to 3600.
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => {
+            Ok(std::time::Duration::from_secs_f64(v))
+        }
+        _ => Err(format!("{s:?} is not a number of seconds from 0 to 3600")),
     }
 }
 
@@ -189,7 +216,7 @@ mod tests {
         assert!(matches!(
             &cli.cmd,
             Cmd::Token {
-                cmd: TokenCmd::Issue { out }
+                cmd: TokenCmd::Issue { out, .. }
             } if out.format == RecordFormat::Json
         ));
         assert_eq!(cli.os_cloud.as_deref(), Some("c"));
@@ -271,7 +298,7 @@ mod tests {
             "--fit-width",
         ]);
         let Cmd::Token {
-            cmd: TokenCmd::Issue { out },
+            cmd: TokenCmd::Issue { out, .. },
         } = &cli.cmd
         else {
             panic!("{cli:?}")
@@ -295,6 +322,39 @@ mod tests {
         assert!(
             matches!(&cli.cmd, Cmd::Discover(d) if d.out.format == ListFormat::Yaml && d.out.common.print_empty)
         );
+    }
+
+    #[test]
+    fn token_store_flags() {
+        let (cli, flags) = parse(&[
+            "ksa",
+            "--token-store",
+            "redis://127.0.0.1/0",
+            "--token-store-wait",
+            "2.5",
+            "token",
+            "issue",
+            "--revoke-cached",
+        ]);
+        assert_eq!(
+            cli.token_store_wait,
+            Some(std::time::Duration::from_millis(2500))
+        );
+        assert!(flags.contains(&("--os-token-store".into(), "redis://127.0.0.1/0".into())));
+        assert!(matches!(
+            cli.cmd,
+            Cmd::Token {
+                cmd: TokenCmd::Issue {
+                    revoke_cached: true,
+                    ..
+                }
+            }
+        ));
+        for bad in ["1e20", "-1", "NaN", "inf", "x"] {
+            let e = Cli::try_parse_from(["ksa", "--token-store-wait", bad, "token", "forget"])
+                .unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+        }
     }
 
     #[test]

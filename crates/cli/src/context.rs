@@ -7,6 +7,7 @@ use std::sync::Arc;
 use keystoneauth::error::MissingOption;
 use keystoneauth::loading::{CloudConfig, LoadOptions, PromptFn};
 use keystoneauth::registry::Opt;
+use keystoneauth::token_store::TokenStoreAuth;
 use keystoneauth::{AccessInfo, Adapter, AuthPlugin, Error, Session};
 
 use crate::error::{Failure, Res};
@@ -19,6 +20,9 @@ pub struct Ctx {
     pub plugin: Arc<dyn AuthPlugin>,
     /// A session that authenticates with the plugin.
     pub session: Session,
+    /// The token store around the plugin (`--auth-cache`, `--token-store`), if any: the
+    /// plugin above is this wrapper then.
+    pub stored: Option<Arc<TokenStoreAuth>>,
 }
 
 /// ksa's timeout of each request when none is given (keystoneauth1 and `openstack` have
@@ -45,8 +49,12 @@ impl Ctx {
         Ok((config, plugin))
     }
 
-    /// The context for a configuration and its plugin.
-    pub fn new(config: CloudConfig, plugin: Arc<dyn AuthPlugin>) -> Res<Ctx> {
+    /// The context for a configuration and its plugin (and the token store wrapping it).
+    pub fn new(
+        config: CloudConfig,
+        plugin: Arc<dyn AuthPlugin>,
+        stored: Option<Arc<TokenStoreAuth>>,
+    ) -> Res<Ctx> {
         let mut builder = config.session_builder()?.auth(plugin.clone());
         if config.session.request.timeout.is_none() {
             // Nothing waits forever: `--timeout`, OS_TIMEOUT or api_timeout change it.
@@ -57,6 +65,7 @@ impl Ctx {
             config,
             plugin,
             session,
+            stored,
         })
     }
 

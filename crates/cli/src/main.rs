@@ -5,21 +5,19 @@
 //! This file parses the arguments and dispatches; each command family is a module of
 //! [`commands`], and their output goes through [`output`].
 
-mod cache;
 mod cli;
 mod commands;
 mod context;
 mod error;
 mod logging;
 mod output;
+mod store;
 
 use std::io::Write;
 
 use clap::Parser;
 use keystoneauth::loading::args::extract_os_args;
-use keystoneauth::Error;
 
-use crate::cache::AuthCache;
 use crate::cli::{Cli, Cmd, KNOWN_FLAGS};
 use crate::context::Ctx;
 use crate::error::{one_line, Failure, Res};
@@ -76,8 +74,8 @@ fn run() -> i32 {
 }
 
 /// Run the command: those that need no configuration at once, `config` with the configuration
-/// alone, `discover` with a session of its own, the others with a [`Ctx`] (and the auth cache
-/// around them, with `--auth-cache`).
+/// alone, `discover` with a session of its own, the others with a [`Ctx`] (and the token
+/// store around the plugin, with `--auth-cache` or `--token-store`).
 fn dispatch(cli: Cli, extra: Vec<(String, String)>) -> Res<()> {
     match &cli.cmd {
         Cmd::Plugins { cmd, out } => return commands::plugins::run(cmd.as_ref(), out),
@@ -97,31 +95,12 @@ fn dispatch(cli: Cli, extra: Vec<(String, String)>) -> Res<()> {
         return rt.block_on(commands::discover::run(&session, args));
     }
     let (config, plugin) = Ctx::load_config(flags)?;
-    let cache = if cli.auth_cache {
-        AuthCache::open(
-            plugin.as_ref(),
-            cache::cache_dir(
-                std::env::var("XDG_CACHE_HOME").ok(),
-                std::env::var("HOME").ok(),
-            ),
-            config.auth.get("system_scope").as_deref(),
-        )
-    } else {
-        None
-    };
-    let ctx = Ctx::new(config, plugin)?;
-    let result = rt.block_on(command(&ctx, &cli.cmd));
-    if let Some(c) = &cache {
-        match &result {
-            Err(Failure::Ks(Error::Unauthorized(_))) => c.remove(),
-            _ => {
-                if let Err(e) = c.save(ctx.plugin.as_ref()) {
-                    tracing::debug!("cannot write {}: {e}", c.path().display());
-                }
-            }
-        }
-    }
-    result
+    rt.block_on(async {
+        let (plugin, stored) =
+            store::wrap(plugin, &config, cli.auth_cache, cli.token_store_wait).await?;
+        let ctx = Ctx::new(config, plugin, stored)?;
+        command(&ctx, &cli.cmd).await
+    })
 }
 
 /// The commands that authenticate.

@@ -399,7 +399,7 @@ fn auth_cache_keeps_unscoped_and_system_scoped_tokens_apart() {
     assert_eq!(system["system"], "all", "{system}");
     assert_ne!(system["id"], unscoped["id"]);
     let dir = r.home.path().join("cache/keystoneauth-rs");
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    assert_eq!(entries(&dir).len(), 2);
     // Each is reused for its own scope.
     let again = json(&ok(
         &r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &env)
@@ -409,6 +409,19 @@ fn auth_cache_keeps_unscoped_and_system_scoped_tokens_apart() {
         &r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &sys_env)
     ));
     assert_eq!(again["id"], system["id"]);
+}
+
+/// The token store's entries in `dir`: files named by 64 hex digits (not its key, lock files
+/// or temporary files).
+fn entries(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .collect()
 }
 
 #[test]
@@ -421,9 +434,9 @@ fn auth_cache_reuses_the_token() {
         &r.ksa(&["--auth-cache", "token", "issue", "-f", "json"], &env)
     ));
     let dir = r.home.path().join("cache/keystoneauth-rs");
-    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    let files = entries(&dir);
     assert_eq!(files.len(), 1);
-    let f = files[0].as_ref().unwrap().path();
+    let f = files[0].clone();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -8,6 +8,7 @@
 //! - [`AccessInfo`] and [`catalog::ServiceCatalog`]: what a v2.0 or v3 token says.
 //! - [`discover`]: version discovery; [`version`]: versions and ranges.
 //! - [`registry`]: plugins by keystoneauth1 name, with their options.
+//! - [`token_store`]: one token shared by many processes (and machines), refreshed once.
 //! - [`Error`]: one error type for everything.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -24,6 +25,7 @@ pub mod redact;
 pub mod registry;
 pub mod service_types;
 pub mod session;
+pub mod token_store;
 pub mod version;
 
 pub use access::AccessInfo;

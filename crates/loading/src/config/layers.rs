@@ -42,6 +42,8 @@ pub(super) const GENERAL_KEYS: &[&str] = &[
     "max_version",
     "connect_retries",
     "status_code_retries",
+    "token_store",
+    "token_store_key",
 ];
 
 /// One source of values with normalised keys.

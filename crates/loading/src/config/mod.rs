@@ -149,6 +149,13 @@ pub struct CloudConfig {
     pub public_file: Option<PathBuf>,
     /// The cloud's profile (`profile:` or `cloud:`) and where it was found.
     pub profile: Option<(String, ProfileSource)>,
+    /// Where to share tokens between processes (`token_store`, `OS_TOKEN_STORE`,
+    /// `--os-token-store`): `file`, `file:DIR`, `redis://…`, … (see
+    /// `keystoneauth_core::token_store`).
+    pub token_store: Option<String>,
+    /// The key that encrypts tokens in a shared store (`token_store_key`, best kept in
+    /// secure.yaml; `OS_TOKEN_STORE_KEY`).
+    pub token_store_key: Option<secrecy::SecretString>,
     /// Where each value came from in detail, the settings as given, unused keys, and the
     /// files searched and read.
     pub report: LoadReport,

@@ -216,6 +216,12 @@ impl CloudConfig {
                 continue;
             }
             if let Some(v) = general.get(&k) {
+                // The token store's key is a secret, and its URL may hold a password.
+                let v = match k.as_str() {
+                    "token_store_key" => "***".to_owned(),
+                    "token_store" => keystoneauth_core::redact::mask_userinfo(&v),
+                    _ => v,
+                };
                 report.settings.insert(k.clone(), v);
             }
             report.sources.insert(k, from);
@@ -277,6 +283,11 @@ impl CloudConfig {
             public_file: clouds.public_path,
             profile,
             report,
+            token_store: general.get("token_store").filter(|s| !s.is_empty()),
+            token_store_key: general
+                .get("token_store_key")
+                .filter(|s| !s.is_empty())
+                .map(secrecy::SecretString::from),
         })
     }
 }

@@ -96,3 +96,53 @@ fn from_options_and_build() {
     let dbg = format!("{c:?}");
     assert!(!dbg.contains("\"s\""), "{dbg}");
 }
+
+/// `token_store` and `token_store_key`: clouds.yaml (the key from secure.yaml), `OS_*`
+/// variables and `--os-*` flags, in the usual order; empty means unset.
+#[test]
+fn token_store_settings() {
+    use secrecy::ExposeSecret;
+    let files = Files::new(&CLOUDS.replace(
+        "    region_name: YamlRegion\n",
+        "    region_name: YamlRegion\n    token_store: redis://u:pw@127.0.0.1:1/0\n",
+    ))
+    .secure("clouds:\n  c1:\n    token_store_key: yaml-key\n");
+    let base = LoadOptions {
+        cloud: Some("c1".into()),
+        config_files: files.list(),
+        env: env(&[("OS_PASSWORD", "p")]),
+        secure_files: files.secure_list(),
+        public_files: Some(vec![]),
+        ..Default::default()
+    };
+    let c = CloudConfig::load(base.clone()).unwrap();
+    assert_eq!(c.token_store.as_deref(), Some("redis://u:pw@127.0.0.1:1/0"));
+    // The report (`ksa config show`) shows neither the key nor the URL's password.
+    assert!(!c.report.settings["token_store"].contains("pw"));
+    assert_eq!(
+        c.token_store_key
+            .as_ref()
+            .map(|k| k.expose_secret().to_owned()),
+        Some("yaml-key".to_owned())
+    );
+    assert!(!format!("{c:?}").contains("yaml-key"));
+    assert_eq!(c.report.settings["token_store_key"], "***");
+    let c = CloudConfig::load(LoadOptions {
+        env: env(&[
+            ("OS_PASSWORD", "p"),
+            ("OS_TOKEN_STORE", "file"),
+            ("OS_TOKEN_STORE_KEY", "env-key"),
+        ]),
+        ..base.clone()
+    })
+    .unwrap();
+    assert_eq!(c.token_store.as_deref(), Some("file"));
+    assert_eq!(c.token_store_key.unwrap().expose_secret(), "env-key");
+    let c = CloudConfig::load(LoadOptions {
+        flags: flags(&[("--os-token-store", "")]),
+        env: env(&[("OS_PASSWORD", "p"), ("OS_TOKEN_STORE", "file")]),
+        ..base
+    })
+    .unwrap();
+    assert_eq!(c.token_store, None);
+}
