@@ -13,36 +13,10 @@ use keystoneauth_core::{
     async_trait, AccessInfo, AuthPlugin, Authenticator, Error, IdentityPlugin, Result,
     ServiceTokenAuth, Session,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-
-/// POSTs to `{url}/v3/auth/tokens` and parses the answer.
-#[derive(Debug)]
-struct PostAuth {
-    url: String,
-}
-
-#[async_trait]
-impl Authenticator for PostAuth {
-    async fn authenticate(&self, session: &Session) -> Result<AccessInfo> {
-        let resp = session
-            .post(format!("{}/v3/auth/tokens", self.url))
-            .authenticated(false)
-            .json(&json!({"auth": {"identity": {"methods": ["password"],
-                "password": {"user": {"name": "u", "password": "p"}}}}}))
-            .send()
-            .await?;
-        let token = resp
-            .header("X-Subject-Token")
-            .map(|t| SecretString::from(t.to_owned()));
-        AccessInfo::from_body(resp.bytes(), token)
-    }
-    fn auth_url(&self) -> &str {
-        &self.url
-    }
-}
 
 /// A token endpoint answering `tok-N` (N counts requests) that expires in `expires_in`.
 async fn token_server(expires_in: time::Duration) -> (MockServer, Arc<AtomicUsize>) {

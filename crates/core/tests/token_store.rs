@@ -20,7 +20,7 @@ use keystoneauth_core::token_store::{
     cache_key, FileStore, StoreLock, StoredToken, TokenStore, TokenStoreAuth,
 };
 use keystoneauth_core::{
-    async_trait, AccessInfo, AuthPlugin, Authenticator, Error, IdentityPlugin, Result, Session,
+    async_trait, AccessInfo, AuthPlugin, Error, IdentityPlugin, Result, Session,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -289,34 +289,6 @@ async fn a_killed_lock_holder_releases_the_lock() {
         .await
         .unwrap()
         .is_some());
-}
-
-/// POSTs to `{url}/v3/auth/tokens`; has a cache id.
-#[derive(Debug)]
-struct PostAuth {
-    url: String,
-}
-
-#[async_trait]
-impl Authenticator for PostAuth {
-    async fn authenticate(&self, session: &Session) -> Result<AccessInfo> {
-        let resp = session
-            .post(format!("{}/v3/auth/tokens", self.url))
-            .authenticated(false)
-            .json(&json!({"auth": {}}))
-            .send()
-            .await?;
-        let token = resp
-            .header("X-Subject-Token")
-            .map(|t| SecretString::from(t.to_owned()));
-        AccessInfo::from_body(resp.bytes(), token)
-    }
-    fn auth_url(&self) -> &str {
-        &self.url
-    }
-    fn cache_id_elements(&self) -> Option<Vec<(String, Option<String>)>> {
-        Some(vec![("auth_url".into(), Some(self.url.clone()))])
-    }
 }
 
 /// A token endpoint answering `tok-N` (N counts requests), expiring in `expires_in`; and

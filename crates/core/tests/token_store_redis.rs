@@ -14,9 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use keystoneauth_core::token_store::{RedisStore, StoredToken, TokenStore, TokenStoreAuth};
-use keystoneauth_core::{
-    async_trait, AccessInfo, AuthPlugin, Authenticator, IdentityPlugin, Result, Session,
-};
+use keystoneauth_core::{AccessInfo, AuthPlugin, IdentityPlugin, Session};
 use rand::RngCore as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -242,33 +240,6 @@ async fn the_lock_is_set_nx_with_a_ttl_and_released_only_by_its_holder() {
         .await
         .unwrap()
         .is_some());
-}
-
-#[derive(Debug)]
-struct PostAuth {
-    url: String,
-}
-
-#[async_trait]
-impl Authenticator for PostAuth {
-    async fn authenticate(&self, session: &Session) -> Result<AccessInfo> {
-        let resp = session
-            .post(format!("{}/v3/auth/tokens", self.url))
-            .authenticated(false)
-            .json(&json!({"auth": {}}))
-            .send()
-            .await?;
-        let token = resp
-            .header("X-Subject-Token")
-            .map(|t| SecretString::from(t.to_owned()));
-        AccessInfo::from_body(resp.bytes(), token)
-    }
-    fn auth_url(&self) -> &str {
-        &self.url
-    }
-    fn cache_id_elements(&self) -> Option<Vec<(String, Option<String>)>> {
-        Some(vec![("auth_url".into(), Some(self.url.clone()))])
-    }
 }
 
 async fn keystone(delay: Duration) -> (MockServer, Arc<AtomicUsize>) {

@@ -84,81 +84,134 @@ async fn v2_endpoint(server: &MockServer, hits: u64) {
 }
 
 async fn version_used(plugin: impl AuthPlugin + 'static) -> Result<IdentityVersion, Error> {
-    let s = Session::new(Arc::new(plugin)).unwrap();
+    version_used_by(Arc::new(plugin)).await
+}
+
+async fn version_used_by(plugin: Arc<dyn AuthPlugin>) -> Result<IdentityVersion, Error> {
+    let s = Session::new(plugin).unwrap();
     let auth = s.auth().unwrap().clone();
     Ok(auth.access(&s).await?.unwrap().version())
 }
 
-#[tokio::test]
-async fn both_versions_without_domain_info_is_v2_with_tenant() {
-    let server = MockServer::start().await;
-    root(&server, both_versions(&server.uri()), 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v2.0/tokens"))
-        .and(body_json(json!({"auth": {
-            "passwordCredentials": {"username": "u", "password": "p"}, "tenantName": "p"}})))
+/// The v3 token endpoint, answering 201 with `V3TOK` to exactly `body` (and, when given, the
+/// `X-Auth-Token` header), once.
+async fn expect_v3(server: &MockServer, auth_header: Option<&str>, body: Value) {
+    let mut mock = Mock::given(method("POST")).and(path("/v3/auth/tokens"));
+    if let Some(token) = auth_header {
+        mock = mock.and(header("x-auth-token", token));
+    }
+    mock.and(body_json(body))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Subject-Token", "V3TOK")
+                .set_body_json(v3_token()),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// The v2.0 token endpoint, answering 200 to exactly `body` (and the header), once.
+async fn expect_v2(server: &MockServer, auth_header: Option<&str>, body: Value) {
+    let mut mock = Mock::given(method("POST")).and(path("/v2.0/tokens"));
+    if let Some(token) = auth_header {
+        mock = mock.and(header("x-auth-token", token));
+    }
+    mock.and(body_json(body))
         .respond_with(ResponseTemplate::new(200).set_body_json(v2_token()))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    let p = Password::new(server.uri(), "p")
-        .username("u")
-        .project_name("p")
-        .into_plugin();
-    assert_eq!(version_used(p).await.unwrap(), IdentityVersion::V2);
 }
 
+/// Which version each generic plugin picks against a server offering both, and the exact body
+/// (and `X-Auth-Token`) it sends there, as keystoneauth1 does.
 #[tokio::test]
-async fn user_domain_picks_v3_with_exact_body() {
-    let server = MockServer::start().await;
-    root(&server, both_versions(&server.uri()), 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .and(body_json(json!({"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "password": "p", "name": "u", "domain": {"id": "default"}}}},
-            "scope": {"project": {"name": "p", "domain": {"id": "default"}}}}})))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Subject-Token", "V3TOK")
-                .set_body_json(v3_token()),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let p = Password::new(server.uri(), "p")
-        .username("u")
-        .user_domain_id("default")
-        .project_name("p")
-        .project_domain_id("default")
-        .into_plugin();
-    assert_eq!(version_used(p).await.unwrap(), IdentityVersion::V3);
-}
-
-#[tokio::test]
-async fn default_domain_picks_v3_and_fills_both_domains() {
-    let server = MockServer::start().await;
-    root(&server, both_versions(&server.uri()), 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .and(body_json(json!({"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "password": "p", "name": "u", "domain": {"id": "dd"}}}},
-            "scope": {"project": {"name": "p", "domain": {"id": "dd"}}}}})))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Subject-Token", "V3TOK")
-                .set_body_json(v3_token()),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let p = Password::new(server.uri(), "p")
-        .username("u")
-        .project_name("p")
-        .default_domain_id("dd")
-        .into_plugin();
-    assert_eq!(version_used(p).await.unwrap(), IdentityVersion::V3);
+async fn each_plugin_picks_a_version_and_sends_keystoneauth1s_body() {
+    type Build = fn(String) -> Arc<dyn AuthPlugin>;
+    let cases: [(&str, Build, IdentityVersion, Option<&str>, Value); 5] = [
+        (
+            "password without domain info: v2.0 with tenantName",
+            |url| {
+                Arc::new(
+                    Password::new(url, "p")
+                        .username("u")
+                        .project_name("p")
+                        .into_plugin(),
+                )
+            },
+            IdentityVersion::V2,
+            None,
+            json!({"auth": {
+                "passwordCredentials": {"username": "u", "password": "p"}, "tenantName": "p"}}),
+        ),
+        (
+            "password with user and project domains: v3",
+            |url| {
+                Arc::new(
+                    Password::new(url, "p")
+                        .username("u")
+                        .user_domain_id("default")
+                        .project_name("p")
+                        .project_domain_id("default")
+                        .into_plugin(),
+                )
+            },
+            IdentityVersion::V3,
+            None,
+            json!({"auth": {
+                "identity": {"methods": ["password"], "password": {"user": {
+                    "password": "p", "name": "u", "domain": {"id": "default"}}}},
+                "scope": {"project": {"name": "p", "domain": {"id": "default"}}}}}),
+        ),
+        (
+            "password with a default domain: v3, both domains filled",
+            |url| {
+                Arc::new(
+                    Password::new(url, "p")
+                        .username("u")
+                        .project_name("p")
+                        .default_domain_id("dd")
+                        .into_plugin(),
+                )
+            },
+            IdentityVersion::V3,
+            None,
+            json!({"auth": {
+                "identity": {"methods": ["password"], "password": {"user": {
+                    "password": "p", "name": "u", "domain": {"id": "dd"}}}},
+                "scope": {"project": {"name": "p", "domain": {"id": "dd"}}}}}),
+        ),
+        (
+            "token with a domain scope: v3, token in the header and the body",
+            |url| Arc::new(Token::new(url, "OLD").domain_id("d1").into_plugin()),
+            IdentityVersion::V3,
+            Some("OLD"),
+            json!({"auth": {
+                "identity": {"methods": ["token"], "token": {"id": "OLD"}},
+                "scope": {"domain": {"id": "d1"}}}}),
+        ),
+        (
+            "token with a project id: v2.0 with tenantId",
+            |url| Arc::new(Token::new(url, "OLD").project_id("pid").into_plugin()),
+            IdentityVersion::V2,
+            Some("OLD"),
+            json!({"auth": {"token": {"id": "OLD"}, "tenantId": "pid"}}),
+        ),
+    ];
+    for (case, build, version, auth_header, body) in cases {
+        let server = MockServer::start().await;
+        root(&server, both_versions(&server.uri()), 1).await;
+        match version {
+            IdentityVersion::V3 => expect_v3(&server, auth_header, body).await,
+            _ => expect_v2(&server, auth_header, body).await,
+        }
+        let used = version_used_by(build(server.uri())).await;
+        let used = used.unwrap_or_else(|e| panic!("{case}: {e:?}"));
+        assert_eq!(used, version, "{case}");
+        // wiremock checks the `expect(1)` when the server is dropped, naming the mock.
+        drop(server);
+    }
 }
 
 #[tokio::test]
@@ -329,67 +382,18 @@ async fn plugin_is_built_once() {
 }
 
 #[tokio::test]
-async fn token_v3_sends_header_and_scope() {
-    let server = MockServer::start().await;
-    root(&server, both_versions(&server.uri()), 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .and(header("x-auth-token", "OLD"))
-        .and(body_json(json!({"auth": {
-            "identity": {"methods": ["token"], "token": {"id": "OLD"}},
-            "scope": {"domain": {"id": "d1"}}}})))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Subject-Token", "V3TOK")
-                .set_body_json(v3_token()),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let p = Token::new(server.uri(), "OLD")
-        .domain_id("d1")
-        .into_plugin();
-    assert_eq!(version_used(p).await.unwrap(), IdentityVersion::V3);
-}
-
-#[tokio::test]
-async fn token_v2_sends_header_and_tenant() {
-    let server = MockServer::start().await;
-    root(&server, both_versions(&server.uri()), 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v2.0/tokens"))
-        .and(header("x-auth-token", "OLD"))
-        .and(body_json(
-            json!({"auth": {"token": {"id": "OLD"}, "tenantId": "pid"}}),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(v2_token()))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let p = Token::new(server.uri(), "OLD")
-        .project_id("pid")
-        .into_plugin();
-    assert_eq!(version_used(p).await.unwrap(), IdentityVersion::V2);
-}
-
-#[tokio::test]
 async fn loaders_map_deprecated_tenant_options() {
     let server = MockServer::start().await;
     root(&server, both_versions(&server.uri()), 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .and(body_json(json!({"auth": {
+    expect_v3(
+        &server,
+        None,
+        json!({"auth": {
             "identity": {"methods": ["password"], "password": {"user": {
                 "password": "p", "name": "u", "domain": {"name": "Dom"}}}},
-            "scope": {"project": {"name": "tn", "domain": {"name": "Dom"}}}}})))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Subject-Token", "V3TOK")
-                .set_body_json(v3_token()),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+            "scope": {"project": {"name": "tn", "domain": {"name": "Dom"}}}}}),
+    )
+    .await;
     let opts = OptionValues::new()
         .with("auth_url", server.uri())
         .with("user_name", "u")

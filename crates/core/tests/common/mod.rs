@@ -227,3 +227,33 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// An authenticator that POSTs a password body to `{url}/v3/auth/tokens` and parses the
+/// answer; its cache id is made of the URL, so token stores can key it.
+#[derive(Debug)]
+pub struct PostAuth {
+    pub url: String,
+}
+
+#[async_trait]
+impl keystoneauth_core::Authenticator for PostAuth {
+    async fn authenticate(&self, session: &Session) -> Result<AccessInfo> {
+        let resp = session
+            .post(format!("{}/v3/auth/tokens", self.url))
+            .authenticated(false)
+            .json(&json!({"auth": {"identity": {"methods": ["password"],
+                "password": {"user": {"name": "u", "password": "p"}}}}}))
+            .send()
+            .await?;
+        let token = resp
+            .header("X-Subject-Token")
+            .map(|t| SecretString::from(t.to_owned()));
+        AccessInfo::from_body(resp.bytes(), token)
+    }
+    fn auth_url(&self) -> &str {
+        &self.url
+    }
+    fn cache_id_elements(&self) -> Option<Vec<(String, Option<String>)>> {
+        Some(vec![("auth_url".into(), Some(self.url.clone()))])
+    }
+}
