@@ -22,6 +22,7 @@ use keystoneauth_federation::saml2::Saml2Password;
 use keystoneauth_federation::OidcError;
 use keystoneauth_federation::{Federated, Scope, ScopeParams, UnscopedAuth};
 use keystoneauth_testing::fixtures::V3Token;
+use keystoneauth_testing::mock::{json, serve, serve_times, token_created};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use wiremock::matchers::{body_json, body_string, header, method, path};
@@ -45,12 +46,6 @@ fn scoped_body() -> Value {
     t.to_json()
 }
 
-fn token_response(subject: &str, body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(201)
-        .insert_header("X-Subject-Token", subject)
-        .set_body_json(body)
-}
-
 fn rescope_body(token: &str) -> Value {
     json!({"auth": {"identity": {"methods": ["token"], "token": {"id": token}},
                      "scope": {"project": {"id": "P"}}}})
@@ -64,7 +59,7 @@ async fn mount_keystone(server: &MockServer, access_token: &str, fed_calls: u64)
             "Authorization",
             format!("Bearer {access_token}").as_str(),
         ))
-        .respond_with(token_response("UNSCOPED", unscoped_body()))
+        .respond_with(token_created("UNSCOPED", unscoped_body()))
         .expect(fed_calls)
         .mount(server)
         .await;
@@ -72,7 +67,7 @@ async fn mount_keystone(server: &MockServer, access_token: &str, fed_calls: u64)
         .and(path("/v3/auth/tokens"))
         .and(header("X-Auth-Token", "UNSCOPED"))
         .and(body_json(rescope_body("UNSCOPED")))
-        .respond_with(token_response("SCOPED", scoped_body()))
+        .respond_with(token_created("SCOPED", scoped_body()))
         .mount(server)
         .await;
 }
@@ -255,12 +250,13 @@ async fn oidc_explicit_token_endpoint_wins_over_discovery() {
         })))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "AT"})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    serve_times(
+        &server,
+        "POST /token",
+        json(200, json!({"access_token": "AT"})),
+        1,
+    )
+    .await;
     mount_keystone(&server, "AT", 1).await;
     let flow = OidcClientCredentials::new(server.uri(), "idp", "openid", "cid")
         .discovery_endpoint(format!("{}/disc", server.uri()))
@@ -276,21 +272,14 @@ async fn oidc_explicit_token_endpoint_wins_over_discovery() {
 #[tokio::test]
 async fn oidc_endpoint_and_discovery_errors() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/bad"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>nope</html>"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/nodisc"))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/nodevice"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"issuer": "x"})))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "GET /bad",
+        ResponseTemplate::new(200).set_body_string("<html>nope</html>"),
+    )
+    .await;
+    serve(&server, "GET /nodisc", ResponseTemplate::new(404)).await;
+    serve(&server, "GET /nodevice", json(200, json!({"issuer": "x"}))).await;
     let s = session();
     let none = OidcClientCredentials::new(server.uri(), "idp", "openid", "cid");
     let e = Federated::new(none, ScopeParams::default())
@@ -415,11 +404,7 @@ async fn oidc_provider_errors_are_typed() {
         ),
     ];
     for (p, resp, _) in &cases {
-        Mock::given(method("POST"))
-            .and(path(*p))
-            .respond_with(resp.clone())
-            .mount(&server)
-            .await;
+        serve(&server, &format!("POST {}", *p), resp.clone()).await;
     }
     for (p, _, (error, description, status)) in cases {
         let flow = OidcPassword::new(server.uri(), "idp", "openid", "cid", "u", "p")
@@ -464,30 +449,33 @@ fn counting_idp_flow(server: &MockServer) -> OidcPassword {
 }
 
 async fn mount_idp(server: &MockServer, calls: u64) {
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "AT"})))
-        .expect(calls)
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(FED_PATH))
-        .respond_with(token_response("UNSCOPED", unscoped_body()))
-        .expect(calls)
-        .mount(server)
-        .await;
+    serve_times(
+        server,
+        "POST /token",
+        json(200, json!({"access_token": "AT"})),
+        calls,
+    )
+    .await;
+    serve_times(
+        server,
+        &format!("POST {FED_PATH}"),
+        token_created("UNSCOPED", unscoped_body()),
+        calls,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn unscoped_token_is_reused_for_the_next_rescope() {
     let server = MockServer::start().await;
     mount_idp(&server, 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .respond_with(token_response("SCOPED", scoped_body()))
-        .expect(2)
-        .mount(&server)
-        .await;
+    serve_times(
+        &server,
+        "POST /v3/auth/tokens",
+        token_created("SCOPED", scoped_body()),
+        2,
+    )
+    .await;
     let plugin = Federated::new(counting_idp_flow(&server), Scope::ProjectId("P".into()));
     let s = session();
     token_of(&plugin, &s).await.unwrap();
@@ -502,24 +490,27 @@ async fn expiring_unscoped_token_is_not_reused() {
     let mut t = V3Token::new();
     t.federation("idp", "openid", &[]);
     t.expires(time::OffsetDateTime::now_utc() + time::Duration::seconds(60));
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "AT"})))
-        .expect(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(FED_PATH))
-        .respond_with(token_response("UNSCOPED", t.to_json()))
-        .expect(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .respond_with(token_response("SCOPED", scoped_body()))
-        .expect(2)
-        .mount(&server)
-        .await;
+    serve_times(
+        &server,
+        "POST /token",
+        json(200, json!({"access_token": "AT"})),
+        2,
+    )
+    .await;
+    serve_times(
+        &server,
+        &format!("POST {FED_PATH}"),
+        token_created("UNSCOPED", t.to_json()),
+        2,
+    )
+    .await;
+    serve_times(
+        &server,
+        "POST /v3/auth/tokens",
+        token_created("SCOPED", scoped_body()),
+        2,
+    )
+    .await;
     let plugin = Federated::new(counting_idp_flow(&server), Scope::ProjectId("P".into()));
     let s = session();
     token_of(&plugin, &s).await.unwrap();
@@ -531,7 +522,7 @@ async fn expiring_unscoped_token_is_not_reused() {
 async fn rescope_401_after_reuse_gets_a_fresh_unscoped_token_once() {
     let server = MockServer::start().await;
     mount_idp(&server, 2).await;
-    let ok = || token_response("SCOPED", scoped_body());
+    let ok = || token_created("SCOPED", scoped_body());
     Mock::given(method("POST"))
         .and(path("/v3/auth/tokens"))
         .respond_with(ok())
@@ -546,12 +537,7 @@ async fn rescope_401_after_reuse_gets_a_fresh_unscoped_token_once() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .respond_with(ok())
-        .expect(1)
-        .mount(&server)
-        .await;
+    serve_times(&server, "POST /v3/auth/tokens", ok(), 1).await;
     let plugin = Federated::new(counting_idp_flow(&server), Scope::ProjectId("P".into()));
     let s = session();
     token_of(&plugin, &s).await.unwrap();
@@ -563,12 +549,13 @@ async fn rescope_401_after_reuse_gets_a_fresh_unscoped_token_once() {
 async fn rescope_401_with_a_fresh_unscoped_token_is_not_retried() {
     let server = MockServer::start().await;
     mount_idp(&server, 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .respond_with(ResponseTemplate::new(401))
-        .expect(1)
-        .mount(&server)
-        .await;
+    serve_times(
+        &server,
+        "POST /v3/auth/tokens",
+        ResponseTemplate::new(401),
+        1,
+    )
+    .await;
     let plugin = Federated::new(counting_idp_flow(&server), Scope::ProjectId("P".into()));
     let e = plugin.token(&session()).await.unwrap_err();
     assert!(matches!(e, Error::Unauthorized(_)), "{e}");
@@ -665,11 +652,12 @@ async fn device_flow_pkce_pending_then_slow_down_then_token() {
             .mount(&server)
             .await;
     }
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "AT"})))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST /token",
+        json(200, json!({"access_token": "AT"})),
+    )
+    .await;
     mount_keystone(&server, "AT", 1).await;
     let shown: Arc<Mutex<Vec<DeviceCode>>> = Arc::default();
     let sh = shown.clone();
@@ -743,12 +731,7 @@ async fn device_flow_pkce_pending_then_slow_down_then_token() {
 async fn device_flow_times_out_at_expires_in() {
     let server = MockServer::start().await;
     mount_device(&server, 12, 5).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(pending("authorization_pending"))
-        .expect(3)
-        .mount(&server)
-        .await;
+    serve_times(&server, "POST /token", pending("authorization_pending"), 3).await;
     let flow = OidcDeviceAuthorization::new(server.uri(), "idp", "openid", "cid")
         .discovery_endpoint(format!("{}/.well-known/openid-configuration", server.uri()));
     let start = tokio::time::Instant::now();
@@ -889,7 +872,7 @@ async fn saml2_ecp_end_to_end_with_relay_state_cookie_and_rescope() {
     Mock::given(method("GET"))
         .and(path(SAML_FED))
         .and(header("cookie", "mellon-cookie=sess1"))
-        .respond_with(token_response("UNSCOPED", unscoped_body()))
+        .respond_with(token_created("UNSCOPED", unscoped_body()))
         .with_priority(1)
         .expect(1)
         .mount(&server)
@@ -932,7 +915,7 @@ async fn saml2_ecp_end_to_end_with_relay_state_cookie_and_rescope() {
     Mock::given(method("POST"))
         .and(path("/v3/auth/tokens"))
         .and(body_json(rescope_body("UNSCOPED")))
-        .respond_with(token_response("SCOPED", scoped_body()))
+        .respond_with(token_created("SCOPED", scoped_body()))
         .expect(1)
         .mount(&server)
         .await;
@@ -954,12 +937,13 @@ async fn saml2_wrong_password_is_unauthorized_even_with_http_200() {
         )))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/mellon/paosResponse"))
-        .respond_with(ResponseTemplate::new(400))
-        .expect(0)
-        .mount(&server)
-        .await;
+    serve_times(
+        &server,
+        "POST /mellon/paosResponse",
+        ResponseTemplate::new(400),
+        0,
+    )
+    .await;
     let e = Federated::new(saml_flow(&server, "bad"), ScopeParams::default())
         .token(&session())
         .await
@@ -981,11 +965,7 @@ async fn saml2_wrong_password_is_unauthorized_even_with_http_200() {
 async fn saml2_idp_http_401_is_unauthorized() {
     let server = MockServer::start().await;
     mount_sp(&server).await;
-    Mock::given(method("POST"))
-        .and(path("/idp/ecp"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
+    serve(&server, "POST /idp/ecp", ResponseTemplate::new(401)).await;
     let e = Federated::new(saml_flow(&server, "bad"), ScopeParams::default())
         .token(&session())
         .await
@@ -1122,14 +1102,14 @@ async fn k2k_gets_a_token_on_the_service_provider_and_rescopes_there() {
         .and(path(
             "/sp/v3/OS-FEDERATION/identity_providers/k2kidp/protocols/saml2/auth",
         ))
-        .respond_with(token_response("UNSCOPED", unscoped_body()))
+        .respond_with(token_created("UNSCOPED", unscoped_body()))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/sp/v3/auth/tokens"))
         .and(body_json(rescope_body("UNSCOPED")))
-        .respond_with(token_response("SCOPED", scoped_body()))
+        .respond_with(token_created("SCOPED", scoped_body()))
         .expect(1)
         .mount(&server)
         .await;
@@ -1151,11 +1131,12 @@ async fn k2k_gets_a_token_on_the_service_provider_and_rescopes_there() {
 #[tokio::test]
 async fn k2k_errors() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/OS-FEDERATION/saml2/ecp"))
-        .respond_with(ResponseTemplate::new(403))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST /v3/auth/OS-FEDERATION/saml2/ecp",
+        ResponseTemplate::new(403),
+    )
+    .await;
     let base = Arc::new(AccessInfoPlugin::new(
         idp_access(&server),
         Some(format!("{}/v3", server.uri())),

@@ -9,6 +9,7 @@ use keystoneauth_core::access::IdentityVersion;
 use keystoneauth_core::registry::{self, OptionValues};
 use keystoneauth_core::{AuthPlugin, Error, Session};
 use keystoneauth_generic::{Password, Token};
+use keystoneauth_testing::mock::{json, serve, serve_times, token_created};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use wiremock::matchers::{body_json, header, method, path};
@@ -62,25 +63,17 @@ async fn root(server: &MockServer, doc: Value, hits: u64) {
 }
 
 async fn v3_endpoint(server: &MockServer, hits: u64) {
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Subject-Token", "V3TOK")
-                .set_body_json(v3_token()),
-        )
-        .expect(hits)
-        .mount(server)
-        .await;
+    serve_times(
+        server,
+        "POST /v3/auth/tokens",
+        token_created("V3TOK", v3_token()),
+        hits,
+    )
+    .await;
 }
 
 async fn v2_endpoint(server: &MockServer, hits: u64) {
-    Mock::given(method("POST"))
-        .and(path("/v2.0/tokens"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(v2_token()))
-        .expect(hits)
-        .mount(server)
-        .await;
+    serve_times(server, "POST /v2.0/tokens", json(200, v2_token()), hits).await;
 }
 
 async fn version_used(plugin: impl AuthPlugin + 'static) -> Result<IdentityVersion, Error> {
@@ -101,11 +94,7 @@ async fn expect_v3(server: &MockServer, auth_header: Option<&str>, body: Value) 
         mock = mock.and(header("x-auth-token", token));
     }
     mock.and(body_json(body))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Subject-Token", "V3TOK")
-                .set_body_json(v3_token()),
-        )
+        .respond_with(token_created("V3TOK", v3_token()))
         .expect(1)
         .mount(server)
         .await;
@@ -279,12 +268,13 @@ async fn v2_only_server_with_user_domain_finds_nothing() {
 #[tokio::test]
 async fn failed_discovery_on_v3_url_falls_back_to_v3() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v3"))
-        .respond_with(ResponseTemplate::new(404).set_body_string("<h1>Not Found</h1>"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    serve_times(
+        &server,
+        "GET /v3",
+        ResponseTemplate::new(404).set_body_string("<h1>Not Found</h1>"),
+        1,
+    )
+    .await;
     v3_endpoint(&server, 1).await;
     let p = Password::new(format!("{}/v3", server.uri()), "p")
         .user_id("uid")
@@ -295,11 +285,7 @@ async fn failed_discovery_on_v3_url_falls_back_to_v3() {
 #[tokio::test]
 async fn failed_discovery_on_v2_url_falls_back_to_v2_unless_domain_scoped() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v2.0"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    serve(&server, "GET /v2.0", ResponseTemplate::new(500)).await;
     v2_endpoint(&server, 1).await;
     let url = format!("{}/v2.0", server.uri());
     let p = Password::new(&url, "p").username("u").into_plugin();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use keystoneauth_core::{AuthPlugin, EndpointFilter, Error, Session};
 use keystoneauth_identity_v2::{password, token, Password, Token};
+use keystoneauth_testing::mock::{json, serve};
 use serde_json::{json, Value};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -111,16 +112,18 @@ async fn token_sends_header_and_body() {
 #[tokio::test]
 async fn non_json_and_missing_access_are_invalid_response() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/html/tokens"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>hi</html>"))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/noaccess/tokens"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"token": {}})))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST /html/tokens",
+        ResponseTemplate::new(200).set_body_string("<html>hi</html>"),
+    )
+    .await;
+    serve(
+        &server,
+        "POST /noaccess/tokens",
+        json(200, json!({"token": {}})),
+    )
+    .await;
     let s = session();
     for p in ["html", "noaccess"] {
         let err = password(format!("{}/{p}", server.uri()), "u", "p")

@@ -5,3 +5,6 @@
 
 pub mod emulator;
 pub mod fixtures;
+#[cfg(feature = "wiremock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wiremock")))]
+pub mod mock;
