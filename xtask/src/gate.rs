@@ -97,6 +97,55 @@ fn toolchain_installed(version: &str) -> bool {
 }
 
 /// Runs the gate; `Ok(true)` when every step passed.
+/// Removes the copies of the workspace's own crates that earlier `cargo package` runs unpacked
+/// into `$CARGO_HOME/registry/src/<local registry>/`.
+///
+/// `cargo package --workspace` verifies each tarball against the tarballs of the crates before
+/// it, through a local registry in `target/package/tmp-registry`, and unpacks them under a
+/// directory named after that registry's path. If the directory is there already (an earlier
+/// run from a checkout at the same path), cargo uses it as it is: the verification then builds
+/// against the sources of that earlier commit, and fails (or passes) for the wrong reason.
+/// Only directories of local registries (their names start with `-`; crates.io's start with
+/// its host name) and only our own crate names are touched.
+fn forget_packaged_sources(meta: &Value) -> Result<usize> {
+    let cargo_home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => std::path::PathBuf::from(home),
+        None => std::path::PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?)
+            .join(".cargo"),
+    };
+    let ours: Vec<String> = meta["packages"]
+        .as_array()
+        .context("cargo metadata: no packages")?
+        .iter()
+        .filter_map(|p| {
+            Some(format!(
+                "{}-{}",
+                p["name"].as_str()?,
+                p["version"].as_str()?
+            ))
+        })
+        .collect();
+    let sources = cargo_home.join("registry/src");
+    let Ok(registries) = std::fs::read_dir(&sources) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for name in &ours {
+            let dir = registry.path().join(name);
+            if dir.is_dir() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("removing {}", dir.display()))?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
 pub fn run() -> Result<bool> {
     let t0 = Instant::now();
     let meta = metadata()?;
@@ -185,6 +234,11 @@ pub fn run() -> Result<bool> {
     }
 
     // Every publishable crate packages and its tarball builds on its own.
+    match forget_packaged_sources(&meta) {
+        Ok(0) => {}
+        Ok(n) => println!("gate: removed {n} stale unpacked copies of our own crates from earlier `cargo package` runs"),
+        Err(e) => println!("gate: WARNING: cannot clear earlier unpacked copies of our crates: {e:#}"),
+    }
     let mut c = cargo();
     c.args(["package", "--quiet", "--workspace", "--allow-dirty"])
         .args(UNPUBLISHED.iter().flat_map(|p| ["--exclude", p]));
