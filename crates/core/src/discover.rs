@@ -69,8 +69,14 @@ fn opt_version(v: Option<&Value>) -> Option<Version> {
         .and_then(|s| Version::parse(s).ok())
 }
 
-/// Resolve a link from a discovery document against the document's URL. When the link names
-/// another host (services advertising internal addresses), keep the discovery host.
+/// Resolve a link from a discovery document against the document's URL.
+///
+/// The result always has the discovery URL's scheme, host and port, as in keystoneauth1:
+/// - a link on the same host and port keeps its path, but not its scheme (a service behind a
+///   TLS-terminating proxy advertises `http://` links on the proxy's https port; following the
+///   link's scheme would send the token in clear text);
+/// - a link naming another host (services advertising internal addresses) gives its last path
+///   segment, the version, appended to the discovery URL's path.
 pub fn combine_relative_url(discovery_url: &str, href: &str) -> String {
     let base_str = format!("{}/", discovery_url.trim_end_matches('/'));
     let Ok(base) = url::Url::parse(&base_str) else {
@@ -79,10 +85,14 @@ pub fn combine_relative_url(discovery_url: &str, href: &str) -> String {
     let Ok(joined) = base.join(href) else {
         return href.to_owned();
     };
-    if joined.host_str() == base.host_str()
-        && joined.port_or_known_default() == base.port_or_known_default()
-    {
-        return joined.to_string();
+    // The same "netloc" as keystoneauth1 compares: host and the port as written (a scheme's
+    // default port is no port), whatever the schemes.
+    if joined.host_str() == base.host_str() && joined.port() == base.port() {
+        let mut out = base;
+        out.set_path(joined.path());
+        out.set_query(joined.query());
+        out.set_fragment(joined.fragment());
+        return out.to_string();
     }
     let last = joined
         .path_segments()
@@ -482,6 +492,15 @@ mod tests {
         assert_eq!(
             combine_relative_url("https://k:5000/identity", "/v3"),
             "https://k:5000/v3"
+        );
+        // Same host and port: the link's path, the discovery URL's scheme, both ways.
+        assert_eq!(
+            combine_relative_url("https://c:8774/compute", "http://c:8774/compute/v2.1/"),
+            "https://c:8774/compute/v2.1/"
+        );
+        assert_eq!(
+            combine_relative_url("http://c:8774/compute", "https://c:8774/compute/v2.1/"),
+            "http://c:8774/compute/v2.1/"
         );
     }
 

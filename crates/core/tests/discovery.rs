@@ -593,3 +593,68 @@ async fn an_adapter_negotiates_the_highest_common_microversion() {
         .collect();
     assert_eq!(versions, ["compute 2.90", "compute 2.95"]);
 }
+
+/// A session whose token (project `project_id`) has this catalog.
+fn session_with_catalog(catalog: Value, project_id: &str) -> Session {
+    let access = access_info(
+        &v3_body(time::Duration::hours(1), project_id, catalog),
+        "tok",
+    );
+    Session::new(Arc::new(AccessInfoPlugin::new(access, None))).unwrap()
+}
+
+/// Issue 22, case 1: a link on the catalog URL's host and port keeps the catalog URL's
+/// scheme, as in keystoneauth1. Nova behind a TLS-terminating proxy advertises `http://`
+/// links on the https port: the endpoint stays https. The reverse (https links, plain http
+/// catalog on the same host and port) stays http. (The request over TLS is in
+/// `tls.rs::same_host_http_links_never_take_the_token_off_tls`.)
+#[tokio::test]
+async fn same_host_links_keep_the_catalog_scheme() {
+    let doc = serde_json::to_vec(&compute_root("http://cloud:8774/compute")).unwrap();
+    let d = Discover::parse("https://cloud:8774/compute", &doc).unwrap();
+    let v21 = d
+        .versioned_data_for(None, &range(Some("2.1"), None, None))
+        .unwrap();
+    assert_eq!(v21.url, "https://cloud:8774/compute/v2.1/");
+    // Default ports: `https://cloud` and `http://cloud` are the same host and port as
+    // written, so the link's path is kept, with the catalog's scheme.
+    let doc = serde_json::to_vec(&compute_root("http://cloud/nova")).unwrap();
+    let d = Discover::parse("https://cloud/compute", &doc).unwrap();
+    assert_eq!(d.versions()[1].url, "https://cloud/nova/v2.1/");
+
+    // http catalog, https links on the same host and port: stays http (the loopback server
+    // speaks no TLS, so following the link's scheme would fail).
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let https_links = base.replacen("http://", "https://", 1);
+    Mock::given(method("GET"))
+        .and(path("/compute"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(compute_root(&format!("{https_links}/compute"))),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/compute/v2.1/servers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"servers": []})))
+        .mount(&server)
+        .await;
+    let session = session_with_catalog(
+        json!([service(
+            "compute",
+            "nova",
+            &[("public", "R1", &format!("{base}/compute"))]
+        )]),
+        "p1",
+    );
+    let filter = EndpointFilter::service("compute").version("2.1").unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{base}/compute/v2.1/"));
+    let resp = bounded(session.get("/servers").endpoint_filter(filter).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
