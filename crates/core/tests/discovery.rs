@@ -658,3 +658,109 @@ async fn same_host_links_keep_the_catalog_scheme() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+/// Cinder's root document (keystoneauth1's CINDER_EXAMPLES): v1, v2 and v3 (3.0 to 3.27),
+/// links under `{base}/volume/`.
+fn cinder_root(base: &str) -> Value {
+    json!({"versions": [
+        {"id": "v1.0", "status": "CURRENT", "updated": "2012-01-04T11:33:21Z",
+         "links": [{"rel": "self", "href": format!("{base}/volume/v1/")}]},
+        {"id": "v2.0", "status": "CURRENT", "updated": "2012-11-21T11:33:21Z",
+         "links": [{"rel": "self", "href": format!("{base}/volume/v2/")}]},
+        {"id": "v3.0", "status": "CURRENT", "updated": "2012-11-21T11:33:21Z",
+         "version": "3.27", "min_version": "3.0", "next_min_version": "3.4",
+         "not_before": "2019-12-31",
+         "links": [{"rel": "collection", "href": format!("{base}/volume/")},
+                   {"rel": "self", "href": format!("{base}/volume/v3/")}]}
+    ]})
+}
+
+/// Issue 22, case 2: `volumev2` and `volumev3` imply their major version, as in
+/// keystoneauth1 (os-service-types' aliases ending in `v<digit>`). With only `block-storage`
+/// at `…/volume/v3` in the catalog, `volumev2` discovers v2; `volumev3` with version 2 is
+/// `Error::ImpliedVersionMismatch`.
+#[tokio::test]
+async fn versioned_aliases_imply_a_version() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("^/volume/?$"))
+        .respond_with(ResponseTemplate::new(300).set_body_json(cinder_root(&base)))
+        .mount(&server)
+        .await;
+    let session = session_with_catalog(
+        json!([service(
+            "block-storage",
+            "cinder",
+            &[("public", "R1", &format!("{base}/volume/v3"))]
+        )]),
+        "p1",
+    );
+
+    // No version given: volumev2 means 2.
+    let v2 = bounded(session.endpoint(&EndpointFilter::service("volumev2")))
+        .await
+        .unwrap();
+    assert_eq!(v2.as_deref(), Some(format!("{base}/volume/v2/").as_str()));
+    let d = bounded(session.endpoint_data(&EndpointFilter::service("volumev2")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.api_version, Some(Version::new(2, 0)));
+    // The same through an adapter, and with a version of the implied major.
+    let adapter = keystoneauth_core::Adapter::new(session.clone(), "volumev2");
+    assert_eq!(
+        bounded(adapter.endpoint()).await.unwrap(),
+        format!("{base}/volume/v2/")
+    );
+    let filter = EndpointFilter::service("volumev2").version("2").unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{base}/volume/v2/"));
+
+    // volumev3: the catalog's v3 matches; its microversions come from the document.
+    let mut filter = EndpointFilter::service("volumev3");
+    filter.discover_versions = true;
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{base}/volume/v3/"));
+    assert_eq!(d.max_microversion, Some(Version::new(3, 27)));
+
+    // The official type implies nothing: the catalog URL as it is, without discovery.
+    let before = server.received_requests().await.unwrap().len();
+    let plain = bounded(session.endpoint(&EndpointFilter::service("block-storage")))
+        .await
+        .unwrap();
+    assert_eq!(plain.as_deref(), Some(format!("{base}/volume/v3").as_str()));
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+
+    // A contradiction is a typed error, before any request.
+    let filter = EndpointFilter::service("volumev3").version("2").unwrap();
+    let err = bounded(session.endpoint_data(&filter)).await.unwrap_err();
+    assert!(err.is_implied_version_mismatch(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "service_type volumev3 was given which implies major API version 3 but version of \
+         2.0 was also given"
+    );
+    let filter = EndpointFilter::service("volumev2")
+        .min_version("3")
+        .unwrap();
+    let err = bounded(session.endpoint(&filter)).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::ImpliedVersionMismatch {
+                argument: "min_version",
+                implied: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+}
