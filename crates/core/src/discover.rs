@@ -112,9 +112,54 @@ pub fn combine_relative_url(discovery_url: &str, href: &str) -> String {
     out.to_string()
 }
 
+/// Microversion bounds that a service sends in headers rather than in its version document
+/// (older Ironic: `X-OpenStack-Ironic-API-Minimum-Version`, `…-Maximum-Version`). Any
+/// `X-OpenStack-…-API-Minimum-Version` / `…-API-Maximum-Version` counts, as in keystoneauth1.
+fn header_microversions(headers: &http::HeaderMap) -> (Option<&str>, Option<&str>) {
+    let (mut min, mut max) = (None, None);
+    for (name, value) in headers {
+        // Header names are lower case in an `http::HeaderMap`.
+        let name = name.as_str();
+        if !name.starts_with("x-openstack") {
+            continue;
+        }
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        if name.ends_with("api-minimum-version") {
+            min.get_or_insert(value.trim());
+        } else if name.ends_with("api-maximum-version") {
+            max.get_or_insert(value.trim());
+        }
+    }
+    (min, max)
+}
+
 impl Discover {
     /// Parse a discovery document fetched from `url`.
     pub fn parse(url: &str, body: &[u8]) -> Result<Discover> {
+        Self::parse_response(url, body, &http::HeaderMap::new())
+    }
+
+    /// Parse a discovery document fetched from `url`, with the response's headers.
+    ///
+    /// A bare version document (an object with an `id`, as older Ironic answers
+    /// `GET /v1/`) that lacks `min_version` or `version` takes them from
+    /// `X-OpenStack-…-API-Minimum-Version` and `X-OpenStack-…-API-Maximum-Version`, as
+    /// keystoneauth1 does. Values in the body win.
+    ///
+    /// ```
+    /// use keystoneauth_core::discover::Discover;
+    /// use keystoneauth_core::version::Version;
+    /// let mut headers = keystoneauth_core::http::HeaderMap::new();
+    /// headers.insert("X-OpenStack-Ironic-API-Minimum-Version", "1.1".parse().unwrap());
+    /// headers.insert("X-OpenStack-Ironic-API-Maximum-Version", "1.31".parse().unwrap());
+    /// let body = br#"{"id": "v1", "links": [{"rel": "self", "href": "http://ironic/v1/"}]}"#;
+    /// let d = Discover::parse_response("http://ironic/v1/", body, &headers).unwrap();
+    /// assert_eq!(d.versions()[0].min_microversion, Some(Version::new(1, 1)));
+    /// assert_eq!(d.versions()[0].max_microversion, Some(Version::new(1, 31)));
+    /// ```
+    pub fn parse_response(url: &str, body: &[u8], headers: &http::HeaderMap) -> Result<Discover> {
         let v: Value = serde_json::from_slice(body).map_err(|e| {
             Error::discovery(format!("Invalid Response - not JSON: {e}"), Some(url))
         })?;
@@ -138,6 +183,13 @@ impl Discover {
             let mut one = v.clone();
             if let Some(o) = one.as_object_mut() {
                 o.entry("status").or_insert(Value::String("CURRENT".into()));
+                let (min, max) = header_microversions(headers);
+                if let Some(min) = min {
+                    o.entry("min_version").or_insert(min.into());
+                }
+                if let Some(max) = max {
+                    o.entry("version").or_insert(max.into());
+                }
             }
             vec![one]
         } else {
@@ -239,7 +291,7 @@ impl Discover {
         if code >= 400 {
             return Err(resp.to_error(&http::Method::GET));
         }
-        let d = Arc::new(Discover::parse(url, resp.bytes())?);
+        let d = Arc::new(Discover::parse_response(url, resp.bytes(), resp.headers())?);
         session.discovery_cache_put(key, d.clone());
         Ok(d)
     }

@@ -764,3 +764,89 @@ async fn versioned_aliases_imply_a_version() {
     );
     assert_eq!(server.received_requests().await.unwrap().len(), before);
 }
+
+/// Issue 22, case 3: older Ironic answers `GET /v1/` with a bare version document without
+/// `min_version`/`version`; the microversion range is in its headers, and keystoneauth1
+/// reads it from there (any `X-OpenStack-…-API-Minimum-Version` / `…-Maximum-Version`).
+#[tokio::test]
+async fn microversion_ranges_in_headers() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let bare = json!({"id": "v1", "links": [{"rel": "self", "href": format!("{base}/v1/")}]});
+    Mock::given(method("GET"))
+        .and(path("/v1/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(bare.clone())
+                .insert_header("X-OpenStack-Ironic-API-Minimum-Version", "1.1")
+                .insert_header("X-OpenStack-Ironic-API-Maximum-Version", "1.31"),
+        )
+        .mount(&server)
+        .await;
+
+    // What `ksa discover` shows.
+    let d = bounded(Discover::fetch(
+        &Session::builder().build().unwrap(),
+        &format!("{base}/v1/"),
+    ))
+    .await
+    .unwrap();
+    let v = &d.versions()[0];
+    assert_eq!(v.version, Version::new(1, 0));
+    assert_eq!(v.min_microversion, Some(Version::new(1, 1)));
+    assert_eq!(v.max_microversion, Some(Version::new(1, 31)));
+
+    // Through the catalog, for an adapter.
+    let session = session_with_catalog(
+        json!([service(
+            "baremetal",
+            "ironic",
+            &[("public", "R1", &format!("{base}/v1"))]
+        )]),
+        "p1",
+    );
+    let ironic = keystoneauth_core::Adapter::new(session, "baremetal")
+        .version("1")
+        .unwrap();
+    let d = bounded(ironic.endpoint_data()).await.unwrap();
+    assert_eq!(d.min_microversion, Some(Version::new(1, 1)));
+    assert_eq!(d.max_microversion, Some(Version::new(1, 31)));
+    assert_eq!(
+        bounded(ironic.latest_microversion()).await.unwrap(),
+        Version::new(1, 31)
+    );
+
+    // Values in the body win; other headers and other document shapes are not read.
+    let mut headers = keystoneauth_core::http::HeaderMap::new();
+    headers.insert(
+        "x-openstack-ironic-api-minimum-version",
+        "1.1".parse().unwrap(),
+    );
+    headers.insert(
+        "x-openstack-ironic-api-maximum-version",
+        "1.31".parse().unwrap(),
+    );
+    headers.insert("openstack-api-maximum-version", "9.9".parse().unwrap());
+    let mut with_body = bare.clone();
+    with_body["version"] = json!("1.40");
+    let d = Discover::parse_response(
+        "http://i/v1/",
+        &serde_json::to_vec(&with_body).unwrap(),
+        &headers,
+    )
+    .unwrap();
+    assert_eq!(d.versions()[0].min_microversion, Some(Version::new(1, 1)));
+    assert_eq!(d.versions()[0].max_microversion, Some(Version::new(1, 40)));
+    let mut entry = bare.clone();
+    entry["status"] = json!("CURRENT");
+    let listed = json!({"versions": [entry]});
+    let d = Discover::parse_response("http://i/", &serde_json::to_vec(&listed).unwrap(), &headers)
+        .unwrap();
+    assert_eq!(d.versions()[0].max_microversion, None);
+    let mut other = keystoneauth_core::http::HeaderMap::new();
+    other.insert("openstack-api-minimum-version", "1.1".parse().unwrap());
+    other.insert("openstack-api-maximum-version", "1.31".parse().unwrap());
+    let d = Discover::parse_response("http://i/v1/", &serde_json::to_vec(&bare).unwrap(), &other)
+        .unwrap();
+    assert_eq!(d.versions()[0].max_microversion, None);
+}
