@@ -360,6 +360,46 @@ fn is_version_segment(s: &str) -> Option<Version> {
     }
 }
 
+/// True if a URL path segment is the project id: the id itself, or the id behind a Swift
+/// reseller prefix (`AUTH_<id>`, `SERVICE_<id>`). A segment that merely contains the id, or
+/// ends with it without such a prefix, is not.
+fn is_project_segment(segment: &str, project_id: &str) -> bool {
+    if project_id.is_empty() {
+        return false;
+    }
+    if segment == project_id {
+        return true;
+    }
+    segment
+        .strip_suffix(project_id)
+        .and_then(|rest| rest.strip_suffix('_'))
+        .is_some_and(|prefix| {
+            !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// `url` without a trailing slash, and without its last path segment when that segment is the
+/// project id ([`is_project_segment`]).
+fn without_project_segment(url: &str, project_id: Option<&str>) -> String {
+    let trimmed = url.trim_end_matches('/');
+    let Some(pid) = project_id else {
+        return trimmed.to_owned();
+    };
+    let Ok(parsed) = url::Url::parse(trimmed) else {
+        return trimmed.to_owned();
+    };
+    let last = parsed
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .filter(|last| is_project_segment(last, pid));
+    match last.and_then(|last| trimmed.strip_suffix(last)) {
+        Some(base) if base.ends_with('/') && parsed.query().is_none() => {
+            base.trim_end_matches('/').to_owned()
+        }
+        _ => trimmed.to_owned(),
+    }
+}
+
 fn discovery_url_choices(
     catalog_url: &str,
     project_id: Option<&str>,
@@ -384,7 +424,7 @@ fn discovery_url_choices(
         .map(str::to_owned)
         .collect();
     match project_id {
-        Some(pid) if segs.last().map(String::as_str) == Some(pid) => {
+        Some(pid) if segs.last().is_some_and(|s| is_project_segment(s, pid)) => {
             out.saved_project_id = segs.pop();
         }
         None if segs.len() >= 2 && is_version_segment(&segs[segs.len() - 2]).is_some() => {
@@ -566,13 +606,63 @@ mod tests {
         assert_eq!(c.saved_project_id.as_deref(), Some("PROJ"));
         let c = discovery_url_choices("http://k:5000/v2.0", None, &VersionRange::default(), true);
         assert_eq!(c.choices, vec!["http://k:5000/", "http://k:5000/v2.0"]);
+        // Swift's `AUTH_<project id>` is the project's segment: taken off, the versioned URL
+        // is tried first.
         let c = discovery_url_choices(
             "http://s:8080/v1/AUTH_abc",
             Some("abc"),
             &VersionRange::default(),
             false,
         );
-        assert_eq!(c.choices, vec!["http://s:8080/v1/AUTH_abc"]);
+        assert_eq!(c.saved_project_id.as_deref(), Some("AUTH_abc"));
+        assert_eq!(
+            c.choices,
+            vec!["http://s:8080/v1", "http://s:8080/v1/AUTH_abc"]
+        );
+        let c = discovery_url_choices(
+            "http://s:8080/v1/AUTH_abc",
+            Some("abc"),
+            &VersionRange::default(),
+            true,
+        );
+        assert_eq!(
+            c.choices,
+            vec!["http://s:8080/", "http://s:8080/v1/AUTH_abc"]
+        );
+        // A segment that only ends with the id is not the project's.
+        let c = discovery_url_choices(
+            "http://s:8080/v1/xabc",
+            Some("abc"),
+            &VersionRange::default(),
+            false,
+        );
+        assert_eq!(c.saved_project_id, None);
+    }
+
+    /// Issue 22, case 4: the project id is removed as a whole path segment.
+    #[test]
+    fn project_segments() {
+        assert!(is_project_segment("abc", "abc"));
+        assert!(is_project_segment("AUTH_abc", "abc"));
+        assert!(is_project_segment("SERVICE_abc", "abc"));
+        for other in ["xabc", "_abc", "AUTH-abc", "abcd", "AUTH_abcd", "a/b_abc"] {
+            assert!(!is_project_segment(other, "abc"), "{other}");
+        }
+        assert!(!is_project_segment("abc", ""));
+        let strip = |u: &str, p: Option<&str>| without_project_segment(u, p);
+        assert_eq!(
+            strip("http://swift:8080/v1/AUTH_abc", Some("abc")),
+            "http://swift:8080/v1"
+        );
+        assert_eq!(
+            strip("http://swift:8080/v1/AUTH_abc/", Some("abc")),
+            "http://swift:8080/v1"
+        );
+        assert_eq!(strip("http://n/v2.1/abc", Some("abc")), "http://n/v2.1");
+        // A segment that only ends with the id stays whole (keystoneauth1 drops it).
+        assert_eq!(strip("http://n/v1/xabc", Some("abc")), "http://n/v1/xabc");
+        assert_eq!(strip("http://abc", Some("abc")), "http://abc");
+        assert_eq!(strip("http://n/v1/AUTH_abc", None), "http://n/v1/AUTH_abc");
     }
 
     /// docs/keystoneauth1-differences.md §16.16: without a project id, the last path segment
@@ -706,12 +796,8 @@ async fn endpoint_versions(
             ),
         }
     }
-    let mut url = catalog_url.trim_end_matches('/').to_owned();
-    if let Some(pid) = project_id.filter(|p| !p.is_empty()) {
-        if let Some(base) = url.strip_suffix(pid) {
-            url = base.trim_end_matches('/').to_owned();
-        }
-    }
+    // The project id goes as a whole segment (`/v1/AUTH_<id>` → `/v1`), never as a substring.
+    let url = without_project_segment(catalog_url, project_id);
     match version_from_url(&url) {
         Some(version) => vec![VersionData {
             version,

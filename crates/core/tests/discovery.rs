@@ -850,3 +850,64 @@ async fn microversion_ranges_in_headers() {
         .unwrap();
     assert_eq!(d.versions()[0].max_microversion, None);
 }
+
+/// Issue 22, case 4: Swift's catalog URL ends with `AUTH_<project id>`. `ksa versions show
+/// --service object-store` (`Session::all_version_data`) gives `…/v1/`, as keystoneauth1
+/// does: the project id goes as a whole segment, `AUTH_` included, never as a substring
+/// (which left `…/v1/AUTH_/`). Discovery tries the unversioned URL `http://…/`.
+#[tokio::test]
+async fn swift_project_segment_is_removed_whole() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    // Swift: an account GET with a token lists containers (a JSON list, no discovery
+    // document); without one it is 401. Anything else is 404.
+    Mock::given(method("GET"))
+        .and(path("/v1/AUTH_p1"))
+        .and(wiremock::matchers::header("x-auth-token", "tok"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/AUTH_p1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let session = session_with_catalog(
+        json!([service(
+            "object-store",
+            "swift",
+            &[("public", "R1", &format!("{base}/v1/AUTH_p1"))]
+        )]),
+        "p1",
+    );
+    let all = bounded(session.all_version_data(&VersionQuery {
+        service_type: Some("object-store".into()),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    let swift = &all["R1"]["public"]["object-store"];
+    assert_eq!(swift.len(), 1, "{swift:?}");
+    assert_eq!(swift[0].url, format!("{base}/v1/"));
+    assert_eq!(swift[0].version, Version::new(1, 0));
+    assert_eq!(swift[0].status, "UNKNOWN");
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(paths.first().map(String::as_str), Some("/"), "{paths:?}");
+    assert!(
+        paths.iter().all(|p| p == "/" || p == "/v1/AUTH_p1"),
+        "{paths:?}"
+    );
+
+    // With a version, the project segment is put back after discovery.
+    let filter = EndpointFilter::service("object-store")
+        .version("1")
+        .unwrap();
+    let url = bounded(session.endpoint(&filter)).await.unwrap();
+    assert_eq!(url, Some(format!("{base}/v1/AUTH_p1")));
+}
