@@ -911,3 +911,168 @@ async fn swift_project_segment_is_removed_whole() {
     let url = bounded(session.endpoint(&filter)).await.unwrap();
     assert_eq!(url, Some(format!("{base}/v1/AUTH_p1")));
 }
+
+// Deliberate differences from keystoneauth1 in discovery (docs/keystoneauth1-differences.md,
+// "Versions and discovery", items 36 to 42).
+
+/// §16.37: a self link that is a bare host on another host (`http://internal:8774/`) is not
+/// taken for a version: the discovery URL's path is kept. keystoneauth1 appends the host as
+/// if it were the version (`https://public/compute/internal:8774/`).
+#[test]
+fn a_bare_host_self_link_is_not_taken_as_a_version() {
+    let doc = json!({"versions": [{"id": "v2.1", "status": "CURRENT",
+        "links": [{"rel": "self", "href": "http://internal:8774/"}]}]});
+    let d = Discover::parse("https://public/compute", &serde_json::to_vec(&doc).unwrap()).unwrap();
+    assert_eq!(d.versions()[0].url, "https://public/compute/");
+}
+
+/// §16.38: a numeric segment after the version that is not the token's project id
+/// (`…/volume/v3/12345`, project `p1`) is kept: it is not a version (versions in URLs start
+/// with `v`), so discovery does not cut the URL to `…/volume/v3/`. keystoneauth1 reads
+/// `12345` as version 12345.0, tries `…/volume/v3/` and returns that, without the segment.
+#[tokio::test]
+async fn a_numeric_segment_after_the_version_is_kept() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("^/volume(/v3)?/?$"))
+        .respond_with(ResponseTemplate::new(300).set_body_json(cinder_root(&base)))
+        .mount(&server)
+        .await;
+    let session = session_with_catalog(
+        json!([service(
+            "block-storage",
+            "cinder",
+            &[("public", "R1", &format!("{base}/volume/v3/12345"))]
+        )]),
+        "p1",
+    );
+    let filter = EndpointFilter::service("block-storage")
+        .version("3")
+        .unwrap();
+    let url = bounded(session.endpoint(&filter)).await.unwrap();
+    assert_eq!(url, Some(format!("{base}/volume/v3/12345")));
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert!(
+        paths.iter().all(|p| p == "/volume/v3/12345"),
+        "only the catalog URL is asked: {paths:?}"
+    );
+}
+
+/// §16.39: `block_storage` (underscore) is the same type as `block-storage`; os-service-types
+/// does not know it, so keystoneauth1 finds only a catalog entry spelled that way.
+#[test]
+fn block_storage_with_an_underscore_is_accepted() {
+    let access = access_info(
+        &v3_body(
+            time::Duration::hours(1),
+            "p1",
+            json!([service(
+                "volumev3",
+                "cinder",
+                &[("public", "R1", "http://cinder/v3/p1")]
+            )]),
+        ),
+        "tok",
+    );
+    let catalog = access.service_catalog();
+    for st in ["block_storage", "Block_Storage", "block-storage"] {
+        assert_eq!(
+            catalog.url_for(&EndpointFilter::service(st)).unwrap(),
+            "http://cinder/v3/p1",
+            "{st}"
+        );
+    }
+}
+
+/// §16.36: a relative `Location` in answer to a discovery GET is resolved against the URL
+/// asked for and followed (keystoneauth1 passes it on as the next URL and fails).
+#[tokio::test]
+async fn relative_redirects_in_discovery_are_followed() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(path("/identity"))
+        .respond_with(ResponseTemplate::new(301).insert_header("Location", "/identity/"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/identity/"))
+        .respond_with(
+            ResponseTemplate::new(300)
+                .set_body_raw(raw("discovery_root.body.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let d = bounded(Discover::fetch(
+        &Session::builder().build().unwrap(),
+        &format!("{base}/identity"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(d.versions()[0].version, Version::new(3, 14));
+    assert_eq!(discovery_gets(&server, "/identity/").await, 1);
+}
+
+/// §16.41: `all_version_data` (`ksa versions show`) lists every catalog entry of a type:
+/// `volumev2` and `volumev3` are both `block-storage`, and both are listed. keystoneauth1
+/// keeps the last entry it visits for each type, region and interface.
+#[tokio::test]
+async fn all_version_data_lists_every_catalog_entry_of_a_type() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let session = session_with_catalog(
+        json!([
+            service(
+                "volumev2",
+                "cinderv2",
+                &[("public", "R1", &format!("{base}/volume/v2/p1"))]
+            ),
+            service(
+                "volumev3",
+                "cinderv3",
+                &[("public", "R1", &format!("{base}/volume/v3/p1"))]
+            ),
+        ]),
+        "p1",
+    );
+    let all = bounded(session.all_version_data(&VersionQuery::default()))
+        .await
+        .unwrap();
+    let urls: Vec<&str> = all["R1"]["public"]["block-storage"]
+        .iter()
+        .map(|v| v.url.as_str())
+        .collect();
+    assert_eq!(
+        urls,
+        [format!("{base}/volume/v2/"), format!("{base}/volume/v3/")]
+    );
+}
+
+/// §16.42: `latest` when the service offers only EXPERIMENTAL versions is "not found"
+/// (experimental versions are never chosen); keystoneauth1 raises `IndexError`.
+#[tokio::test]
+async fn latest_with_only_experimental_versions_is_not_found() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"versions": [
+            {"id": "v3.0", "status": "EXPERIMENTAL",
+             "links": [{"rel": "self", "href": format!("{}/v3/", server.uri())}]}]})),
+        )
+        .mount(&server)
+        .await;
+    let adapter = keystoneauth_core::Adapter::new(Session::builder().build().unwrap(), "compute")
+        .endpoint_override(server.uri())
+        .max_version("latest")
+        .unwrap();
+    let err = bounded(adapter.endpoint_data()).await.unwrap_err();
+    assert!(matches!(err, Error::DiscoveryFailure { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "Maximum version latest was not found");
+}
