@@ -69,8 +69,14 @@ fn opt_version(v: Option<&Value>) -> Option<Version> {
         .and_then(|s| Version::parse(s).ok())
 }
 
-/// Resolve a link from a discovery document against the document's URL. When the link names
-/// another host (services advertising internal addresses), keep the discovery host.
+/// Resolve a link from a discovery document against the document's URL.
+///
+/// The result always has the discovery URL's scheme, host and port, as in keystoneauth1:
+/// - a link on the same host and port keeps its path, but not its scheme (a service behind a
+///   TLS-terminating proxy advertises `http://` links on the proxy's https port; following the
+///   link's scheme would send the token in clear text);
+/// - a link naming another host (services advertising internal addresses) gives its last path
+///   segment, the version, appended to the discovery URL's path.
 pub fn combine_relative_url(discovery_url: &str, href: &str) -> String {
     let base_str = format!("{}/", discovery_url.trim_end_matches('/'));
     let Ok(base) = url::Url::parse(&base_str) else {
@@ -79,10 +85,14 @@ pub fn combine_relative_url(discovery_url: &str, href: &str) -> String {
     let Ok(joined) = base.join(href) else {
         return href.to_owned();
     };
-    if joined.host_str() == base.host_str()
-        && joined.port_or_known_default() == base.port_or_known_default()
-    {
-        return joined.to_string();
+    // The same "netloc" as keystoneauth1 compares: host and the port as written (a scheme's
+    // default port is no port), whatever the schemes.
+    if joined.host_str() == base.host_str() && joined.port() == base.port() {
+        let mut out = base;
+        out.set_path(joined.path());
+        out.set_query(joined.query());
+        out.set_fragment(joined.fragment());
+        return out.to_string();
     }
     let last = joined
         .path_segments()
@@ -102,9 +112,54 @@ pub fn combine_relative_url(discovery_url: &str, href: &str) -> String {
     out.to_string()
 }
 
+/// Microversion bounds that a service sends in headers rather than in its version document
+/// (older Ironic: `X-OpenStack-Ironic-API-Minimum-Version`, `…-Maximum-Version`). Any
+/// `X-OpenStack-…-API-Minimum-Version` / `…-API-Maximum-Version` counts, as in keystoneauth1.
+fn header_microversions(headers: &http::HeaderMap) -> (Option<&str>, Option<&str>) {
+    let (mut min, mut max) = (None, None);
+    for (name, value) in headers {
+        // Header names are lower case in an `http::HeaderMap`.
+        let name = name.as_str();
+        if !name.starts_with("x-openstack") {
+            continue;
+        }
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        if name.ends_with("api-minimum-version") {
+            min.get_or_insert(value.trim());
+        } else if name.ends_with("api-maximum-version") {
+            max.get_or_insert(value.trim());
+        }
+    }
+    (min, max)
+}
+
 impl Discover {
     /// Parse a discovery document fetched from `url`.
     pub fn parse(url: &str, body: &[u8]) -> Result<Discover> {
+        Self::parse_response(url, body, &http::HeaderMap::new())
+    }
+
+    /// Parse a discovery document fetched from `url`, with the response's headers.
+    ///
+    /// A bare version document (an object with an `id`, as older Ironic answers
+    /// `GET /v1/`) that lacks `min_version` or `version` takes them from
+    /// `X-OpenStack-…-API-Minimum-Version` and `X-OpenStack-…-API-Maximum-Version`, as
+    /// keystoneauth1 does. Values in the body win.
+    ///
+    /// ```
+    /// use keystoneauth_core::discover::Discover;
+    /// use keystoneauth_core::version::Version;
+    /// let mut headers = keystoneauth_core::http::HeaderMap::new();
+    /// headers.insert("X-OpenStack-Ironic-API-Minimum-Version", "1.1".parse().unwrap());
+    /// headers.insert("X-OpenStack-Ironic-API-Maximum-Version", "1.31".parse().unwrap());
+    /// let body = br#"{"id": "v1", "links": [{"rel": "self", "href": "http://ironic/v1/"}]}"#;
+    /// let d = Discover::parse_response("http://ironic/v1/", body, &headers).unwrap();
+    /// assert_eq!(d.versions()[0].min_microversion, Some(Version::new(1, 1)));
+    /// assert_eq!(d.versions()[0].max_microversion, Some(Version::new(1, 31)));
+    /// ```
+    pub fn parse_response(url: &str, body: &[u8], headers: &http::HeaderMap) -> Result<Discover> {
         let v: Value = serde_json::from_slice(body).map_err(|e| {
             Error::discovery(format!("Invalid Response - not JSON: {e}"), Some(url))
         })?;
@@ -128,6 +183,13 @@ impl Discover {
             let mut one = v.clone();
             if let Some(o) = one.as_object_mut() {
                 o.entry("status").or_insert(Value::String("CURRENT".into()));
+                let (min, max) = header_microversions(headers);
+                if let Some(min) = min {
+                    o.entry("min_version").or_insert(min.into());
+                }
+                if let Some(max) = max {
+                    o.entry("version").or_insert(max.into());
+                }
             }
             vec![one]
         } else {
@@ -229,7 +291,7 @@ impl Discover {
         if code >= 400 {
             return Err(resp.to_error(&http::Method::GET));
         }
-        let d = Arc::new(Discover::parse(url, resp.bytes())?);
+        let d = Arc::new(Discover::parse_response(url, resp.bytes(), resp.headers())?);
         session.discovery_cache_put(key, d.clone());
         Ok(d)
     }
@@ -298,6 +360,46 @@ fn is_version_segment(s: &str) -> Option<Version> {
     }
 }
 
+/// True if a URL path segment is the project id: the id itself, or the id behind a Swift
+/// reseller prefix (`AUTH_<id>`, `SERVICE_<id>`). A segment that merely contains the id, or
+/// ends with it without such a prefix, is not.
+fn is_project_segment(segment: &str, project_id: &str) -> bool {
+    if project_id.is_empty() {
+        return false;
+    }
+    if segment == project_id {
+        return true;
+    }
+    segment
+        .strip_suffix(project_id)
+        .and_then(|rest| rest.strip_suffix('_'))
+        .is_some_and(|prefix| {
+            !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// `url` without a trailing slash, and without its last path segment when that segment is the
+/// project id ([`is_project_segment`]).
+fn without_project_segment(url: &str, project_id: Option<&str>) -> String {
+    let trimmed = url.trim_end_matches('/');
+    let Some(pid) = project_id else {
+        return trimmed.to_owned();
+    };
+    let Ok(parsed) = url::Url::parse(trimmed) else {
+        return trimmed.to_owned();
+    };
+    let last = parsed
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .filter(|last| is_project_segment(last, pid));
+    match last.and_then(|last| trimmed.strip_suffix(last)) {
+        Some(base) if base.ends_with('/') && parsed.query().is_none() => {
+            base.trim_end_matches('/').to_owned()
+        }
+        _ => trimmed.to_owned(),
+    }
+}
+
 fn discovery_url_choices(
     catalog_url: &str,
     project_id: Option<&str>,
@@ -322,7 +424,7 @@ fn discovery_url_choices(
         .map(str::to_owned)
         .collect();
     match project_id {
-        Some(pid) if segs.last().map(String::as_str) == Some(pid) => {
+        Some(pid) if segs.last().is_some_and(|s| is_project_segment(s, pid)) => {
             out.saved_project_id = segs.pop();
         }
         None if segs.len() >= 2 && is_version_segment(&segs[segs.len() - 2]).is_some() => {
@@ -483,6 +585,15 @@ mod tests {
             combine_relative_url("https://k:5000/identity", "/v3"),
             "https://k:5000/v3"
         );
+        // Same host and port: the link's path, the discovery URL's scheme, both ways.
+        assert_eq!(
+            combine_relative_url("https://c:8774/compute", "http://c:8774/compute/v2.1/"),
+            "https://c:8774/compute/v2.1/"
+        );
+        assert_eq!(
+            combine_relative_url("http://c:8774/compute", "https://c:8774/compute/v2.1/"),
+            "http://c:8774/compute/v2.1/"
+        );
     }
 
     #[test]
@@ -495,13 +606,63 @@ mod tests {
         assert_eq!(c.saved_project_id.as_deref(), Some("PROJ"));
         let c = discovery_url_choices("http://k:5000/v2.0", None, &VersionRange::default(), true);
         assert_eq!(c.choices, vec!["http://k:5000/", "http://k:5000/v2.0"]);
+        // Swift's `AUTH_<project id>` is the project's segment: taken off, the versioned URL
+        // is tried first.
         let c = discovery_url_choices(
             "http://s:8080/v1/AUTH_abc",
             Some("abc"),
             &VersionRange::default(),
             false,
         );
-        assert_eq!(c.choices, vec!["http://s:8080/v1/AUTH_abc"]);
+        assert_eq!(c.saved_project_id.as_deref(), Some("AUTH_abc"));
+        assert_eq!(
+            c.choices,
+            vec!["http://s:8080/v1", "http://s:8080/v1/AUTH_abc"]
+        );
+        let c = discovery_url_choices(
+            "http://s:8080/v1/AUTH_abc",
+            Some("abc"),
+            &VersionRange::default(),
+            true,
+        );
+        assert_eq!(
+            c.choices,
+            vec!["http://s:8080/", "http://s:8080/v1/AUTH_abc"]
+        );
+        // A segment that only ends with the id is not the project's.
+        let c = discovery_url_choices(
+            "http://s:8080/v1/xabc",
+            Some("abc"),
+            &VersionRange::default(),
+            false,
+        );
+        assert_eq!(c.saved_project_id, None);
+    }
+
+    /// Issue 22, case 4: the project id is removed as a whole path segment.
+    #[test]
+    fn project_segments() {
+        assert!(is_project_segment("abc", "abc"));
+        assert!(is_project_segment("AUTH_abc", "abc"));
+        assert!(is_project_segment("SERVICE_abc", "abc"));
+        for other in ["xabc", "_abc", "AUTH-abc", "abcd", "AUTH_abcd", "a/b_abc"] {
+            assert!(!is_project_segment(other, "abc"), "{other}");
+        }
+        assert!(!is_project_segment("abc", ""));
+        let strip = |u: &str, p: Option<&str>| without_project_segment(u, p);
+        assert_eq!(
+            strip("http://swift:8080/v1/AUTH_abc", Some("abc")),
+            "http://swift:8080/v1"
+        );
+        assert_eq!(
+            strip("http://swift:8080/v1/AUTH_abc/", Some("abc")),
+            "http://swift:8080/v1"
+        );
+        assert_eq!(strip("http://n/v2.1/abc", Some("abc")), "http://n/v2.1");
+        // A segment that only ends with the id stays whole (keystoneauth1 drops it).
+        assert_eq!(strip("http://n/v1/xabc", Some("abc")), "http://n/v1/xabc");
+        assert_eq!(strip("http://abc", Some("abc")), "http://abc");
+        assert_eq!(strip("http://n/v1/AUTH_abc", None), "http://n/v1/AUTH_abc");
     }
 
     /// docs/keystoneauth1-differences.md §16.16: without a project id, the last path segment
@@ -635,12 +796,8 @@ async fn endpoint_versions(
             ),
         }
     }
-    let mut url = catalog_url.trim_end_matches('/').to_owned();
-    if let Some(pid) = project_id.filter(|p| !p.is_empty()) {
-        if let Some(base) = url.strip_suffix(pid) {
-            url = base.trim_end_matches('/').to_owned();
-        }
-    }
+    // The project id goes as a whole segment (`/v1/AUTH_<id>` → `/v1`), never as a substring.
+    let url = without_project_segment(catalog_url, project_id);
     match version_from_url(&url) {
         Some(version) => vec![VersionData {
             version,

@@ -281,6 +281,20 @@ pub enum Error {
     },
     /// A version string or range was invalid.
     InvalidVersion(String),
+    /// A versioned service-type alias (`volumev3`) implies a major API version that the
+    /// version asked for contradicts (keystoneauth1's `ImpliedVersionMismatch`,
+    /// `ImpliedMinVersionMismatch` and `ImpliedMaxVersionMismatch`).
+    #[non_exhaustive]
+    ImpliedVersionMismatch {
+        /// The service type asked for (`volumev3`).
+        service_type: String,
+        /// The major version it implies (3).
+        implied: u64,
+        /// Which argument contradicts it: `version`, `min_version` or `max_version`.
+        argument: &'static str,
+        /// That argument's value (`2.0`).
+        given: String,
+    },
     /// The microversion asked for (or the client's range) is not one the service supports.
     #[non_exhaustive]
     MicroversionNotSupported {
@@ -382,6 +396,16 @@ impl fmt::Display for Error {
             Error::TokenStore(v) => write!(f, "Token store: {v}"),
             Error::Plugin { source, .. } => write!(f, "{source}"),
             Error::InvalidVersion(v) => write!(f, "{v}"),
+            Error::ImpliedVersionMismatch {
+                service_type,
+                implied,
+                argument,
+                given,
+            } => write!(
+                f,
+                "service_type {service_type} was given which implies major API version \
+                 {implied} but {argument} of {given} was also given"
+            ),
             Error::MicroversionNotSupported {
                 service_type,
                 requested,
@@ -547,7 +571,13 @@ impl Error {
                 | Error::NoMatchingPlugin { .. }
                 | Error::Config(_)
                 | Error::InvalidVersion(_)
+                | Error::ImpliedVersionMismatch { .. }
         )
+    }
+    /// The service type asked for (`volumev3`) implies a major version that the version asked
+    /// for contradicts (also [`is_option`](Self::is_option)).
+    pub fn is_implied_version_mismatch(&self) -> bool {
+        matches!(self, Error::ImpliedVersionMismatch { .. })
     }
     /// A configuration file could not be read or parsed.
     pub fn is_config(&self) -> bool {

@@ -404,6 +404,24 @@ pub async fn identity_endpoint_data(
     access: Option<&AccessInfo>,
     filter: &EndpointFilter,
 ) -> Result<Option<EndpointData>> {
+    // A versioned alias implies its version (`volumev2`: block storage 2, whatever the
+    // catalog's URL says), or contradicts the version asked for.
+    let implied;
+    let filter = match &filter.service_type {
+        Some(service_type) if !filter.is_auth_interface() => {
+            let version = filter.version.for_service_type(service_type)?;
+            if version == filter.version {
+                filter
+            } else {
+                implied = EndpointFilter {
+                    version,
+                    ..filter.clone()
+                };
+                &implied
+            }
+        }
+        _ => filter,
+    };
     let data = if filter.is_auth_interface() {
         let mut d = EndpointData::for_url(auth_url);
         d.service_type = Some("identity".into());

@@ -131,16 +131,17 @@ pub fn is_match(requested: &str, found: &str) -> bool {
     TypeMatcher::new(requested).matches(found)
 }
 
-/// The major version implied by a versioned alias such as `volumev2`.
+/// The major version implied by a versioned alias: `volumev2` → 2, `volumev3` → 3,
+/// `sharev2` → 2, `workflowv2` → 2.
+///
+/// As in keystoneauth1, only a known type (official or alias) ending in `v` and one digit
+/// implies a version; `computev21` is no known type and implies nothing.
 pub fn implied_major(service_type: &str) -> Option<u64> {
     let t = norm(service_type);
     official(&t)?;
-    let pos = t.rfind('v')?;
-    let digits = &t[pos + 1..];
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && pos > 0 {
-        digits.parse().ok()
-    } else {
-        None
+    match t.as_bytes() {
+        [.., b'v', d] if d.is_ascii_digit() => Some(u64::from(d - b'0')),
+        _ => None,
     }
 }
 
@@ -169,7 +170,14 @@ mod tests {
         assert!(!is_match("compute", "image"));
         assert!(is_match("block_storage", "block-storage"));
         assert_eq!(implied_major("volumev2"), Some(2));
+        assert_eq!(implied_major("volumev3"), Some(3));
+        assert_eq!(implied_major("VolumeV3"), Some(3));
+        assert_eq!(implied_major("sharev2"), Some(2));
+        assert_eq!(implied_major("workflowv2"), Some(2));
         assert_eq!(implied_major("compute"), None);
+        assert_eq!(implied_major("block-storage"), None);
+        assert_eq!(implied_major("computev21"), None, "not a known type");
+        assert_eq!(implied_major("volumev9"), None, "not a known type");
         assert_eq!(microversion_service_type("volumev3"), "volume");
         assert_eq!(microversion_service_type("sharev2"), "shared-file-system");
     }

@@ -211,6 +211,66 @@ impl VersionRange {
         Ok(VersionRange { min, max })
     }
 
+    /// This range for `service_type`: a versioned alias (`volumev2`, `volumev3`, `sharev2`;
+    /// see [`implied_major`](crate::service_types::implied_major)) implies its major version,
+    /// as keystoneauth1's `_normalize_version_args` does with a service type.
+    ///
+    /// A missing bound becomes the implied major version (`volumev2`, no range: 2.0 to
+    /// 2.latest; a `latest` maximum is 2.latest). A bound of another major version is
+    /// [`Error::ImpliedVersionMismatch`]. A type that implies nothing leaves the range as is.
+    ///
+    /// ```
+    /// use keystoneauth_core::version::{Version, VersionRange};
+    /// let r = VersionRange::default().for_service_type("volumev2").unwrap();
+    /// assert_eq!(r.min, Some(Version::new(2, 0)));
+    /// assert_eq!(r.max.unwrap().to_string(), "2.latest");
+    /// let two = VersionRange::from_args(Some("2"), None, None).unwrap();
+    /// let err = two.for_service_type("volumev3").unwrap_err();
+    /// assert!(err.is_implied_version_mismatch());
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "service_type volumev3 was given which implies major API version 3 but version \
+    ///      of 2.0 was also given"
+    /// );
+    /// ```
+    pub fn for_service_type(&self, service_type: &str) -> Result<VersionRange> {
+        let Some(implied) = crate::service_types::implied_major(service_type) else {
+            return Ok(self.clone());
+        };
+        let major = Part::Num(implied);
+        let mismatch = |argument, given: &Version| Error::ImpliedVersionMismatch {
+            service_type: service_type.to_owned(),
+            implied,
+            argument,
+            given: given.to_string(),
+        };
+        // A `version` is stored as `min = version, max = major.latest`.
+        if let (Some(min), Some(max)) = (&self.min, &self.max) {
+            if !min.is_latest() && *max == min.major_latest() {
+                return if min.major() == major {
+                    Ok(self.clone())
+                } else {
+                    Err(mismatch("version", min))
+                };
+            }
+        }
+        let min = match &self.min {
+            Some(m) if m.major() != major => return Err(mismatch("min_version", m)),
+            Some(m) => m.clone(),
+            None => Version::new(implied, 0),
+        };
+        let max = match &self.max {
+            Some(m) if m.major() == Part::Latest => min.major_latest(),
+            Some(m) if m.major() != major => return Err(mismatch("max_version", m)),
+            Some(m) => m.clone(),
+            None => min.major_latest(),
+        };
+        Ok(VersionRange {
+            min: Some(min),
+            max: Some(max),
+        })
+    }
+
     /// No bound at all.
     pub fn is_empty(&self) -> bool {
         self.min.is_none() && self.max.is_none()
@@ -275,6 +335,67 @@ mod tests {
         assert_eq!((r.min, r.max), (None, Some(Version::new(3, 0))));
         assert!(VersionRange::from_args(Some("2"), Some("1"), None).is_err());
         assert!(VersionRange::from_args(None, Some("3"), Some("2")).is_err());
+    }
+
+    /// Issue 22, case 2: keystoneauth1's `_normalize_version_args` with a service type.
+    #[test]
+    fn versioned_aliases_imply_their_major_version() {
+        let r = |v: Option<&str>, min: Option<&str>, max: Option<&str>| {
+            VersionRange::from_args(v, min, max).unwrap()
+        };
+        let show = |r: &VersionRange| {
+            (
+                r.min.as_ref().map(ToString::to_string),
+                r.max.as_ref().map(ToString::to_string),
+            )
+        };
+        let pair = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
+        let implied = |range: VersionRange, st: &str| show(&range.for_service_type(st).unwrap());
+        assert_eq!(
+            implied(VersionRange::default(), "volumev2"),
+            pair("2.0", "2.latest")
+        );
+        assert_eq!(
+            implied(r(Some("3.5"), None, None), "volumev3"),
+            pair("3.5", "3.latest")
+        );
+        assert_eq!(
+            implied(r(None, Some("2.1"), None), "volumev2"),
+            pair("2.1", "2.latest"),
+            "a latest maximum is the implied major's latest"
+        );
+        assert_eq!(
+            implied(r(None, None, Some("3.4")), "volumev3"),
+            pair("3.0", "3.4")
+        );
+        assert_eq!(
+            implied(r(None, Some("3.1"), Some("3.9")), "volumev3"),
+            pair("3.1", "3.9")
+        );
+        // Types that imply nothing: unchanged.
+        for st in ["block-storage", "compute", "computev21", "volume"] {
+            assert_eq!(implied(VersionRange::default(), st), (None, None), "{st}");
+            assert_eq!(
+                implied(r(Some("2"), None, None), st),
+                pair("2.0", "2.latest"),
+                "{st}"
+            );
+        }
+        // Contradictions name the argument.
+        let err = |range: VersionRange, st: &str| range.for_service_type(st).unwrap_err();
+        let e = err(r(Some("2"), None, None), "volumev3");
+        assert!(matches!(
+            &e,
+            Error::ImpliedVersionMismatch { argument: "version", implied: 3, given, .. }
+                if given == "2.0"
+        ));
+        let e = err(r(None, Some("2"), None), "volumev3");
+        assert!(e.to_string().contains("but min_version of 2.0 was"), "{e}");
+        let e = err(r(None, None, Some("2.5")), "volumev3");
+        assert!(e.to_string().contains("but max_version of 2.5 was"), "{e}");
+        let e = err(r(None, Some("latest"), None), "volumev2");
+        assert!(e.to_string().contains("min_version of latest"), "{e}");
+        assert!(e.is_option());
     }
 
     #[test]

@@ -593,3 +593,486 @@ async fn an_adapter_negotiates_the_highest_common_microversion() {
         .collect();
     assert_eq!(versions, ["compute 2.90", "compute 2.95"]);
 }
+
+/// A session whose token (project `project_id`) has this catalog.
+fn session_with_catalog(catalog: Value, project_id: &str) -> Session {
+    let access = access_info(
+        &v3_body(time::Duration::hours(1), project_id, catalog),
+        "tok",
+    );
+    Session::new(Arc::new(AccessInfoPlugin::new(access, None))).unwrap()
+}
+
+/// Issue 22, case 1: a link on the catalog URL's host and port keeps the catalog URL's
+/// scheme, as in keystoneauth1. Nova behind a TLS-terminating proxy advertises `http://`
+/// links on the https port: the endpoint stays https. The reverse (https links, plain http
+/// catalog on the same host and port) stays http. (The request over TLS is in
+/// `tls.rs::same_host_http_links_never_take_the_token_off_tls`.)
+#[tokio::test]
+async fn same_host_links_keep_the_catalog_scheme() {
+    let doc = serde_json::to_vec(&compute_root("http://cloud:8774/compute")).unwrap();
+    let d = Discover::parse("https://cloud:8774/compute", &doc).unwrap();
+    let v21 = d
+        .versioned_data_for(None, &range(Some("2.1"), None, None))
+        .unwrap();
+    assert_eq!(v21.url, "https://cloud:8774/compute/v2.1/");
+    // Default ports: `https://cloud` and `http://cloud` are the same host and port as
+    // written, so the link's path is kept, with the catalog's scheme.
+    let doc = serde_json::to_vec(&compute_root("http://cloud/nova")).unwrap();
+    let d = Discover::parse("https://cloud/compute", &doc).unwrap();
+    assert_eq!(d.versions()[1].url, "https://cloud/nova/v2.1/");
+
+    // http catalog, https links on the same host and port: stays http (the loopback server
+    // speaks no TLS, so following the link's scheme would fail).
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let https_links = base.replacen("http://", "https://", 1);
+    Mock::given(method("GET"))
+        .and(path("/compute"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(compute_root(&format!("{https_links}/compute"))),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/compute/v2.1/servers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"servers": []})))
+        .mount(&server)
+        .await;
+    let session = session_with_catalog(
+        json!([service(
+            "compute",
+            "nova",
+            &[("public", "R1", &format!("{base}/compute"))]
+        )]),
+        "p1",
+    );
+    let filter = EndpointFilter::service("compute").version("2.1").unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{base}/compute/v2.1/"));
+    let resp = bounded(session.get("/servers").endpoint_filter(filter).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// Cinder's root document (keystoneauth1's CINDER_EXAMPLES): v1, v2 and v3 (3.0 to 3.27),
+/// links under `{base}/volume/`.
+fn cinder_root(base: &str) -> Value {
+    json!({"versions": [
+        {"id": "v1.0", "status": "CURRENT", "updated": "2012-01-04T11:33:21Z",
+         "links": [{"rel": "self", "href": format!("{base}/volume/v1/")}]},
+        {"id": "v2.0", "status": "CURRENT", "updated": "2012-11-21T11:33:21Z",
+         "links": [{"rel": "self", "href": format!("{base}/volume/v2/")}]},
+        {"id": "v3.0", "status": "CURRENT", "updated": "2012-11-21T11:33:21Z",
+         "version": "3.27", "min_version": "3.0", "next_min_version": "3.4",
+         "not_before": "2019-12-31",
+         "links": [{"rel": "collection", "href": format!("{base}/volume/")},
+                   {"rel": "self", "href": format!("{base}/volume/v3/")}]}
+    ]})
+}
+
+/// Issue 22, case 2: `volumev2` and `volumev3` imply their major version, as in
+/// keystoneauth1 (os-service-types' aliases ending in `v<digit>`). With only `block-storage`
+/// at `…/volume/v3` in the catalog, `volumev2` discovers v2; `volumev3` with version 2 is
+/// `Error::ImpliedVersionMismatch`.
+#[tokio::test]
+async fn versioned_aliases_imply_a_version() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("^/volume/?$"))
+        .respond_with(ResponseTemplate::new(300).set_body_json(cinder_root(&base)))
+        .mount(&server)
+        .await;
+    let session = session_with_catalog(
+        json!([service(
+            "block-storage",
+            "cinder",
+            &[("public", "R1", &format!("{base}/volume/v3"))]
+        )]),
+        "p1",
+    );
+
+    // No version given: volumev2 means 2.
+    let v2 = bounded(session.endpoint(&EndpointFilter::service("volumev2")))
+        .await
+        .unwrap();
+    assert_eq!(v2.as_deref(), Some(format!("{base}/volume/v2/").as_str()));
+    let d = bounded(session.endpoint_data(&EndpointFilter::service("volumev2")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.api_version, Some(Version::new(2, 0)));
+    // The same through an adapter, and with a version of the implied major.
+    let adapter = keystoneauth_core::Adapter::new(session.clone(), "volumev2");
+    assert_eq!(
+        bounded(adapter.endpoint()).await.unwrap(),
+        format!("{base}/volume/v2/")
+    );
+    let filter = EndpointFilter::service("volumev2").version("2").unwrap();
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{base}/volume/v2/"));
+
+    // volumev3: the catalog's v3 matches; its microversions come from the document.
+    let mut filter = EndpointFilter::service("volumev3");
+    filter.discover_versions = true;
+    let d = bounded(session.endpoint_data(&filter))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.url(), format!("{base}/volume/v3/"));
+    assert_eq!(d.max_microversion, Some(Version::new(3, 27)));
+
+    // The official type implies nothing: the catalog URL as it is, without discovery.
+    let before = server.received_requests().await.unwrap().len();
+    let plain = bounded(session.endpoint(&EndpointFilter::service("block-storage")))
+        .await
+        .unwrap();
+    assert_eq!(plain.as_deref(), Some(format!("{base}/volume/v3").as_str()));
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+
+    // A contradiction is a typed error, before any request.
+    let filter = EndpointFilter::service("volumev3").version("2").unwrap();
+    let err = bounded(session.endpoint_data(&filter)).await.unwrap_err();
+    assert!(err.is_implied_version_mismatch(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "service_type volumev3 was given which implies major API version 3 but version of \
+         2.0 was also given"
+    );
+    let filter = EndpointFilter::service("volumev2")
+        .min_version("3")
+        .unwrap();
+    let err = bounded(session.endpoint(&filter)).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::ImpliedVersionMismatch {
+                argument: "min_version",
+                implied: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+}
+
+/// Issue 22, case 3: older Ironic answers `GET /v1/` with a bare version document without
+/// `min_version`/`version`; the microversion range is in its headers, and keystoneauth1
+/// reads it from there (any `X-OpenStack-…-API-Minimum-Version` / `…-Maximum-Version`).
+#[tokio::test]
+async fn microversion_ranges_in_headers() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let bare = json!({"id": "v1", "links": [{"rel": "self", "href": format!("{base}/v1/")}]});
+    Mock::given(method("GET"))
+        .and(path("/v1/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(bare.clone())
+                .insert_header("X-OpenStack-Ironic-API-Minimum-Version", "1.1")
+                .insert_header("X-OpenStack-Ironic-API-Maximum-Version", "1.31"),
+        )
+        .mount(&server)
+        .await;
+
+    // What `ksa discover` shows.
+    let d = bounded(Discover::fetch(
+        &Session::builder().build().unwrap(),
+        &format!("{base}/v1/"),
+    ))
+    .await
+    .unwrap();
+    let v = &d.versions()[0];
+    assert_eq!(v.version, Version::new(1, 0));
+    assert_eq!(v.min_microversion, Some(Version::new(1, 1)));
+    assert_eq!(v.max_microversion, Some(Version::new(1, 31)));
+
+    // Through the catalog, for an adapter.
+    let session = session_with_catalog(
+        json!([service(
+            "baremetal",
+            "ironic",
+            &[("public", "R1", &format!("{base}/v1"))]
+        )]),
+        "p1",
+    );
+    let ironic = keystoneauth_core::Adapter::new(session, "baremetal")
+        .version("1")
+        .unwrap();
+    let d = bounded(ironic.endpoint_data()).await.unwrap();
+    assert_eq!(d.min_microversion, Some(Version::new(1, 1)));
+    assert_eq!(d.max_microversion, Some(Version::new(1, 31)));
+    assert_eq!(
+        bounded(ironic.latest_microversion()).await.unwrap(),
+        Version::new(1, 31)
+    );
+
+    // Values in the body win; other headers and other document shapes are not read.
+    let mut headers = keystoneauth_core::http::HeaderMap::new();
+    headers.insert(
+        "x-openstack-ironic-api-minimum-version",
+        "1.1".parse().unwrap(),
+    );
+    headers.insert(
+        "x-openstack-ironic-api-maximum-version",
+        "1.31".parse().unwrap(),
+    );
+    headers.insert("openstack-api-maximum-version", "9.9".parse().unwrap());
+    let mut with_body = bare.clone();
+    with_body["version"] = json!("1.40");
+    let d = Discover::parse_response(
+        "http://i/v1/",
+        &serde_json::to_vec(&with_body).unwrap(),
+        &headers,
+    )
+    .unwrap();
+    assert_eq!(d.versions()[0].min_microversion, Some(Version::new(1, 1)));
+    assert_eq!(d.versions()[0].max_microversion, Some(Version::new(1, 40)));
+    let mut entry = bare.clone();
+    entry["status"] = json!("CURRENT");
+    let listed = json!({"versions": [entry]});
+    let d = Discover::parse_response("http://i/", &serde_json::to_vec(&listed).unwrap(), &headers)
+        .unwrap();
+    assert_eq!(d.versions()[0].max_microversion, None);
+    let mut other = keystoneauth_core::http::HeaderMap::new();
+    other.insert("openstack-api-minimum-version", "1.1".parse().unwrap());
+    other.insert("openstack-api-maximum-version", "1.31".parse().unwrap());
+    let d = Discover::parse_response("http://i/v1/", &serde_json::to_vec(&bare).unwrap(), &other)
+        .unwrap();
+    assert_eq!(d.versions()[0].max_microversion, None);
+}
+
+/// Issue 22, case 4: Swift's catalog URL ends with `AUTH_<project id>`. `ksa versions show
+/// --service object-store` (`Session::all_version_data`) gives `…/v1/`, as keystoneauth1
+/// does: the project id goes as a whole segment, `AUTH_` included, never as a substring
+/// (which left `…/v1/AUTH_/`). Discovery tries the unversioned URL `http://…/`.
+#[tokio::test]
+async fn swift_project_segment_is_removed_whole() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    // Swift: an account GET with a token lists containers (a JSON list, no discovery
+    // document); without one it is 401. Anything else is 404.
+    Mock::given(method("GET"))
+        .and(path("/v1/AUTH_p1"))
+        .and(wiremock::matchers::header("x-auth-token", "tok"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/AUTH_p1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let session = session_with_catalog(
+        json!([service(
+            "object-store",
+            "swift",
+            &[("public", "R1", &format!("{base}/v1/AUTH_p1"))]
+        )]),
+        "p1",
+    );
+    let all = bounded(session.all_version_data(&VersionQuery {
+        service_type: Some("object-store".into()),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    let swift = &all["R1"]["public"]["object-store"];
+    assert_eq!(swift.len(), 1, "{swift:?}");
+    assert_eq!(swift[0].url, format!("{base}/v1/"));
+    assert_eq!(swift[0].version, Version::new(1, 0));
+    assert_eq!(swift[0].status, "UNKNOWN");
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(paths.first().map(String::as_str), Some("/"), "{paths:?}");
+    assert!(
+        paths.iter().all(|p| p == "/" || p == "/v1/AUTH_p1"),
+        "{paths:?}"
+    );
+
+    // With a version, the project segment is put back after discovery.
+    let filter = EndpointFilter::service("object-store")
+        .version("1")
+        .unwrap();
+    let url = bounded(session.endpoint(&filter)).await.unwrap();
+    assert_eq!(url, Some(format!("{base}/v1/AUTH_p1")));
+}
+
+// Deliberate differences from keystoneauth1 in discovery (docs/keystoneauth1-differences.md,
+// "Versions and discovery", items 36 to 42).
+
+/// §16.37: a self link that is a bare host on another host (`http://internal:8774/`) is not
+/// taken for a version: the discovery URL's path is kept. keystoneauth1 appends the host as
+/// if it were the version (`https://public/compute/internal:8774/`).
+#[test]
+fn a_bare_host_self_link_is_not_taken_as_a_version() {
+    let doc = json!({"versions": [{"id": "v2.1", "status": "CURRENT",
+        "links": [{"rel": "self", "href": "http://internal:8774/"}]}]});
+    let d = Discover::parse("https://public/compute", &serde_json::to_vec(&doc).unwrap()).unwrap();
+    assert_eq!(d.versions()[0].url, "https://public/compute/");
+}
+
+/// §16.38: a numeric segment after the version that is not the token's project id
+/// (`…/volume/v3/12345`, project `p1`) is kept: it is not a version (versions in URLs start
+/// with `v`), so discovery does not cut the URL to `…/volume/v3/`. keystoneauth1 reads
+/// `12345` as version 12345.0, tries `…/volume/v3/` and returns that, without the segment.
+#[tokio::test]
+async fn a_numeric_segment_after_the_version_is_kept() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("^/volume(/v3)?/?$"))
+        .respond_with(ResponseTemplate::new(300).set_body_json(cinder_root(&base)))
+        .mount(&server)
+        .await;
+    let session = session_with_catalog(
+        json!([service(
+            "block-storage",
+            "cinder",
+            &[("public", "R1", &format!("{base}/volume/v3/12345"))]
+        )]),
+        "p1",
+    );
+    let filter = EndpointFilter::service("block-storage")
+        .version("3")
+        .unwrap();
+    let url = bounded(session.endpoint(&filter)).await.unwrap();
+    assert_eq!(url, Some(format!("{base}/volume/v3/12345")));
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert!(
+        paths.iter().all(|p| p == "/volume/v3/12345"),
+        "only the catalog URL is asked: {paths:?}"
+    );
+}
+
+/// §16.39: `block_storage` (underscore) is the same type as `block-storage`; os-service-types
+/// does not know it, so keystoneauth1 finds only a catalog entry spelled that way.
+#[test]
+fn block_storage_with_an_underscore_is_accepted() {
+    let access = access_info(
+        &v3_body(
+            time::Duration::hours(1),
+            "p1",
+            json!([service(
+                "volumev3",
+                "cinder",
+                &[("public", "R1", "http://cinder/v3/p1")]
+            )]),
+        ),
+        "tok",
+    );
+    let catalog = access.service_catalog();
+    for st in ["block_storage", "Block_Storage", "block-storage"] {
+        assert_eq!(
+            catalog.url_for(&EndpointFilter::service(st)).unwrap(),
+            "http://cinder/v3/p1",
+            "{st}"
+        );
+    }
+}
+
+/// §16.36: a relative `Location` in answer to a discovery GET is resolved against the URL
+/// asked for and followed (keystoneauth1 passes it on as the next URL and fails).
+#[tokio::test]
+async fn relative_redirects_in_discovery_are_followed() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(path("/identity"))
+        .respond_with(ResponseTemplate::new(301).insert_header("Location", "/identity/"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/identity/"))
+        .respond_with(
+            ResponseTemplate::new(300)
+                .set_body_raw(raw("discovery_root.body.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let d = bounded(Discover::fetch(
+        &Session::builder().build().unwrap(),
+        &format!("{base}/identity"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(d.versions()[0].version, Version::new(3, 14));
+    assert_eq!(discovery_gets(&server, "/identity/").await, 1);
+}
+
+/// §16.41: `all_version_data` (`ksa versions show`) lists every catalog entry of a type:
+/// `volumev2` and `volumev3` are both `block-storage`, and both are listed. keystoneauth1
+/// keeps the last entry it visits for each type, region and interface.
+#[tokio::test]
+async fn all_version_data_lists_every_catalog_entry_of_a_type() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let session = session_with_catalog(
+        json!([
+            service(
+                "volumev2",
+                "cinderv2",
+                &[("public", "R1", &format!("{base}/volume/v2/p1"))]
+            ),
+            service(
+                "volumev3",
+                "cinderv3",
+                &[("public", "R1", &format!("{base}/volume/v3/p1"))]
+            ),
+        ]),
+        "p1",
+    );
+    let all = bounded(session.all_version_data(&VersionQuery::default()))
+        .await
+        .unwrap();
+    let urls: Vec<&str> = all["R1"]["public"]["block-storage"]
+        .iter()
+        .map(|v| v.url.as_str())
+        .collect();
+    assert_eq!(
+        urls,
+        [format!("{base}/volume/v2/"), format!("{base}/volume/v3/")]
+    );
+}
+
+/// §16.42: `latest` when the service offers only EXPERIMENTAL versions is "not found"
+/// (experimental versions are never chosen); keystoneauth1 raises `IndexError`.
+#[tokio::test]
+async fn latest_with_only_experimental_versions_is_not_found() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"versions": [
+            {"id": "v3.0", "status": "EXPERIMENTAL",
+             "links": [{"rel": "self", "href": format!("{}/v3/", server.uri())}]}]})),
+        )
+        .mount(&server)
+        .await;
+    let adapter = keystoneauth_core::Adapter::new(Session::builder().build().unwrap(), "compute")
+        .endpoint_override(server.uri())
+        .max_version("latest")
+        .unwrap();
+    let err = bounded(adapter.endpoint_data()).await.unwrap_err();
+    assert!(matches!(err, Error::DiscoveryFailure { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "Maximum version latest was not found");
+}

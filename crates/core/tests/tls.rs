@@ -303,3 +303,149 @@ async fn https_is_never_redirected_to_plain_http() {
     assert!(accepted.is_err(), "the plain http server was contacted");
     let _ = std::fs::remove_file(ca);
 }
+
+/// What [`compute_tls_server`] saw: the plain-text (non-TLS) connections' first bytes, and
+/// each request made over TLS as `(path, X-Auth-Token)`.
+#[derive(Default)]
+struct Seen {
+    plaintext: Vec<String>,
+    requests: Vec<(String, Option<String>)>,
+}
+
+/// Nova behind a TLS-terminating proxy, on 127.0.0.1: `GET /compute` is a discovery document
+/// whose links are `http://` on this same (https) host and port; `/compute/v2.1/servers` is
+/// `200`. A connection that does not start with a TLS handshake is recorded and closed.
+async fn compute_tls_server(
+    cert: &[u8],
+    key: &[u8],
+) -> (u16, std::sync::Arc<std::sync::Mutex<Seen>>) {
+    let identity = native_tls::Identity::from_pkcs8(cert, key).unwrap();
+    let acceptor =
+        tokio_native_tls::TlsAcceptor::from(native_tls::TlsAcceptor::new(identity).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::default()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        for _ in 0..20 {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut first = [0u8; 64];
+                let Ok(n) = sock.peek(&mut first).await else {
+                    return;
+                };
+                // 0x16: a TLS handshake record. Anything else is plain text on a TLS port.
+                if n == 0 || first[0] != 0x16 {
+                    let text = String::from_utf8_lossy(&first[..n]).into_owned();
+                    record.lock().unwrap().plaintext.push(text);
+                    return;
+                }
+                let Ok(Ok(mut tls)) =
+                    tokio::time::timeout(Duration::from_secs(5), acceptor.accept(sock)).await
+                else {
+                    return;
+                };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk).await {
+                        Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                        _ => return,
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).to_string();
+                let target = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                let token = head.lines().find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("x-auth-token")
+                        .then(|| value.trim().to_owned())
+                });
+                record
+                    .lock()
+                    .unwrap()
+                    .requests
+                    .push((target.clone(), token));
+                let links = format!("http://localhost:{port}/compute");
+                let (status, body) = match target.as_str() {
+                    "/compute" | "/compute/" => (
+                        "200 OK",
+                        serde_json::json!({"versions": [
+                            {"id": "v2.1", "status": "CURRENT", "version": "2.90",
+                             "min_version": "2.1",
+                             "links": [{"rel": "self", "href": format!("{links}/v2.1/")}]}
+                        ]})
+                        .to_string(),
+                    ),
+                    "/compute/v2.1/servers" => ("200 OK", r#"{"servers": []}"#.to_owned()),
+                    _ => ("404 Not Found", "{}".to_owned()),
+                };
+                let reply = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(reply.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// Issue 22, case 1 (security): the catalog lists compute as https; its discovery document
+/// (as Nova answers behind a TLS-terminating proxy) links to `http://` on the same host and
+/// port. An adapter request for compute 2.1 goes to https, and no token (no byte at all)
+/// reaches that port in clear text.
+#[tokio::test]
+async fn same_host_http_links_never_take_the_token_off_tls() {
+    use keystoneauth_core::{AccessInfoPlugin, Adapter};
+    let (cert, key) = self_signed("localhost");
+    let (port, seen) = compute_tls_server(&cert, &key).await;
+    let ca = write_temp("compute.pem", &cert);
+    let compute_url = format!("https://localhost:{port}/compute");
+    let catalog = serde_json::json!([common::service(
+        "compute",
+        "nova",
+        &[("public", "R1", &compute_url)]
+    )]);
+    let access = common::access_info(
+        &common::v3_body(time::Duration::hours(1), "p1", catalog),
+        "secret-token",
+    );
+    let session = Session::builder()
+        .auth(std::sync::Arc::new(AccessInfoPlugin::new(access, None)))
+        .verify(Verify::CaBundle(ca.clone()))
+        .build()
+        .unwrap();
+    let compute = Adapter::new(session, "compute").version("2.1").unwrap();
+    assert_eq!(
+        bounded(compute.endpoint()).await.unwrap(),
+        format!("https://localhost:{port}/compute/v2.1/")
+    );
+    let resp = bounded(compute.get("/servers").send()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.plaintext.is_empty(),
+        "plain text reached the TLS port: {:?}",
+        seen.plaintext
+    );
+    assert!(
+        seen.requests.contains(&(
+            "/compute/v2.1/servers".to_owned(),
+            Some("secret-token".to_owned())
+        )),
+        "{:?}",
+        seen.requests
+    );
+    drop(seen);
+    let _ = std::fs::remove_file(ca);
+}

@@ -50,7 +50,7 @@ async fn fetch_discovery(session: &Session, url: &str) -> Result<Discover> {
     if resp.status().as_u16() >= 400 {
         return Err(resp.to_error(&keystoneauth_core::http::Method::GET));
     }
-    Discover::parse(url, resp.bytes())
+    Discover::parse_response(url, resp.bytes(), resp.headers())
 }
 
 /// The version the auth URL names: path starting (keystoneauth1) or ending with `/v2.0`, `/v3`.
