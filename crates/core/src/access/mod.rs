@@ -17,6 +17,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
@@ -25,6 +26,7 @@ use time::OffsetDateTime;
 use crate::catalog::ServiceCatalog;
 use crate::error::{Error, Result};
 
+mod json;
 mod state;
 mod v2;
 mod v3;
@@ -94,7 +96,9 @@ pub struct AccessInfo {
     token: SecretString,
     /// The token as a sensitive `X-Auth-Token` value, made once (`None`: not a valid value).
     token_header: Option<http::HeaderValue>,
-    raw: Arc<[u8]>,
+    /// The body as Keystone sent it (shared with the response it came in, when parsed with
+    /// [`from_bytes`](Self::from_bytes)).
+    raw: Bytes,
     expires: OffsetDateTime,
     issued: Option<OffsetDateTime>,
     user: IdName,
@@ -110,11 +114,11 @@ pub struct AccessInfo {
     audit_ids: Vec<String>,
     catalog: Option<Arc<ServiceCatalog>>,
     trust: Option<TrustInfo>,
-    application_credential: Option<Value>,
+    application_credential: Option<json::Lazy>,
     oauth1: Option<(Option<String>, Option<String>)>,
     oauth2_thumbprint: Option<String>,
     federation: Option<FederationInfo>,
-    bind: Option<Value>,
+    bind: Option<json::Lazy>,
     service_providers: Vec<ServiceProvider>,
     is_admin_project: bool,
     password_expires_at: Option<String>,
@@ -155,6 +159,13 @@ impl AccessInfo {
     /// Parse a token response body: `{"token": …}` (v3, token from `X-Subject-Token`) or
     /// `{"access": …}` (v2.0, token from the body unless given).
     pub fn from_body(body: &[u8], subject_token: Option<SecretString>) -> Result<Self> {
+        Self::from_bytes(Bytes::copy_from_slice(body), subject_token)
+    }
+
+    /// [`from_body`](Self::from_body), keeping `body` itself (a response's
+    /// [`bytes()`](crate::Response::bytes), say) as the raw body instead of a copy: a large
+    /// token body is then in memory once, with the catalog read from it.
+    pub fn from_bytes(body: Bytes, subject_token: Option<SecretString>) -> Result<Self> {
         // Sniff the top-level key without building a full Value.
         #[derive(Deserialize)]
         struct Sniff {
@@ -163,15 +174,15 @@ impl AccessInfo {
             #[serde(default)]
             access: Option<serde::de::IgnoredAny>,
         }
-        let sniff: Sniff = serde_json::from_slice(body)
+        let sniff: Sniff = serde_json::from_slice(&body)
             .map_err(|e| Error::InvalidResponse(format!("token body is not JSON: {e}")))?;
         if sniff.token.is_some() {
             let token = subject_token.ok_or_else(|| {
                 Error::InvalidResponse("v3 token response has no X-Subject-Token header".into())
             })?;
-            Self::from_v3_body(body, token)
+            Self::from_v3_bytes(body, token)
         } else if sniff.access.is_some() {
-            Self::from_v2_body(body, subject_token)
+            Self::from_v2_bytes(body, subject_token)
         } else {
             Err(Error::InvalidResponse(
                 "Unrecognized auth response: neither 'token' nor 'access'".into(),
@@ -330,11 +341,11 @@ impl AccessInfo {
     }
     /// The application credential block (v3).
     pub fn application_credential(&self) -> Option<&Value> {
-        self.application_credential.as_ref()
+        Some(self.application_credential.as_ref()?.get(&self.raw))
     }
     /// The application credential id.
     pub fn application_credential_id(&self) -> Option<&str> {
-        self.application_credential.as_ref()?.get("id")?.as_str()
+        self.application_credential()?.get("id")?.as_str()
     }
     /// OAuth 1.0a access token id.
     pub fn oauth_access_token_id(&self) -> Option<&str> {
@@ -358,7 +369,7 @@ impl AccessInfo {
     }
     /// The bind block.
     pub fn bind(&self) -> Option<&Value> {
-        self.bind.as_ref()
+        Some(self.bind.as_ref()?.get(&self.raw))
     }
     /// `is_admin_project` (defaults to true).
     pub fn is_admin_project(&self) -> bool {
@@ -380,3 +391,6 @@ impl AccessInfo {
             .ok_or_else(|| Error::ServiceProviderNotFound(sp_id.to_owned()))
     }
 }
+
+#[cfg(test)]
+mod tests;

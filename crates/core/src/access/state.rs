@@ -15,7 +15,15 @@ impl AccessInfo {
         let token =
             serde_json::to_string(self.token.expose_secret()).unwrap_or_else(|_| "\"\"".to_owned());
         let body = String::from_utf8_lossy(&self.raw);
-        format!("{{\"auth_token\": {token}, \"body\": {}}}", body.trim())
+        let body = body.trim();
+        // Sized once: the body may be tens of megabytes.
+        let mut state = String::with_capacity(body.len() + token.len() + 28);
+        state.push_str("{\"auth_token\": ");
+        state.push_str(&token);
+        state.push_str(", \"body\": ");
+        state.push_str(body);
+        state.push('}');
+        state
     }
 
     /// Rebuild access info from [`to_auth_state`](Self::to_auth_state) output.

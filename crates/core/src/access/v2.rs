@@ -1,35 +1,44 @@
-//! The v2.0 token body (`{"access": …}`).
+//! The v2.0 token body (`{"access": …}`), read straight into [`AccessInfo`] as the v3 one
+//! is ([`super::v3`]): no `serde_json::Value` of the catalog.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
+use super::json::{BorrowedStr, Flag, Lazy, Obj, Str};
 use super::{parse_timestamp, AccessInfo, IdName, IdentityVersion, TrustInfo};
 use crate::catalog::{CatalogEndpoint, CatalogService, Interface, ServiceCatalog};
 use crate::error::{Error, Result};
 
 #[derive(Deserialize)]
-struct V2Body {
-    access: V2Access,
+struct V2Body<'a> {
+    #[serde(borrow)]
+    access: V2Access<'a>,
 }
 
 #[derive(Deserialize)]
-struct V2Access {
-    token: V2Token,
+struct V2Access<'a> {
+    #[serde(borrow)]
+    token: V2Token<'a>,
     #[serde(default, rename = "serviceCatalog")]
-    service_catalog: Option<Vec<V2Service>>,
+    service_catalog: Option<V2Catalog>,
     #[serde(default)]
     user: Option<V2User>,
     #[serde(default)]
     metadata: Option<V2Metadata>,
-    #[serde(default)]
-    trust: Option<Value>,
+    #[serde(default, borrow)]
+    trust: Option<Obj<V2TrustRaw<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct V2Token {
+struct V2Token<'a> {
     id: String,
     expires: String,
     #[serde(default)]
@@ -38,13 +47,13 @@ struct V2Token {
     tenant: Option<IdName>,
     #[serde(default)]
     audit_ids: Vec<String>,
-    #[serde(default)]
-    bind: Option<Value>,
+    #[serde(default, borrow)]
+    bind: Option<&'a RawValue>,
     #[serde(default, rename = "tenantId")]
     tenant_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct V2User {
     #[serde(default)]
     id: Option<String>,
@@ -66,20 +75,155 @@ struct V2Metadata {
     roles: Vec<String>,
 }
 
+/// The v2.0 `trust` block.
+#[derive(Deserialize, Default)]
+struct V2TrustRaw<'a> {
+    #[serde(default, borrow)]
+    id: Str<'a>,
+    #[serde(default, borrow)]
+    trustee_user_id: Str<'a>,
+    #[serde(default, borrow)]
+    trustor_user_id: Str<'a>,
+    #[serde(default)]
+    impersonation: Flag,
+}
+
+/// One v2.0 endpoint object: `{"region": …, "id": …, "publicURL": …, "internalURL": …}`.
+/// Its `*URL` keys in key order (as a JSON object's keys sort; a repeated key: the last
+/// one), the values that are strings.
+#[derive(Default)]
+struct V2Endpoint<'a> {
+    id: Option<Cow<'a, str>>,
+    region: Option<Cow<'a, str>>,
+    urls: BTreeMap<Cow<'a, str>, Option<Cow<'a, str>>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for V2Endpoint<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = V2Endpoint<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an endpoint object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut e = V2Endpoint::default();
+                while let Some(key) = map.next_key::<BorrowedStr<'de>>()?.map(|k| k.0) {
+                    let value = map.next_value::<Str<'de>>()?.0;
+                    match key.as_ref() {
+                        "region" => e.region = value,
+                        "id" => e.id = value,
+                        k if k.ends_with("URL") => {
+                            e.urls.insert(key, value);
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(e)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// A v2.0 service's endpoints: one catalog endpoint per `*URL` key of each.
+#[derive(Default)]
+struct V2Endpoints(Vec<CatalogEndpoint>);
+
+impl<'de> Deserialize<'de> for V2Endpoints {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = V2Endpoints;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of endpoints")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(e) = seq.next_element::<V2Endpoint<'de>>()? {
+                    for (key, url) in e.urls {
+                        let Some(url) = url.filter(|u| !u.is_empty()) else {
+                            continue;
+                        };
+                        let iface = key.strip_suffix("URL").unwrap_or(&key);
+                        out.push(CatalogEndpoint {
+                            id: e.id.as_deref().map(str::to_owned),
+                            interface: Interface::parse(iface),
+                            region: e.region.as_deref().map(str::to_owned),
+                            url: url.into_owned(),
+                        });
+                    }
+                }
+                out.shrink_to_fit();
+                Ok(V2Endpoints(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// One v2.0 service as the body has it.
 #[derive(Deserialize)]
-struct V2Service {
-    #[serde(default, rename = "type")]
-    service_type: Option<String>,
+struct V2Service<'a> {
+    #[serde(default, rename = "type", borrow)]
+    service_type: Option<BorrowedStr<'a>>,
+    #[serde(default, borrow)]
+    name: Option<BorrowedStr<'a>>,
     #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    endpoints: Vec<serde_json::Map<String, Value>>,
+    endpoints: V2Endpoints,
+}
+
+/// The v2.0 catalog, made into catalog services as it is read (a service without a type is
+/// left out).
+struct V2Catalog(Vec<CatalogService>);
+
+impl<'de> Deserialize<'de> for V2Catalog {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = V2Catalog;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of services")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<V2Service<'de>>()? {
+                    if let Some(service_type) = s.service_type {
+                        out.push(CatalogService {
+                            service_type: service_type.owned(),
+                            name: s.name.map(BorrowedStr::owned),
+                            id: None,
+                            endpoints: s.endpoints.0,
+                        });
+                    }
+                }
+                out.shrink_to_fit();
+                Ok(V2Catalog(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 impl AccessInfo {
     /// Parse a v2.0 token body (`{"access": …}`); the token is `access.token.id` unless given.
     pub fn from_v2_body(body: &[u8], token: Option<SecretString>) -> Result<Self> {
-        let parsed: V2Body = serde_json::from_slice(body)
+        Self::from_v2_bytes(Bytes::copy_from_slice(body), token)
+    }
+
+    /// [`from_v2_body`](Self::from_v2_body), keeping `body` itself as the raw body instead of
+    /// a copy.
+    pub fn from_v2_bytes(body: Bytes, token: Option<SecretString>) -> Result<Self> {
+        let parsed: V2Body<'_> = serde_json::from_slice(&body)
             .map_err(|e| Error::InvalidResponse(format!("invalid v2.0 token body: {e}")))?;
         let a = parsed.access;
         let expires = parse_timestamp(&a.token.expires)?;
@@ -89,14 +233,7 @@ impl AccessInfo {
             .as_deref()
             .map(parse_timestamp)
             .transpose()?;
-        let user = a.user.unwrap_or(V2User {
-            id: None,
-            name: None,
-            username: None,
-            roles: Vec::new(),
-            tenant_id: None,
-            tenant_name: None,
-        });
+        let user = a.user.unwrap_or_default();
         let project = match &a.token.tenant {
             Some(t) if t.id.is_some() => Some(t.clone()),
             _ => user
@@ -108,60 +245,24 @@ impl AccessInfo {
                     name: user.tenant_name.clone().or(Some(id)),
                 }),
         };
-        let catalog = a.service_catalog.map(|services| {
-            Arc::new(ServiceCatalog::new(
-                services
-                    .into_iter()
-                    .filter_map(|s| {
-                        let mut endpoints = Vec::new();
-                        for e in &s.endpoints {
-                            let region = e.get("region").and_then(Value::as_str).map(str::to_owned);
-                            let id = e.get("id").and_then(Value::as_str).map(str::to_owned);
-                            for (k, v) in e {
-                                if let (Some(iface), Some(url)) =
-                                    (k.strip_suffix("URL"), v.as_str())
-                                {
-                                    if !url.is_empty() {
-                                        endpoints.push(CatalogEndpoint {
-                                            id: id.clone(),
-                                            interface: Interface::parse(iface),
-                                            region: region.clone(),
-                                            url: url.to_owned(),
-                                        });
-                                    }
-                                }
-                            }
-                        }
-                        Some(CatalogService {
-                            service_type: s.service_type?,
-                            name: s.name,
-                            id: None,
-                            endpoints,
-                        })
-                    })
-                    .collect(),
-            ))
-        });
-        let trust = a.trust.as_ref().and_then(|tr| {
+        let catalog = a
+            .service_catalog
+            .map(|c| Arc::new(ServiceCatalog::new(c.0)));
+        let trust = a.trust.and_then(|tr| {
+            let tr = tr.0?;
             Some(TrustInfo {
-                id: tr.get("id")?.as_str()?.to_owned(),
-                trustee_user_id: tr
-                    .get("trustee_user_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                trustor_user_id: tr
-                    .get("trustor_user_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                impersonation: tr.get("impersonation").and_then(Value::as_bool),
+                id: tr.id.owned()?,
+                trustee_user_id: tr.trustee_user_id.owned(),
+                trustor_user_id: tr.trustor_user_id.owned(),
+                impersonation: tr.impersonation.0,
             })
         });
         let token = token.unwrap_or_else(|| SecretString::from(a.token.id.clone()));
+        let bind = Lazy::locate(&body, a.token.bind);
         Ok(AccessInfo {
             version: IdentityVersion::V2,
             token_header: crate::headers::sensitive_header_value(token.expose_secret()),
             token,
-            raw: Arc::from(body),
             expires,
             issued,
             user: IdName {
@@ -184,10 +285,11 @@ impl AccessInfo {
             oauth1: None,
             oauth2_thumbprint: None,
             federation: None,
-            bind: a.token.bind,
+            bind,
             service_providers: Vec::new(),
             is_admin_project: true,
             password_expires_at: None,
+            raw: body,
         })
     }
 }
