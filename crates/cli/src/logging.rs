@@ -16,7 +16,9 @@ pub fn init_debug_logging() {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(true);
+        .with_target(true)
+        // Its report of a failed write is an `eprintln!`, which panics when stderr is full.
+        .log_internal_errors(false);
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .try_init();
@@ -65,6 +67,6 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarningLines {
         }
         let mut line = Line(String::new());
         event.record(&mut line);
-        eprintln!("ksa: warning: {}", one_line(&line.0));
+        crate::error::say(&format!("ksa: warning: {}", one_line(&line.0)));
     }
 }

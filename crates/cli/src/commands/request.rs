@@ -75,24 +75,24 @@ pub async fn run(ctx: &Ctx, args: &RequestArgs) -> Res<()> {
     }
     let resp = r.send().await?;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(resp.bytes());
+    let mut written = out.write_all(resp.bytes());
     if !resp.bytes().is_empty() && !resp.bytes().ends_with(b"\n") && out.is_terminal() {
-        let _ = out.write_all(b"\n");
+        written = written.and_then(|_| out.write_all(b"\n"));
     }
-    let _ = out.flush();
+    written.and_then(|_| out.flush()).map_err(Failure::Output)?;
     report(resp.status(), resp.request_id())
 }
 
 /// The status line on stderr; a failure status is [`Failure::Status`].
 fn report(status: keystoneauth::http::StatusCode, request_id: Option<&str>) -> Res<()> {
-    eprintln!(
+    crate::error::say(&format!(
         "{} {}{}",
         status.as_u16(),
         status.canonical_reason().unwrap_or(""),
         request_id
             .map(|id| format!(" (Request-ID: {id})"))
             .unwrap_or_default()
-    );
+    ));
     if status.is_success() || status.is_redirection() {
         Ok(())
     } else {

@@ -24,14 +24,13 @@ use node::Node;
 pub use options::{ListFormat, ListOutput, RecordFormat, RecordOutput};
 use table::Table;
 
-/// Write `s` to stdout; a closed pipe (`ksa … | head`) is not an error.
+/// Write `s` to stdout. A write that fails (a closed pipe, a full disk) is
+/// [`Failure::Output`]: a non-zero exit status.
 pub fn print(s: &str) -> Res<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::Msg(format!("cannot write the output: {e}"))),
-    }
+    out.write_all(s.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(Failure::Output)
 }
 
 /// A version that may be absent (a microversion range's ends): its text, or null.
