@@ -50,6 +50,26 @@ fn node(out: &mut String, n: &Node<'_>, indent: bool, level: usize) {
     }
 }
 
+/// One item of a list written item by item (after `[`): as [`write()`] writes the items of a
+/// sequence. `first`: no separator before it.
+pub fn list_item(out: &mut String, item: &Node<'_>, noindent: bool, first: bool) {
+    let indent = !noindent;
+    if !first {
+        out.push_str(if indent { "," } else { ", " });
+    }
+    newline(out, indent, 1);
+    node(out, item, indent, 1);
+}
+
+/// The end of a list written item by item: `]` (on its own line after items, when indented)
+/// and a newline.
+pub fn list_end(out: &mut String, noindent: bool, empty: bool) {
+    if !empty {
+        newline(out, !noindent, 0);
+    }
+    out.push_str("]\n");
+}
+
 /// The document, indented unless `noindent`, with a newline at the end.
 pub fn write(doc: &Node<'_>, noindent: bool) -> String {
     let mut out = String::new();
