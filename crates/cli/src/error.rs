@@ -43,9 +43,14 @@ pub fn one_line(s: &str) -> String {
 /// Write `line` and a newline to stderr. A failure to write (stderr closed, or on a full
 /// disk) is ignored: there is nowhere else to say it, and `eprintln!` would panic (and, with
 /// `panic = "abort"`, kill ksa with SIGABRT).
+///
+/// Control characters in `line` (from a server's error message or reason, a header, a
+/// catalog URL) are written as escapes (`\u{1b}`, `\n`): a line cannot drive the terminal
+/// or pass for two lines.
 pub fn say(line: &str) {
+    let line = keystoneauth::redact::escape_controls(line);
     let mut text = String::with_capacity(line.len() + 1);
-    text.push_str(line);
+    text.push_str(&line);
     text.push('\n');
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

@@ -15,7 +15,6 @@ mod support;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use keystoneauth_testing::fixtures::V3Token;
@@ -112,11 +111,7 @@ async fn catalog_list_peaks_under_four_times_the_body() {
     let body = body(1000);
     let size = body.len();
     assert!((28_000_000..36_000_000).contains(&size), "{size} bytes");
-    let canned = support::start(
-        body,
-        Arc::new(|_: &str, _: &str| support::Answer::json(404, "{}")),
-    )
-    .await;
+    let canned = support::start(body, support::defaults()).await;
     let home = tempfile::tempdir().unwrap();
     let env = canned.env();
     let own = own_peak_rss();

@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 use keystoneauth::catalog::CatalogService;
+use keystoneauth::redact::escape_controls;
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
@@ -95,11 +96,13 @@ fn endpoints_text(s: &CatalogService) -> String {
     s.endpoints
         .iter()
         .map(|e| {
+            // The server's text escaped whole (its line breaks too): only ksa's own line
+            // breaks separate the lines of the cell.
             format!(
                 "{}\n  {}: {}",
-                e.region.as_deref().unwrap_or(""),
+                escape_controls(e.region.as_deref().unwrap_or("")),
                 e.interface.as_str(),
-                e.url
+                escape_controls(&e.url)
             )
         })
         .collect::<Vec<_>>()

@@ -75,12 +75,34 @@ pub async fn run(ctx: &Ctx, args: &RequestArgs) -> Res<()> {
     }
     let resp = r.send().await?;
     let mut out = std::io::stdout().lock();
-    let mut written = out.write_all(resp.bytes());
-    if !resp.bytes().is_empty() && !resp.bytes().ends_with(b"\n") && out.is_terminal() {
+    let terminal = out.is_terminal();
+    let mut written = if terminal {
+        // On a terminal, the body cannot drive it: control characters other than line
+        // breaks and tabs are shown escaped. Into a pipe or a file, the bytes are exact.
+        out.write_all(for_terminal(resp.bytes()).as_bytes())
+    } else {
+        out.write_all(resp.bytes())
+    };
+    if !resp.bytes().is_empty() && !resp.bytes().ends_with(b"\n") && terminal {
         written = written.and_then(|_| out.write_all(b"\n"));
     }
     written.and_then(|_| out.flush()).map_err(Failure::Output)?;
     report(resp.status(), resp.request_id())
+}
+
+/// A body as shown on a terminal: its text (invalid UTF-8 replaced), every control
+/// character but `\n` and `\t` escaped.
+fn for_terminal(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(keystoneauth::redact::escape_controls)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The status line on stderr; a failure status is [`Failure::Status`].

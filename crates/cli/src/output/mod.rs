@@ -20,6 +20,8 @@ use std::io::Write;
 
 use serde_json::Value;
 
+use keystoneauth::redact::escape_controls;
+
 use crate::error::{Failure, Res};
 use node::Node;
 pub use options::{ListFormat, ListOutput, RecordFormat, RecordOutput};
@@ -52,6 +54,27 @@ fn text(v: &Value) -> Cow<'_, str> {
         Value::Bool(false) => Cow::Borrowed("False"),
         Value::Number(n) => Cow::Owned(n.to_string()),
         other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// Text from a server made safe for a terminal: every control character but the line
+/// break (ESC, CR, BEL, backspace, DEL, the C1 controls such as CSI) is written as an escape
+/// (`\u{1b}`, `\r`), so that a catalog name, URL or message cannot drive the terminal
+/// (colours, cursor moves, the window title, a line overwritten by CR). Line breaks stay:
+/// cells of several lines are cliff's, and ksa builds some (a service's endpoints).
+pub fn shown(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && c.is_control()) {
+        return Cow::Borrowed(s);
+    }
+    let lines: Vec<Cow<'_, str>> = s.split('\n').map(escape_controls).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
+/// [`text`], [`shown`]: a value as the text formats print it.
+fn display(v: &Value) -> Cow<'_, str> {
+    match text(v) {
+        Cow::Borrowed(s) => shown(s),
+        Cow::Owned(s) => Cow::Owned(shown(&s).into_owned()),
     }
 }
 
@@ -120,12 +143,14 @@ impl RecordOutput {
                 headers: &["Field", "Value"],
                 rows: picked
                     .iter()
-                    .map(|(k, v)| vec![table::clean(k), table::clean(&text(v))])
+                    .map(|(k, v)| {
+                        vec![table::clean(k), shown(&table::clean(&text(v))).into_owned()]
+                    })
                     .collect(),
                 right: vec![false, false],
             }
             .render(self.common.table_width(), table::RECORD_MIN_WIDTH),
-            RecordFormat::Value => picked.iter().map(|(_, v)| text(v) + "\n").collect(),
+            RecordFormat::Value => picked.iter().map(|(_, v)| display(v) + "\n").collect(),
             RecordFormat::Shell => picked
                 .iter()
                 .filter_map(|(k, v)| {
@@ -134,7 +159,11 @@ impl RecordOutput {
                         return None;
                     }
                     let name = name.replace([':', '-'], "_");
-                    Some(format!("{}{name}={}\n", self.prefix, shell_quote(&text(v))))
+                    Some(format!(
+                        "{}{name}={}\n",
+                        self.prefix,
+                        shell_quote(&display(v))
+                    ))
                 })
                 .collect(),
         })
@@ -204,11 +233,14 @@ impl table::Cells for ListCells<'_> {
     }
 }
 
-/// A value's text in a table cell.
+/// A value's text in a table cell: cliff's clean-up of CR, then [`shown`].
 fn table_cell(v: &Value) -> Cow<'_, str> {
     match text(v) {
-        Cow::Borrowed(s) => table::clean_cow(s),
-        Cow::Owned(s) => Cow::Owned(table::clean_cow(&s).into_owned()),
+        Cow::Borrowed(s) => match table::clean_cow(s) {
+            Cow::Borrowed(s) => shown(s),
+            Cow::Owned(s) => Cow::Owned(shown(&s).into_owned()),
+        },
+        Cow::Owned(s) => Cow::Owned(shown(&table::clean_cow(&s)).into_owned()),
     }
 }
 
@@ -305,7 +337,7 @@ impl ListOutput {
                     let mut line = keep
                         .iter()
                         .filter_map(|&k| row.get(k))
-                        .map(|v| text(v))
+                        .map(display)
                         .collect::<Vec<_>>()
                         .join(" ");
                     line.push('\n');
@@ -317,7 +349,7 @@ impl ListOutput {
                 let field = |v: &Value| csv::Field {
                     text: match v {
                         Value::Null => String::new(),
-                        v => text(v).into_owned(),
+                        v => display(v).into_owned(),
                     },
                     numeric: v.is_number() || v.is_boolean(),
                 };

@@ -34,8 +34,9 @@ impl Answer {
     }
 }
 
-/// The test's answer to `(method, path)` for anything but the token and `/v3` requests.
-pub type Handler = Arc<dyn Fn(&str, &str) -> Answer + Send + Sync>;
+/// The test's answer to `(method, path)`, asked first; `None`: the token body for
+/// `POST /v3/auth/tokens`, the version document for `GET /v3`, else 404.
+pub type Handler = Arc<dyn Fn(&str, &str) -> Option<Answer> + Send + Sync>;
 
 /// A running canned Keystone.
 pub struct Canned {
@@ -68,11 +69,21 @@ impl Canned {
     }
 }
 
+/// No answer of the test's own: the defaults for every request.
+pub fn defaults() -> Handler {
+    Arc::new(|_: &str, _: &str| None)
+}
+
 /// Start a canned Keystone answering `token_body` to `POST /v3/auth/tokens`.
 pub async fn start(token_body: Vec<u8>, other: Handler) -> Canned {
+    start_with(|_| token_body, other).await
+}
+
+/// [`start`], the token body made from the server's base URL (`http://127.0.0.1:PORT`).
+pub async fn start_with(token_body: impl FnOnce(&str) -> Vec<u8>, other: Handler) -> Canned {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let token_body = Arc::new(token_body);
+    let token_body = Arc::new(token_body(&base));
     let requests = Arc::new(AtomicUsize::new(0));
     let paths = Arc::new(Mutex::new(Vec::new()));
     let (r, p, b) = (requests.clone(), paths.clone(), base.clone());
@@ -144,20 +155,23 @@ async fn serve(
         buf.drain(..end + length);
         requests.fetch_add(1, Ordering::SeqCst);
         paths.lock().unwrap().push(path.clone());
-        let answer = match (method.as_str(), path.trim_end_matches('/')) {
-            ("POST", "/v3/auth/tokens") => {
-                let head = answer_head(
-                    201,
-                    "application/json",
-                    token_body.len(),
-                    &format!("x-subject-token: {TOKEN_ID}\r\n"),
-                );
-                sock.write_all(head.as_bytes()).await?;
-                sock.write_all(token_body).await?;
-                continue;
-            }
-            ("GET", "/v3") => v3_version(base),
-            _ => other(&method, &path),
+        let answer = match other(&method, &path) {
+            Some(a) => a,
+            None => match (method.as_str(), path.trim_end_matches('/')) {
+                ("POST", "/v3/auth/tokens") => {
+                    let head = answer_head(
+                        201,
+                        "application/json",
+                        token_body.len(),
+                        &format!("x-subject-token: {TOKEN_ID}\r\n"),
+                    );
+                    sock.write_all(head.as_bytes()).await?;
+                    sock.write_all(token_body).await?;
+                    continue;
+                }
+                ("GET", "/v3") => v3_version(base),
+                _ => Answer::json(404, r#"{"error": {"code": 404, "message": "not found"}}"#),
+            },
         };
         let head = answer_head(answer.status, answer.content_type, answer.body.len(), "");
         sock.write_all(head.as_bytes()).await?;
