@@ -37,6 +37,12 @@ pub const TOKEN: &str = "gAAAAABbenchmarktokenbenchmarktokenbenchmarktokenbenchm
 
 /// A v3 project-scoped token body with 200 services × 10 regions × 3 interfaces (about 1 MB).
 pub fn large_v3_token_body() -> Vec<u8> {
+    v3_token_body(SERVICES, REGIONS)
+}
+
+/// A v3 project-scoped token body with `services` services × `regions` regions × 3 interfaces
+/// (about 170 bytes per endpoint: 2,000 × 60 is about 62 MB).
+pub fn v3_token_body(services: usize, regions: usize) -> Vec<u8> {
     let mut t = V3Token::new();
     t.user(
         "5f0c2a1b9d8e4f7a8b6c5d4e3f2a1b0c",
@@ -53,10 +59,10 @@ pub fn large_v3_token_body() -> Vec<u8> {
     .add_role("1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a", "admin")
     .add_role("2d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a", "member")
     .add_role("3d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a", "reader");
-    for s in 0..SERVICES {
+    for s in 0..services {
         let kind = service_type(s);
         let mut svc = t.add_service(&kind, &format!("{kind}-name"));
-        for r in 0..REGIONS {
+        for r in 0..regions {
             let host = format!("{kind}.region{r}.cloud.example");
             svc.add_standard_endpoints(
                 &format!("https://{host}:8774/v2.1"),

@@ -20,6 +20,10 @@
 //! - `ksa-bench large-body --dir D`: writes the 1 MB token body of the parse bench to
 //!   `D/large_token.json` and its 1,000 lookups to `D/lookups.json` (`[[type, interface,
 //!   region], …]`), so that keystoneauth1 can be timed on the same work.
+//! - `ksa-bench huge-body --dir D [--services S] [--regions R]`: writes a v3 token body of
+//!   S services × R regions × 3 interfaces (default 2,000 × 60, about 62 MB) and the other
+//!   files `canned` serves to `D`, for the peak-memory figure of `ksa catalog list` on a
+//!   body just under the 64 MB limit (docs/performance.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench tool: a panic is a failed run
 
 use std::convert::Infallible;
@@ -84,9 +88,14 @@ async fn main() {
         Some("large-body") => large_body(&arg(&args, "--dir", String::from("."))),
         Some("stream") => stream_ratio(arg(&args, "--mib", 1024), arg(&args, "--rounds", 3)).await,
         Some("serve-bytes") => serve_bytes(arg(&args, "--mib", 512)).await,
+        Some("huge-body") => huge_body(
+            &arg(&args, "--dir", String::from(".")),
+            arg(&args, "--services", 2000),
+            arg(&args, "--regions", 60),
+        ),
         _ => {
             eprintln!(
-                "usage: ksa-bench stampede|refresh|get|canned|emulator|large-body|stream|serve-bytes [options]"
+                "usage: ksa-bench stampede|refresh|get|canned|emulator|large-body|huge-body|stream|serve-bytes [options]"
             );
             std::process::exit(2);
         }
@@ -569,6 +578,26 @@ async fn stream_ratio(mib: usize, rounds: usize) -> Result<(), BoxError> {
         "{}",
         serde_json::json!({"bench": "stream", "mib": mib, "rounds": rounds,
             "session_mib_s": o, "reqwest_mib_s": b, "ratio": o / b})
+    );
+    Ok(())
+}
+
+/// A huge token body and the files `canned` serves with it (`token.json`, `token.id`,
+/// `v3.json`, `root.json`).
+fn huge_body(dir: &str, services: usize, regions: usize) -> Result<(), BoxError> {
+    let dir = std::path::Path::new(dir);
+    std::fs::create_dir_all(dir)?;
+    let body = keystoneauth_bench::v3_token_body(services, regions);
+    std::fs::write(dir.join("token.json"), &body)?;
+    std::fs::write(dir.join("token.id"), keystoneauth_bench::TOKEN)?;
+    let v3 = json!({"version": {"id": "v3.14", "status": "stable",
+        "updated": "2020-04-07T00:00:00Z", "links": [], "media-types": []}});
+    std::fs::write(dir.join("v3.json"), serde_json::to_vec(&v3)?)?;
+    let root = json!({"versions": {"values": [v3["version"].clone()]}});
+    std::fs::write(dir.join("root.json"), serde_json::to_vec(&root)?)?;
+    println!(
+        "{}",
+        json!({ "bytes": body.len(), "services": services, "endpoints": services * regions * 3 })
     );
     Ok(())
 }

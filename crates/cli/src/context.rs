@@ -29,6 +29,20 @@ pub struct Ctx {
 /// none: a server that accepts the connection and never answers holds them forever).
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// One warning when TLS certificates are not verified (`--insecure`, `OS_INSECURE`,
+/// clouds.yaml `insecure: true` or `verify: false`), as keystoneauth1 warns (urllib3's
+/// `InsecureRequestWarning`): a run that turns verification off says so, once.
+pub fn warn_if_insecure(verify: &keystoneauth::session::Verify) {
+    if *verify == keystoneauth::session::Verify::Insecure {
+        tracing::warn!(
+            target: "ksa",
+            "TLS certificates are not verified (--insecure, OS_INSECURE or verify: false): \
+             anyone on the network path can read and change this traffic, credentials \
+             included"
+        );
+    }
+}
+
 impl Ctx {
     /// Load the configuration from `flags` (then `OS_*` variables and clouds.yaml), and
     /// build its plugin; the session is built by [`Ctx::new`].
@@ -60,6 +74,7 @@ impl Ctx {
             // Nothing waits forever: `--timeout`, OS_TIMEOUT or api_timeout change it.
             builder = builder.timeout(DEFAULT_TIMEOUT);
         }
+        warn_if_insecure(&config.session.verify);
         let session = builder.build()?;
         Ok(Ctx {
             config,

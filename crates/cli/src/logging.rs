@@ -16,7 +16,24 @@ pub fn init_debug_logging() {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(true);
+        .with_target(true)
+        // Each field's text with its control characters escaped: a CR/LF or ESC from a
+        // server (a catalog URL, a header, a body) cannot split a log line or drive the
+        // terminal. The formatter's own colours are not fields, and stay.
+        .fmt_fields(
+            tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+                let text = format!("{value:?}");
+                let text = keystoneauth::redact::escape_controls(&text);
+                if field.name() == "message" {
+                    write!(w, "{text}")
+                } else {
+                    write!(w, "{}={text}", field.name())
+                }
+            })
+            .delimited(" "),
+        )
+        // Its report of a failed write is an `eprintln!`, which panics when stderr is full.
+        .log_internal_errors(false);
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .try_init();
@@ -65,6 +82,6 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarningLines {
         }
         let mut line = Line(String::new());
         event.record(&mut line);
-        eprintln!("ksa: warning: {}", one_line(&line.0));
+        crate::error::say(&format!("ksa: warning: {}", one_line(&line.0)));
     }
 }

@@ -4,6 +4,11 @@
 //!
 //! This file parses the arguments and dispatches; each command family is a module of
 //! [`commands`], and their output goes through [`output`].
+//!
+//! Nothing here prints with `println!`/`eprintln!`: they panic when the stream cannot be
+//! written (`2>/dev/full`). Stdout goes through [`output::print`] (a failure is an exit
+//! status), stderr through [`error::say`] (a failure is ignored).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
 mod commands;
@@ -30,10 +35,15 @@ fn main() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".into());
-        eprintln!("ksa: internal error: {}", msg.replace('\n', " "));
+        error::say(&format!("ksa: internal error: {}", one_line(&msg)));
     }));
-    let code = run();
-    let _ = std::io::stdout().flush();
+    let mut code = run();
+    if let Err(e) = std::io::stdout().flush() {
+        let failed = Failure::Output(e).report();
+        if code == 0 {
+            code = failed;
+        }
+    }
     std::process::exit(code);
 }
 
@@ -44,22 +54,26 @@ fn run() -> i32 {
     {
         Ok(a) => a,
         Err(_) => {
-            eprintln!("ksa: arguments must be valid UTF-8");
+            error::say("ksa: arguments must be valid UTF-8");
             return 2;
         }
     };
     let (extra, rest) = match extract_os_args(&args, KNOWN_FLAGS) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("ksa: {}", one_line(&e.to_string()));
+            error::say(&format!("ksa: {}", one_line(&e.to_string())));
             return 2;
         }
     };
     let cli = match Cli::try_parse_from(&rest) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return e.exit_code();
+            // `--help` and `--version` print to stdout (exit 0): a failed write is a failure.
+            // A usage error goes to stderr, whose failure is ignored as everywhere.
+            return match e.print() {
+                Err(w) if e.exit_code() == 0 => Failure::Output(w).report(),
+                _ => e.exit_code(),
+            };
         }
     };
     if cli.debug {

@@ -703,6 +703,16 @@ mod tests {
 /// `get_all_version_data` returns them. Endpoints without a region are under `""`.
 pub type AllVersionData = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<VersionData>>>>;
 
+/// How many discovery requests [`all_version_data`] makes at most, unless
+/// [`VersionQuery::max_requests`] says otherwise: a catalog of 2,000 services (a hostile or
+/// a very large cloud) would otherwise fire 2,000 requests or more. The endpoints past the
+/// bound get the version their URL names, with status `UNKNOWN`, and one warning says how
+/// many were not asked.
+pub const MAX_DISCOVERY_REQUESTS: usize = 50;
+
+/// How many discovery requests [`all_version_data`] has in flight at once.
+const DISCOVERY_CONCURRENCY: usize = 8;
+
 /// Which catalog endpoints [`all_version_data`] asks for their versions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VersionQuery {
@@ -712,13 +722,19 @@ pub struct VersionQuery {
     pub region_name: Option<String>,
     /// Only this service type (or one of its aliases).
     pub service_type: Option<String>,
+    /// At most this many discovery requests (default [`MAX_DISCOVERY_REQUESTS`];
+    /// `Some(usize::MAX)`: every endpoint, as keystoneauth1 asks them).
+    pub max_requests: Option<usize>,
 }
 
 /// Ask every endpoint of the catalog that the query selects for its versions (keystoneauth1's
-/// `get_all_version_data`), all at once. An endpoint whose discovery document cannot be had
-/// gets one version inferred from its URL (`…/v2.1/…` → 2.1, status `UNKNOWN`), or none
-/// when its URL names no version; the failure is logged at debug level, as keystoneauth1
-/// does. `project_id` is taken off the end of a URL before discovery.
+/// `get_all_version_data`), a few at a time, in catalog order, and at most
+/// [`VersionQuery::max_requests`] requests in all ([`MAX_DISCOVERY_REQUESTS`] by default;
+/// keystoneauth1 has no bound). An endpoint whose discovery document cannot be had, or that
+/// is past the bound, gets one version inferred from its URL (`…/v2.1/…` → 2.1, status
+/// `UNKNOWN`), or none when its URL names no version; a failure is logged at debug level, as
+/// keystoneauth1 does, and the bound, when reached, with one warning. `project_id` is taken
+/// off the end of a URL before discovery.
 pub async fn all_version_data(
     session: &Session,
     catalog: &ServiceCatalog,
@@ -758,12 +774,34 @@ pub async fn all_version_data(
             ));
         }
     }
-    let found = futures::future::join_all(
-        wanted
-            .iter()
-            .map(|(_, _, _, url)| endpoint_versions(session, url, project_id)),
-    )
-    .await;
+    let budget = Budget {
+        left: std::sync::atomic::AtomicUsize::new(
+            query.max_requests.unwrap_or(MAX_DISCOVERY_REQUESTS),
+        ),
+        not_asked: std::sync::atomic::AtomicUsize::new(0),
+    };
+    let found: Vec<Vec<VersionData>> = {
+        use futures::stream::StreamExt as _;
+        futures::stream::iter(
+            wanted
+                .iter()
+                .map(|(_, _, _, url)| endpoint_versions(session, url, project_id, &budget)),
+        )
+        .buffered(DISCOVERY_CONCURRENCY)
+        .collect()
+        .await
+    };
+    let not_asked = budget.not_asked.into_inner();
+    if not_asked > 0 {
+        let max = query.max_requests.unwrap_or(MAX_DISCOVERY_REQUESTS);
+        tracing::warn!(
+            target: "keystoneauth::discover",
+            "{not_asked} of {} endpoints were not asked for their versions: at most {max} \
+             discovery requests are made (their versions are taken from their URLs, status \
+             UNKNOWN); narrow the query to a service or a region, or raise the bound",
+            wanted.len()
+        );
+    }
     let mut out = AllVersionData::new();
     for ((region, interface, service_type, _), versions) in wanted.into_iter().zip(found) {
         out.entry(region)
@@ -777,15 +815,40 @@ pub async fn all_version_data(
     out
 }
 
+/// What [`all_version_data`] may still ask: requests left, and endpoints that got none.
+struct Budget {
+    left: std::sync::atomic::AtomicUsize,
+    not_asked: std::sync::atomic::AtomicUsize,
+}
+
+impl Budget {
+    /// Take one request; false when none is left.
+    fn take(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
 /// The versions one endpoint offers: from the first discovery document found among its
-/// discovery URLs, else inferred from its URL.
+/// discovery URLs (each attempt taken from `budget`), else inferred from its URL.
 async fn endpoint_versions(
     session: &Session,
     catalog_url: &str,
     project_id: Option<&str>,
+    budget: &Budget,
 ) -> Vec<VersionData> {
     let choices = discovery_url_choices(catalog_url, project_id, &VersionRange::default(), true);
-    for url in &choices.choices {
+    for (i, url) in choices.choices.iter().enumerate() {
+        if !budget.take() {
+            if i == 0 {
+                budget
+                    .not_asked
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            break;
+        }
         match Discover::fetch(session, url).await {
             // As keystoneauth1's `version_string_data`: no EXPERIMENTAL or unknown versions
             // (`Discover::parse` leaves them out), URLs already absolute.

@@ -429,6 +429,7 @@ async fn all_version_data_by_region_interface_and_official_type() {
         interface: Some(keystoneauth_core::Interface::Internal),
         region_name: Some("R1".into()),
         service_type: Some("compute".into()),
+        ..Default::default()
     }))
     .await
     .unwrap();

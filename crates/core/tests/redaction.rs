@@ -414,3 +414,31 @@ async fn userinfo_passwords_are_not_shown() {
     assert!(shown.contains("alice:***@127.0.0.1"), "{shown}");
     assert!(!logs.text().contains("hunter2"), "{}", logs.text());
 }
+
+/// Control characters a server sends in a header value (a C1 CSI, as UTF-8) or a JSON body
+/// (DEL, C1: `serde_json` escapes only U+0000–U+001F) are escaped in the log lines, so that
+/// they cannot drive the terminal the log is read on (issue 21 item 8).
+#[tokio::test]
+async fn control_characters_from_the_server_are_escaped_in_logs() {
+    let body = "{\"message\": \"a\u{9b}2Jb\u{7f}c\"}";
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-hostile: x\u{9b}31my\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (base, _) = raw_server(response.into_bytes()).await;
+    let session = Session::builder().build().unwrap();
+    let (logs, _guard) = capture_logs();
+    let resp = bounded(session.get(format!("{base}/x")).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = logs.text();
+    assert!(text.contains("x-hostile: x\\u{9b}31my"), "{text}");
+    assert!(text.contains("a\\u{9b}2Jb\\u{7f}c"), "{text}");
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect();
+    assert_eq!(raw, Vec::<char>::new(), "{text}");
+}

@@ -63,10 +63,8 @@ pub(crate) fn v3_url(auth_url: &str) -> String {
     allow(dead_code)
 )]
 pub(crate) fn access_from_response(resp: &keystoneauth_core::Response) -> Result<AccessInfo> {
-    let subject = resp
-        .header("X-Subject-Token")
-        .map(|t| SecretString::from(t.to_owned()));
-    AccessInfo::from_body(resp.bytes(), subject)
+    let subject = keystoneauth_core::headers::optional_subject_token(resp)?;
+    AccessInfo::from_bytes(resp.bytes().clone(), subject)
 }
 
 /// An identity-provider flow that yields an unscoped Keystone token.

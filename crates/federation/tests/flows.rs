@@ -1334,3 +1334,34 @@ async fn loaded_oidc_password_without_access_token_type_reads_access_token() {
     assert_eq!(rescope.len(), 1);
     assert_eq!(rescope[0].url.query(), None);
 }
+
+/// Issue 21 item 11: the federated token response's `X-Subject-Token`, when there, must be
+/// text and not empty (a v2-style body could otherwise be taken with an empty token).
+#[tokio::test]
+async fn federated_subject_token_that_is_empty_or_not_text_is_an_error() {
+    for (value, expected) in [
+        (
+            keystoneauth_core::http::HeaderValue::from_static(""),
+            "X-Subject-Token header is empty",
+        ),
+        (
+            keystoneauth_core::http::HeaderValue::from_bytes(b"\xe9t\xe9").unwrap(),
+            "X-Subject-Token header is not visible ASCII text",
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(FED_PATH))
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .insert_header("X-Subject-Token", value)
+                    .set_body_json(unscoped_body()),
+            )
+            .mount(&server)
+            .await;
+        let flow = OidcAccessToken::new(server.uri(), "idp", "openid", "AT");
+        let e = flow.get_unscoped(&session()).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidResponse(_)), "{e:?}");
+        assert!(e.to_string().contains(expected), "{e}");
+    }
+}

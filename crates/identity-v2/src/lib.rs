@@ -105,14 +105,20 @@ async fn post_tokens(
     }
     tracing::debug!(target: "keystoneauth::identity::v2", url = %url, "making authentication request");
     let resp = req.send().await?;
-    let body: Value = serde_json::from_slice(resp.bytes())
+    // Checked without a `serde_json::Value`, which takes ten times a large body's size.
+    #[derive(serde::Deserialize)]
+    struct Sniff<'a> {
+        #[serde(default, borrow)]
+        access: Option<&'a serde_json::value::RawValue>,
+    }
+    let sniff: Sniff<'_> = serde_json::from_slice(resp.bytes())
         .map_err(|e| Error::InvalidResponse(format!("{url}: token response is not JSON: {e}")))?;
-    if !body.get("access").is_some_and(Value::is_object) {
+    if !sniff.access.is_some_and(|a| a.get().starts_with('{')) {
         return Err(Error::InvalidResponse(format!(
             "{url}: token response has no 'access' object"
         )));
     }
-    AccessInfo::from_v2_body(resp.bytes(), None)
+    AccessInfo::from_v2_bytes(resp.bytes().clone(), None)
 }
 
 /// v2.0 password authentication (keystoneauth1's `v2.Password`).

@@ -1042,3 +1042,52 @@ async fn loaders_build_working_plugins() {
         assert!(p.auth_url().is_some(), "{name}");
     }
 }
+
+/// Issue 21 item 11: an `X-Subject-Token` that is there but not text is not reported as
+/// missing, and an empty one is not taken as the token.
+#[tokio::test]
+async fn subject_token_that_is_empty_or_not_text_is_an_error_that_says_so() {
+    let server = MockServer::start().await;
+    for (p, value) in [
+        (
+            "latin1",
+            keystoneauth_core::http::HeaderValue::from_bytes(b"t\xf6k").unwrap(),
+        ),
+        (
+            "utf8",
+            keystoneauth_core::http::HeaderValue::from_bytes("tök".as_bytes()).unwrap(),
+        ),
+        (
+            "empty",
+            keystoneauth_core::http::HeaderValue::from_static(""),
+        ),
+        (
+            "blank",
+            keystoneauth_core::http::HeaderValue::from_static("  "),
+        ),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(format!("/{p}/v3/auth/tokens")))
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .insert_header("X-Subject-Token", value)
+                    .set_body_json(token_body(&server.uri())),
+            )
+            .mount(&server)
+            .await;
+    }
+    let s = session();
+    for (p, expected) in [
+        ("latin1", "X-Subject-Token header is not visible ASCII text"),
+        ("utf8", "X-Subject-Token header is not visible ASCII text"),
+        ("empty", "X-Subject-Token header is empty"),
+        ("blank", "X-Subject-Token header is empty"),
+    ] {
+        let plugin = Password::new(format!("{}/{p}/v3", server.uri()), "pw")
+            .user_id("u")
+            .into_plugin();
+        let e = plugin.token(&s).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidResponse(_)), "{p}: {e:?}");
+        assert!(e.to_string().contains(expected), "{p}: {e}");
+    }
+}

@@ -55,11 +55,9 @@ impl Authenticator for SitePassword {
             .log_body(false) // the body holds the password
             .send()
             .await?;
-        let token = resp
-            .header("X-Subject-Token")
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::InvalidResponse("no X-Subject-Token in the answer".into()))?;
-        AccessInfo::from_body(resp.bytes(), Some(SecretString::from(token.to_owned())))
+        // There, visible text and not empty; the access info keeps the response's buffer.
+        let token = keystoneauth::headers::subject_token(&resp)?;
+        AccessInfo::from_bytes(resp.bytes().clone(), Some(token))
     }
 
     fn auth_url(&self) -> &str {

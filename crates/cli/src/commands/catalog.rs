@@ -2,11 +2,12 @@
 
 use clap::Subcommand;
 use keystoneauth::catalog::CatalogService;
+use keystoneauth::redact::escape_controls;
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
 use crate::error::{Failure, Res};
-use crate::output::{print, ListOutput, RecordOutput};
+use crate::output::{print, ListOutput, RecordOutput, RowsFn};
 
 /// `ksa catalog …`
 #[derive(Debug, Subcommand)]
@@ -31,18 +32,19 @@ pub async fn run(ctx: &Ctx, cmd: &CatalogCmd) -> Res<()> {
     let catalog = a.service_catalog();
     match cmd {
         CatalogCmd::List { out } => {
-            let rows: Vec<Vec<Value>> = catalog
-                .services()
-                .iter()
-                .map(|s| {
-                    vec![
-                        json!(s.name),
-                        json!(s.service_type),
-                        endpoints(s, out.format.structured()),
-                    ]
-                })
-                .collect();
-            print(&out.render(&["Name", "Type", "Endpoints"], &rows)?)
+            // Each row is made when it is written: the rows of a huge catalog (and their
+            // text) are never all in memory at once.
+            let services = catalog.services();
+            let structured = out.format.structured();
+            let rows = RowsFn(services.len(), |i: usize| {
+                let s = &services[i];
+                vec![
+                    json!(s.name),
+                    json!(s.service_type),
+                    endpoints(s, structured),
+                ]
+            });
+            out.print(&["Name", "Type", "Endpoints"], &rows)
         }
         CatalogCmd::Show { service, out } => {
             let s = catalog
@@ -94,11 +96,13 @@ fn endpoints_text(s: &CatalogService) -> String {
     s.endpoints
         .iter()
         .map(|e| {
+            // The server's text escaped whole (its line breaks too): only ksa's own line
+            // breaks separate the lines of the cell.
             format!(
                 "{}\n  {}: {}",
-                e.region.as_deref().unwrap_or(""),
+                escape_controls(e.region.as_deref().unwrap_or("")),
                 e.interface.as_str(),
-                e.url
+                escape_controls(&e.url)
             )
         })
         .collect::<Vec<_>>()

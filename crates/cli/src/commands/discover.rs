@@ -25,6 +25,7 @@ pub fn session(flags: Vec<(String, String)>) -> Res<Session> {
         flags,
         ..Default::default()
     })?;
+    crate::context::warn_if_insecure(&opts.verify);
     Ok(opts.builder()?.build()?)
 }
 

@@ -44,5 +44,10 @@ pub async fn run(ctx: &Ctx, args: &EndpointArgs) -> Res<()> {
     } else {
         keystoneauth::EndpointData::for_url(a.endpoint().await?)
     };
-    print(&format!("{}\n", data.url()))
+    // The catalog's URL, its control characters escaped (issue 21 item 8).
+    let url = data.url().to_string();
+    print(&format!(
+        "{}\n",
+        keystoneauth::redact::escape_controls(&url)
+    ))
 }

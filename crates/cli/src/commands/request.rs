@@ -75,24 +75,46 @@ pub async fn run(ctx: &Ctx, args: &RequestArgs) -> Res<()> {
     }
     let resp = r.send().await?;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(resp.bytes());
-    if !resp.bytes().is_empty() && !resp.bytes().ends_with(b"\n") && out.is_terminal() {
-        let _ = out.write_all(b"\n");
+    let terminal = out.is_terminal();
+    let mut written = if terminal {
+        // On a terminal, the body cannot drive it: control characters other than line
+        // breaks and tabs are shown escaped. Into a pipe or a file, the bytes are exact.
+        out.write_all(for_terminal(resp.bytes()).as_bytes())
+    } else {
+        out.write_all(resp.bytes())
+    };
+    if !resp.bytes().is_empty() && !resp.bytes().ends_with(b"\n") && terminal {
+        written = written.and_then(|_| out.write_all(b"\n"));
     }
-    let _ = out.flush();
+    written.and_then(|_| out.flush()).map_err(Failure::Output)?;
     report(resp.status(), resp.request_id())
+}
+
+/// A body as shown on a terminal: its text (invalid UTF-8 replaced), every control
+/// character but `\n` and `\t` escaped.
+fn for_terminal(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(keystoneauth::redact::escape_controls)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The status line on stderr; a failure status is [`Failure::Status`].
 fn report(status: keystoneauth::http::StatusCode, request_id: Option<&str>) -> Res<()> {
-    eprintln!(
+    crate::error::say(&format!(
         "{} {}{}",
         status.as_u16(),
         status.canonical_reason().unwrap_or(""),
         request_id
             .map(|id| format!(" (Request-ID: {id})"))
             .unwrap_or_default()
-    );
+    ));
     if status.is_success() || status.is_redirection() {
         Ok(())
     } else {

@@ -26,6 +26,10 @@ pub enum VersionsCmd {
         /// Only versions with this status (CURRENT, SUPPORTED, DEPRECATED, UNKNOWN)
         #[arg(long)]
         status: Option<String>,
+        /// At most this many discovery requests (default 50); the endpoints past it show the
+        /// version their URL names, status UNKNOWN, and a warning says how many
+        #[arg(long, value_name = "N")]
+        max_requests: Option<usize>,
         #[command(flatten)]
         out: ListOutput,
     },
@@ -38,6 +42,7 @@ pub async fn run(ctx: &Ctx, cmd: &VersionsCmd) -> Res<()> {
         interface,
         region_name,
         status,
+        max_requests,
         out,
     } = cmd;
     let interface = match interface {
@@ -48,6 +53,7 @@ pub async fn run(ctx: &Ctx, cmd: &VersionsCmd) -> Res<()> {
         interface,
         region_name: region_name.clone(),
         service_type: service.clone(),
+        max_requests: *max_requests,
     };
     let all = ctx.session.all_version_data(&query).await?;
     let mut rows: Vec<Vec<Value>> = Vec::new();

@@ -62,25 +62,31 @@ fn field(out: &mut String, f: &Field, quote: Quote) {
 }
 
 /// The rows, the header first.
+#[cfg(test)]
 pub fn write(rows: &[Vec<Field>], quote: Quote) -> String {
     let mut out = String::new();
     for row in rows {
-        // Python quotes a row of one empty field, or it would read back as no field.
-        if let [only] = row.as_slice() {
-            if only.text.is_empty() {
-                out.push_str("\"\"\n");
-                continue;
-            }
-        }
-        for (i, f) in row.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            field(&mut out, f, quote);
-        }
-        out.push('\n');
+        write_row(&mut out, row, quote);
     }
     out
+}
+
+/// One row and its `\n`.
+pub fn write_row(out: &mut String, row: &[Field], quote: Quote) {
+    // Python quotes a row of one empty field, or it would read back as no field.
+    if let [only] = row {
+        if only.text.is_empty() {
+            out.push_str("\"\"\n");
+            return;
+        }
+    }
+    for (i, f) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        field(out, f, quote);
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

@@ -4,8 +4,22 @@
 
 use super::node::Node;
 
+/// A JSON string as `serde_json` writes it, with DEL and the C1 controls (U+0080–U+009F,
+/// CSI among them) escaped too (`\u009b`): JSON readers read the same string back, and a
+/// terminal shows it without acting on it. `serde_json` escapes only U+0000–U+001F.
 fn string(out: &mut String, s: &str) {
-    out.push_str(&serde_json::Value::from(s).to_string());
+    let quoted = serde_json::Value::from(s).to_string();
+    if !quoted.chars().any(char::is_control) {
+        out.push_str(&quoted);
+        return;
+    }
+    for c in quoted.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
 }
 
 fn newline(out: &mut String, indent: bool, level: usize) {
@@ -18,6 +32,7 @@ fn newline(out: &mut String, indent: bool, level: usize) {
 fn node(out: &mut String, n: &Node<'_>, indent: bool, level: usize) {
     let sep = if indent { "," } else { ", " };
     match n {
+        Node::Scalar(serde_json::Value::String(s)) => string(out, s),
         Node::Scalar(v) => out.push_str(&v.to_string()),
         Node::Map(m) if m.is_empty() => out.push_str("{}"),
         Node::Seq(s) if s.is_empty() => out.push_str("[]"),
@@ -48,6 +63,26 @@ fn node(out: &mut String, n: &Node<'_>, indent: bool, level: usize) {
             out.push(']');
         }
     }
+}
+
+/// One item of a list written item by item (after `[`): as [`write()`] writes the items of a
+/// sequence. `first`: no separator before it.
+pub fn list_item(out: &mut String, item: &Node<'_>, noindent: bool, first: bool) {
+    let indent = !noindent;
+    if !first {
+        out.push_str(if indent { "," } else { ", " });
+    }
+    newline(out, indent, 1);
+    node(out, item, indent, 1);
+}
+
+/// The end of a list written item by item: `]` (on its own line after items, when indented)
+/// and a newline.
+pub fn list_end(out: &mut String, noindent: bool, empty: bool) {
+    if !empty {
+        newline(out, !noindent, 0);
+    }
+    out.push_str("]\n");
 }
 
 /// The document, indented unless `noindent`, with a newline at the end.

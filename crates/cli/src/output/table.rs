@@ -2,8 +2,13 @@
 //! rows, cells of several lines, numbers aligned right, and a width limit (`--max-width`,
 //! `--fit-width`, `CLIFF_MAX_TERM_WIDTH`, `CLIFF_FIT_WIDTH`) met by narrowing the widest
 //! columns and wrapping their cells as Python's `textwrap.fill` does ([`super::wrap`]).
+//!
+//! [`draw`] writes a table row by row, from rows it visits twice (widths, then lines): a
+//! list of a large catalog is never all in memory, as cells or as text.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io;
 
 use super::wrap::wrap;
 
@@ -12,7 +17,7 @@ pub const LIST_MIN_WIDTH: usize = 8;
 /// Narrowest a shrunk column of a record (`Field`, `Value`) gets (cliff: 16).
 pub const RECORD_MIN_WIDTH: usize = 16;
 
-/// A table to draw.
+/// A table to draw, its cells in memory (records, tests).
 #[derive(Debug)]
 pub struct Table<'a> {
     /// The header row.
@@ -21,6 +26,22 @@ pub struct Table<'a> {
     pub rows: Vec<Vec<String>>,
     /// Columns aligned right (cliff: those whose first row holds a number).
     pub right: Vec<bool>,
+}
+
+/// A table's rows, visited in order: each time, the same cells.
+pub trait Cells {
+    /// Call `f` with each row's cells, in order; the first error stops the visit.
+    fn each(&self, f: &mut dyn FnMut(&[&str]) -> io::Result<()>) -> io::Result<()>;
+}
+
+impl Cells for Vec<Vec<String>> {
+    fn each(&self, f: &mut dyn FnMut(&[&str]) -> io::Result<()>) -> io::Result<()> {
+        for row in self {
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            f(&cells)?;
+        }
+        Ok(())
+    }
 }
 
 /// Columns a text takes: one per character, as Python counts them.
@@ -35,98 +56,130 @@ fn cell_width(s: &str) -> usize {
 
 /// cliff's clean-up of a cell: `\r\n` is a line break, a lone `\r` a space.
 pub fn clean(s: &str) -> String {
-    s.replace("\r\n", "\n").replace('\r', " ")
+    clean_cow(s).into_owned()
+}
+
+/// [`clean`], borrowing `s` when there is nothing to clean.
+pub fn clean_cow(s: &str) -> Cow<'_, str> {
+    if s.contains('\r') {
+        Cow::Owned(s.replace("\r\n", "\n").replace('\r', " "))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 impl Table<'_> {
-    /// Each column's width without a limit: its header's or widest cell line's.
-    fn natural_widths(&self) -> Vec<usize> {
-        let mut w: Vec<usize> = self.headers.iter().map(|h| cell_width(h)).collect();
-        for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(w.len()) {
-                w[i] = w[i].max(cell_width(cell));
-            }
-        }
-        w
-    }
-
     /// The table within `max_width` columns when given (as far as `min_width` per column
     /// allows), else as wide as its cells.
     pub fn render(&self, max_width: Option<usize>, min_width: usize) -> String {
-        let natural = self.natural_widths();
-        let limits = max_width.and_then(|m| column_limits(&natural, m, min_width));
-        // As PrettyTable: a column is as wide as its header, and its cells up to the limit.
-        let widths: Vec<usize> = match &limits {
-            None => natural,
-            Some(limits) => {
-                let mut w: Vec<usize> = self.headers.iter().map(|h| cell_width(h)).collect();
-                for row in &self.rows {
-                    for (i, cell) in row.iter().enumerate().take(w.len()) {
-                        w[i] = w[i].max(cell_width(cell).min(limits[i]));
-                    }
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail, and every cell is text.
+        let _ = draw(
+            &mut out,
+            self.headers,
+            &self.right,
+            &self.rows,
+            max_width,
+            min_width,
+        );
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Draw a table into `out`: within `max_width` columns when given (as far as `min_width`
+/// per column allows), else as wide as its cells. Each row is written as it is drawn.
+pub fn draw(
+    out: &mut dyn io::Write,
+    headers: &[&str],
+    right: &[bool],
+    cells: &dyn Cells,
+    max_width: Option<usize>,
+    min_width: usize,
+) -> io::Result<()> {
+    let n = headers.len();
+    // Each column's width without a limit: its header's or widest cell line's.
+    let mut natural: Vec<usize> = headers.iter().map(|h| cell_width(h)).collect();
+    cells.each(&mut |row| {
+        for (i, cell) in row.iter().enumerate().take(n) {
+            natural[i] = natural[i].max(cell_width(cell));
+        }
+        Ok(())
+    })?;
+    let limits = max_width.and_then(|m| column_limits(&natural, m, min_width));
+    // As PrettyTable: a column is as wide as its header, and its cells up to the limit.
+    let widths: Vec<usize> = match &limits {
+        None => natural,
+        Some(limits) => {
+            let mut w: Vec<usize> = headers.iter().map(|h| cell_width(h)).collect();
+            cells.each(&mut |row| {
+                for (i, cell) in row.iter().enumerate().take(n) {
+                    w[i] = w[i].max(cell_width(cell).min(limits[i]));
                 }
-                w
-            }
-        };
-        let sep = {
-            let mut s = String::from("+");
-            for w in &widths {
-                s.push_str(&"-".repeat(w + 2));
-                s.push('+');
-            }
-            s.push('\n');
-            s
-        };
-        let line = |out: &mut String, cells: &[&str]| {
-            out.push('|');
-            for (i, w) in widths.iter().enumerate() {
-                let c = cells.get(i).copied().unwrap_or("");
-                let pad = " ".repeat(w.saturating_sub(text_width(c)));
-                if self.right.get(i).copied().unwrap_or(false) {
-                    let _ = write!(out, " {pad}{c} |");
-                } else {
-                    let _ = write!(out, " {c}{pad} |");
-                }
-            }
-            out.push('\n');
-        };
-        let mut out = sep.clone();
-        line(&mut out, self.headers);
-        out.push_str(&sep);
-        for row in &self.rows {
-            let split: Vec<Vec<String>> = row
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| {
-                    c.split('\n')
-                        .flat_map(|l| {
-                            if text_width(l) <= *w {
-                                return vec![l.to_owned()];
-                            }
-                            // A line of spaces wraps to nothing: one empty line, as
-                            // `textwrap.fill` gives.
-                            let lines = wrap(l, *w);
-                            if lines.is_empty() {
-                                vec![String::new()]
-                            } else {
-                                lines
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            let height = split.iter().map(Vec::len).max().unwrap_or(0).max(1);
-            for i in 0..height {
-                let cells: Vec<&str> = split
-                    .iter()
-                    .map(|l| l.get(i).map(String::as_str).unwrap_or(""))
-                    .collect();
-                line(&mut out, &cells);
+                Ok(())
+            })?;
+            w
+        }
+    };
+    let sep = {
+        let mut s = String::from("+");
+        for w in &widths {
+            s.push_str(&"-".repeat(w + 2));
+            s.push('+');
+        }
+        s.push('\n');
+        s
+    };
+    let line = |out: &mut String, cells: &[&str]| {
+        out.push('|');
+        for (i, w) in widths.iter().enumerate() {
+            let c = cells.get(i).copied().unwrap_or("");
+            let pad = " ".repeat(w.saturating_sub(text_width(c)));
+            if right.get(i).copied().unwrap_or(false) {
+                let _ = write!(out, " {pad}{c} |");
+            } else {
+                let _ = write!(out, " {c}{pad} |");
             }
         }
-        out.push_str(&sep);
-        out
-    }
+        out.push('\n');
+    };
+    let mut text = sep.clone();
+    line(&mut text, headers);
+    text.push_str(&sep);
+    out.write_all(text.as_bytes())?;
+    cells.each(&mut |row| {
+        let split: Vec<Vec<String>> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                c.split('\n')
+                    .flat_map(|l| {
+                        if text_width(l) <= *w {
+                            return vec![l.to_owned()];
+                        }
+                        // A line of spaces wraps to nothing: one empty line, as
+                        // `textwrap.fill` gives.
+                        let lines = wrap(l, *w);
+                        if lines.is_empty() {
+                            vec![String::new()]
+                        } else {
+                            lines
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let height = split.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let mut text = String::new();
+        for i in 0..height {
+            let cells: Vec<&str> = split
+                .iter()
+                .map(|l| l.get(i).map(String::as_str).unwrap_or(""))
+                .collect();
+            line(&mut text, &cells);
+        }
+        out.write_all(text.as_bytes())
+    })?;
+    out.write_all(sep.as_bytes())
 }
 
 /// cliff's `_assign_max_widths`: `None` when the table already fits in `max_width`;

@@ -184,3 +184,26 @@ fn max_width_fits_the_table() {
         record(RecordFormat::Table).render(&token()).unwrap()
     );
 }
+
+#[test]
+fn control_characters_are_escaped_in_text_and_json() {
+    let hostile = json!("a\u{1b}[2J\rb\u{9b}c\u{7f}\nd");
+    let rows = vec![vec![hostile.clone()]];
+    // Text formats: escaped, line breaks kept (a table cell's CR is cliff's space).
+    let value = list(ListFormat::Value).render(&["N"], &rows).unwrap();
+    assert_eq!(value, "a\\u{1b}[2J\\rb\\u{9b}c\\u{7f}\nd\n");
+    let table = list(ListFormat::Table).render(&["N"], &rows).unwrap();
+    assert!(
+        table.contains("| a\\u{1b}[2J b\\u{9b}c\\u{7f} |"),
+        "{table}"
+    );
+    // json: its own escapes, DEL and C1 included; the same string reads back.
+    let text = list(ListFormat::Json).render(&["N"], &rows).unwrap();
+    assert!(
+        text.contains(r#""a\u001b[2J\rb\u009bc\u007f\nd""#),
+        "{text}"
+    );
+    let back: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(back[0]["N"], hostile);
+    assert_eq!(shown("plain\ntext"), "plain\ntext");
+}

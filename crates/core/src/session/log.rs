@@ -65,14 +65,16 @@ pub(super) fn log_request(r: &RequestLine<'_>, url: &str, headers: &HeaderMap) {
     }
 }
 
-/// Headers as logged: sorted by name and value, secure ones hashed.
+/// Headers as logged: sorted by name and value, secure ones hashed, control characters
+/// escaped (a header value may hold a C1 control such as CSI, `\u{9b}`, as UTF-8).
 pub(super) fn headers_for_log(headers: &HeaderMap) -> Vec<(String, String)> {
     let mut hs: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| {
+            let value = redact::header_for_log(k.as_str(), v.as_bytes());
             (
                 k.as_str().to_owned(),
-                redact::header_for_log(k.as_str(), v.as_bytes()),
+                redact::escape_controls(&value).into_owned(),
             )
         })
         .collect();
@@ -119,9 +121,10 @@ pub(super) fn log_response(
             .to_ascii_lowercase();
         let shown = match body {
             None => "streamed body, not logged".to_owned(),
-            Some(body) if ct.starts_with("application/json") => {
-                redact::mask_json(body).unwrap_or_else(|| "<invalid JSON>".into())
-            }
+            // serde_json escapes U+0000–U+001F; DEL and the C1 controls are escaped here.
+            Some(body) if ct.starts_with("application/json") => redact::mask_json(body)
+                .map(|m| redact::escape_controls(&m).into_owned())
+                .unwrap_or_else(|| "<invalid JSON>".into()),
             Some(body) if ct.starts_with("text/plain") => {
                 let text: String = String::from_utf8_lossy(body).chars().take(4096).collect();
                 redact::escape_controls(&text).into_owned()
@@ -143,7 +146,8 @@ pub(super) fn log_response(
     let request_id = headers
         .get(super::REQUEST_ID_HEADER)
         .or_else(|| headers.get("x-compute-request-id"))
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+        .map(redact::escape_controls);
     let url = redact::url_for_log(url);
     let url = redact::escape_controls(&url);
     if let (true, Some(id)) = (id_on, request_id) {

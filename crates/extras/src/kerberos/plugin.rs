@@ -5,10 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::{HeaderMap, Method};
-use keystoneauth_core::secrecy::SecretString;
-use keystoneauth_core::{
-    async_trait, AccessInfo, Authenticator, Error, IdentityPlugin, Result, Session,
-};
+use keystoneauth_core::{async_trait, AccessInfo, Authenticator, IdentityPlugin, Result, Session};
 use keystoneauth_federation::{federated_token_url, Federated, UnscopedAuth};
 use keystoneauth_identity_v3::{Auth, AuthMethod, AuthRequest, Scope, ScopeParams};
 use serde_json::{json, Value};
@@ -123,13 +120,8 @@ impl Authenticator for Kerberos {
         }
         .send()
         .await?;
-        let token = resp
-            .header("X-Subject-Token")
-            .map(|t| SecretString::from(t.to_owned()))
-            .ok_or_else(|| {
-                Error::InvalidResponse("The token response has no X-Subject-Token header".into())
-            })?;
-        AccessInfo::from_v3_body(resp.bytes(), token)
+        let token = keystoneauth_core::headers::subject_token(&resp)?;
+        AccessInfo::from_v3_bytes(resp.bytes().clone(), token)
     }
 
     fn auth_url(&self) -> &str {
@@ -186,10 +178,8 @@ impl UnscopedAuth for MappedKerberosFlow {
         }
         .send()
         .await?;
-        let subject = resp
-            .header("X-Subject-Token")
-            .map(|t| SecretString::from(t.to_owned()));
-        AccessInfo::from_body(resp.bytes(), subject)
+        let subject = keystoneauth_core::headers::optional_subject_token(&resp)?;
+        AccessInfo::from_bytes(resp.bytes().clone(), subject)
     }
 
     fn auth_url(&self) -> &str {

@@ -95,10 +95,8 @@ impl Authenticator for V3OAuth1 {
             .log_body(false)
             .send()
             .await?;
-        let token = resp
-            .header("X-Subject-Token")
-            .map(|t| SecretString::from(t.to_owned()));
-        AccessInfo::from_body(resp.bytes(), token)
+        let token = keystoneauth_core::headers::optional_subject_token(&resp)?;
+        AccessInfo::from_bytes(resp.bytes().clone(), token)
     }
 
     fn auth_url(&self) -> &str {

@@ -182,3 +182,53 @@ fn encoding_is_rfc3986() {
     assert_eq!(encode("a b+c~d*e/f"), "a%20b%2Bc~d%2Ae%2Ff");
     assert_eq!(encode("é"), "%C3%A9");
 }
+
+/// Issue 21 item 11: an empty `X-Subject-Token` is not taken as the token, and one that is
+/// not text is not reported as missing.
+#[tokio::test]
+async fn an_empty_or_binary_subject_token_is_an_error() {
+    use keystoneauth_core::http::HeaderValue;
+    use keystoneauth_core::{AuthPlugin, Error, Session};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let body = serde_json::json!({"token": {
+        "methods": ["oauth1"], "user": {"id": "u1"},
+        "expires_at": "2999-01-01T00:00:00.000000Z"}});
+    for (value, expected) in [
+        (
+            HeaderValue::from_static(""),
+            "X-Subject-Token header is empty",
+        ),
+        (
+            HeaderValue::from_bytes(b"T\x80").unwrap(),
+            "X-Subject-Token header is not visible ASCII text",
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v3/auth/tokens"))
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .insert_header("X-Subject-Token", value)
+                    .set_body_json(body.clone()),
+            )
+            .mount(&server)
+            .await;
+        let plugin = super::V3OAuth1::new(
+            server.uri(),
+            "ck",
+            "cs".to_owned().into(),
+            "ak",
+            "as".to_owned().into(),
+        )
+        .into_plugin();
+        let s = Session::builder().build().unwrap();
+        let e = tokio::time::timeout(std::time::Duration::from_secs(20), plugin.token(&s))
+            .await
+            .expect("bounded")
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidResponse(_)), "{e:?}");
+        assert!(e.to_string().contains(expected), "{e}");
+    }
+}

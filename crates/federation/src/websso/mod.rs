@@ -241,11 +241,9 @@ async fn validate(session: &Session, auth_url: &str, token: &SecretString) -> Re
         .authenticated(false)
         .send()
         .await?;
-    let subject = resp
-        .header("X-Subject-Token")
-        .map(|t| SecretString::from(t.to_owned()))
-        .unwrap_or_else(|| token.clone());
-    let access = AccessInfo::from_body(resp.bytes(), Some(subject))
+    let subject =
+        keystoneauth_core::headers::optional_subject_token(&resp)?.unwrap_or_else(|| token.clone());
+    let access = AccessInfo::from_bytes(resp.bytes().clone(), Some(subject))
         .map_err(|e| Error::InvalidResponse(format!("the WebSSO token's data: {e}")))?;
     if access.version() != IdentityVersion::V3 {
         return Err(Error::InvalidResponse(
