@@ -9,7 +9,7 @@ mod common;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -66,20 +66,30 @@ fn start_redis() -> OwnRedis {
     }
 }
 
-/// The shared server's URL.
-fn redis_url() -> String {
-    static OWN: OnceLock<String> = OnceLock::new();
-    match std::env::var("KSA_REDIS_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => OWN
-            .get_or_init(|| {
-                let r = start_redis();
-                let url = r.url.clone();
-                // Lives as long as the test process.
-                std::mem::forget(r);
-                url
-            })
-            .clone(),
+/// The server the tests share: `KSA_REDIS_URL`, or one of this process's own.
+struct SharedRedis {
+    url: String,
+    /// Our own server, killed when the last test holding it is done (a `static` is never
+    /// dropped, so keeping it there would leave the server running after the tests).
+    _own: Option<Arc<OwnRedis>>,
+}
+
+fn shared_redis() -> SharedRedis {
+    static OWN: Mutex<Weak<OwnRedis>> = Mutex::new(Weak::new());
+    if let Ok(url) = std::env::var("KSA_REDIS_URL") {
+        if !url.is_empty() {
+            return SharedRedis { url, _own: None };
+        }
+    }
+    let mut own = OWN.lock().unwrap_or_else(|e| e.into_inner());
+    let redis = own.upgrade().unwrap_or_else(|| {
+        let started = Arc::new(start_redis());
+        *own = Arc::downgrade(&started);
+        started
+    });
+    SharedRedis {
+        url: redis.url.clone(),
+        _own: Some(redis),
     }
 }
 
@@ -128,7 +138,8 @@ const CACHE_ID: &str = "Q2FjaGUgaWQgb2YgYSBwYXNzd29yZA==";
 
 #[tokio::test]
 async fn values_are_ciphertext_keys_are_keyed_hashes_and_expire_with_the_token() {
-    let url = redis_url();
+    let redis = shared_redis();
+    let url = redis.url.clone();
     let prefix = unique_prefix();
     let s = store(&url, &prefix).await;
     assert!(s.get(CACHE_ID).await.unwrap().is_none());
@@ -206,7 +217,8 @@ async fn values_are_ciphertext_keys_are_keyed_hashes_and_expire_with_the_token()
 
 #[tokio::test]
 async fn the_lock_is_set_nx_with_a_ttl_and_released_only_by_its_holder() {
-    let url = redis_url();
+    let redis = shared_redis();
+    let url = redis.url.clone();
     let prefix = unique_prefix();
     let a = store(&url, &prefix)
         .await
@@ -271,7 +283,8 @@ async fn machine(url: &str, redis: &str, prefix: &str) -> (Arc<TokenStoreAuth>, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_machines_sharing_redis_make_one_token_request() {
-    let url = redis_url();
+    let redis = shared_redis();
+    let url = redis.url.clone();
     let prefix = unique_prefix();
     let (server, requests) = keystone(Duration::from_millis(300)).await;
     let n = 20;
