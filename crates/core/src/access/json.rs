@@ -279,6 +279,50 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Items<T> {
     }
 }
 
+/// What a [`ListOf`] holds: each item of the JSON list is read as `Raw` (its strings borrowed
+/// from the body) and made into zero or more `Out`s at once.
+pub(super) trait ListItems {
+    /// What the list holds, for the error when the JSON value is not a list.
+    const EXPECTING: &'static str;
+    /// One item as the body has it.
+    type Raw<'de>: Deserialize<'de>;
+    /// What the items become.
+    type Out;
+    /// Makes one item into `Out`s (none, to leave it out).
+    fn read(raw: Self::Raw<'_>, out: &mut Vec<Self::Out>);
+}
+
+/// A JSON list made into `L::Out`s item by item as it is read, so that its raw items are
+/// never all held at once. A value that is not a list is an error.
+pub(super) struct ListOf<L: ListItems>(pub Vec<L::Out>);
+
+impl<L: ListItems> Default for ListOf<L> {
+    fn default() -> Self {
+        ListOf(Vec::new())
+    }
+}
+
+impl<'de, L: ListItems> Deserialize<'de> for ListOf<L> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<L>(PhantomData<L>);
+        impl<'de, L: ListItems> Visitor<'de> for V<L> {
+            type Value = ListOf<L>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(L::EXPECTING)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(raw) = seq.next_element::<L::Raw<'de>>()? {
+                    L::read(raw, &mut out);
+                }
+                out.shrink_to_fit();
+                Ok(ListOf(out))
+            }
+        }
+        d.deserialize_seq(V(PhantomData))
+    }
+}
+
 /// A block of the body kept as its place in the raw body, parsed into a [`Value`] the first
 /// time it is asked for.
 #[derive(Debug, Clone)]

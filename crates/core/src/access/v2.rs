@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::json::{BorrowedStr, Flag, Lazy, Obj, Str};
+use super::json::{BorrowedStr, Flag, Lazy, ListItems, ListOf, Obj, Str};
 use super::{parse_timestamp, AccessInfo, IdName, IdentityVersion, TrustInfo};
 use crate::catalog::{CatalogEndpoint, CatalogService, Interface, ServiceCatalog};
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ struct V2Access<'a> {
     #[serde(borrow)]
     token: V2Token<'a>,
     #[serde(default, rename = "serviceCatalog")]
-    service_catalog: Option<V2Catalog>,
+    service_catalog: Option<ListOf<V2Services>>,
     #[serde(default)]
     user: Option<V2User>,
     #[serde(default)]
@@ -130,41 +130,25 @@ impl<'de: 'a, 'a> Deserialize<'de> for V2Endpoint<'a> {
 }
 
 /// A v2.0 service's endpoints: one catalog endpoint per `*URL` key of each.
-#[derive(Default)]
-struct V2Endpoints(Vec<CatalogEndpoint>);
+enum V2Endpoints {}
 
-impl<'de> Deserialize<'de> for V2Endpoints {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = V2Endpoints;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of endpoints")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(e) = seq.next_element::<V2Endpoint<'de>>()? {
-                    for (key, url) in e.urls {
-                        let Some(url) = url.filter(|u| !u.is_empty()) else {
-                            continue;
-                        };
-                        let iface = key.strip_suffix("URL").unwrap_or(&key);
-                        out.push(CatalogEndpoint {
-                            id: e.id.as_deref().map(str::to_owned),
-                            interface: Interface::parse(iface),
-                            region: e.region.as_deref().map(str::to_owned),
-                            url: url.into_owned(),
-                        });
-                    }
-                }
-                out.shrink_to_fit();
-                Ok(V2Endpoints(out))
-            }
+impl ListItems for V2Endpoints {
+    const EXPECTING: &'static str = "a list of endpoints";
+    type Raw<'de> = V2Endpoint<'de>;
+    type Out = CatalogEndpoint;
+    fn read(e: V2Endpoint<'_>, out: &mut Vec<CatalogEndpoint>) {
+        for (key, url) in e.urls {
+            let Some(url) = url.filter(|u| !u.is_empty()) else {
+                continue;
+            };
+            let iface = key.strip_suffix("URL").unwrap_or(&key);
+            out.push(CatalogEndpoint {
+                id: e.id.as_deref().map(str::to_owned),
+                interface: Interface::parse(iface),
+                region: e.region.as_deref().map(str::to_owned),
+                url: url.into_owned(),
+            });
         }
-        d.deserialize_seq(V)
     }
 }
 
@@ -176,41 +160,26 @@ struct V2Service<'a> {
     #[serde(default, borrow)]
     name: Option<BorrowedStr<'a>>,
     #[serde(default)]
-    endpoints: V2Endpoints,
+    endpoints: ListOf<V2Endpoints>,
 }
 
 /// The v2.0 catalog, made into catalog services as it is read (a service without a type is
 /// left out).
-struct V2Catalog(Vec<CatalogService>);
+enum V2Services {}
 
-impl<'de> Deserialize<'de> for V2Catalog {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = V2Catalog;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of services")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(s) = seq.next_element::<V2Service<'de>>()? {
-                    if let Some(service_type) = s.service_type {
-                        out.push(CatalogService {
-                            service_type: service_type.owned(),
-                            name: s.name.map(BorrowedStr::owned),
-                            id: None,
-                            endpoints: s.endpoints.0,
-                        });
-                    }
-                }
-                out.shrink_to_fit();
-                Ok(V2Catalog(out))
-            }
+impl ListItems for V2Services {
+    const EXPECTING: &'static str = "a list of services";
+    type Raw<'de> = V2Service<'de>;
+    type Out = CatalogService;
+    fn read(s: V2Service<'_>, out: &mut Vec<CatalogService>) {
+        if let Some(service_type) = s.service_type {
+            out.push(CatalogService {
+                service_type: service_type.owned(),
+                name: s.name.map(BorrowedStr::owned),
+                id: None,
+                endpoints: s.endpoints.0,
+            });
         }
-        d.deserialize_seq(V)
     }
 }
 

@@ -2,16 +2,14 @@
 //! strings are borrowed from the body while it is parsed and copied once, into the catalog;
 //! blocks kept as JSON (`bind`, `application_credential`) stay text until asked for.
 
-use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::json::{BorrowedStr, Flag, Items, Lazy, Obj, Str};
+use super::json::{BorrowedStr, Flag, Items, Lazy, ListItems, ListOf, Obj, Str};
 use super::{parse_timestamp, AccessInfo, FederationInfo, IdName, IdentityVersion, TrustInfo};
 use crate::catalog::{CatalogEndpoint, CatalogService, Interface, ServiceCatalog};
 use crate::error::{Error, Result};
@@ -132,7 +130,7 @@ struct V3Token<'a> {
     #[serde(default)]
     roles: Vec<IdName>,
     #[serde(default)]
-    catalog: Option<V3Catalog>,
+    catalog: Option<ListOf<V3Services>>,
     #[serde(default)]
     is_domain: Option<bool>,
     #[serde(default)]
@@ -180,30 +178,14 @@ impl V3Endpoint<'_> {
 }
 
 /// A service's endpoints, made into catalog endpoints one by one as they are read.
-#[derive(Default)]
-struct V3Endpoints(Vec<CatalogEndpoint>);
+enum V3Endpoints {}
 
-impl<'de> Deserialize<'de> for V3Endpoints {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = V3Endpoints;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of endpoints")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(e) = seq.next_element::<V3Endpoint<'de>>()? {
-                    out.extend(e.into_endpoint());
-                }
-                out.shrink_to_fit();
-                Ok(V3Endpoints(out))
-            }
-        }
-        d.deserialize_seq(V)
+impl ListItems for V3Endpoints {
+    const EXPECTING: &'static str = "a list of endpoints";
+    type Raw<'de> = V3Endpoint<'de>;
+    type Out = CatalogEndpoint;
+    fn read(e: V3Endpoint<'_>, out: &mut Vec<CatalogEndpoint>) {
+        out.extend(e.into_endpoint());
     }
 }
 
@@ -217,41 +199,26 @@ struct V3Service<'a> {
     #[serde(default, borrow)]
     id: Option<BorrowedStr<'a>>,
     #[serde(default)]
-    endpoints: V3Endpoints,
+    endpoints: ListOf<V3Endpoints>,
 }
 
 /// The catalog, made into catalog services one by one as they are read (a service without
 /// a type is left out).
-struct V3Catalog(Vec<CatalogService>);
+enum V3Services {}
 
-impl<'de> Deserialize<'de> for V3Catalog {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = V3Catalog;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of services")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(s) = seq.next_element::<V3Service<'de>>()? {
-                    if let Some(service_type) = s.service_type {
-                        out.push(CatalogService {
-                            service_type: service_type.owned(),
-                            name: s.name.map(BorrowedStr::owned),
-                            id: s.id.map(BorrowedStr::owned),
-                            endpoints: s.endpoints.0,
-                        });
-                    }
-                }
-                out.shrink_to_fit();
-                Ok(V3Catalog(out))
-            }
+impl ListItems for V3Services {
+    const EXPECTING: &'static str = "a list of services";
+    type Raw<'de> = V3Service<'de>;
+    type Out = CatalogService;
+    fn read(s: V3Service<'_>, out: &mut Vec<CatalogService>) {
+        if let Some(service_type) = s.service_type {
+            out.push(CatalogService {
+                service_type: service_type.owned(),
+                name: s.name.map(BorrowedStr::owned),
+                id: s.id.map(BorrowedStr::owned),
+                endpoints: s.endpoints.0,
+            });
         }
-        d.deserialize_seq(V)
     }
 }
 
