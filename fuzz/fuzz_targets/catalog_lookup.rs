@@ -13,10 +13,8 @@ fuzz_target!(|data: &[u8]| {
     let head = String::from_utf8_lossy(head);
     let mut fields = head.split('|');
     let mut next = || fields.next().filter(|s| !s.is_empty()).map(str::to_owned);
-    let mut filter = EndpointFilter {
-        service_type: next(),
-        ..Default::default()
-    };
+    let mut filter = EndpointFilter::default();
+    filter.service_type = next();
     if let Some(ifs) = next() {
         filter.interface = ifs.split(',').map(Interface::parse).collect();
     }

@@ -9,7 +9,9 @@
 //!    Cargo.toml alone (read through `cargo metadata`, so none can be forgotten)
 //! 5. the declared `rust-version`: `cargo +<rust-version> check` of the library crates, when
 //!    that toolchain is installed (`.ci/run` installs it; a loud warning otherwise)
-//! 6. `cargo package` of every publishable crate, in dependency order (cargo verifies each
+//! 6. the fuzz targets (their own workspace in `fuzz/`, outside clippy's reach) still compile
+//!    against the library, with `fuzz/Cargo.lock` up to date (`cargo check --locked`)
+//! 7. `cargo package` of every publishable crate, in dependency order (cargo verifies each
 //!    tarball builds on its own)
 //!
 //! Every step runs even when an earlier one failed, so one run shows every problem.
@@ -232,6 +234,23 @@ pub fn run() -> Result<bool> {
             note: " (SKIPPED: toolchain not installed)".into(),
         });
     }
+
+    // The fuzz targets are a workspace of their own: nothing else compiles them before the
+    // fuzz run at the very end of `cargo xtask test`.
+    let mut c = cargo();
+    c.args([
+        "check",
+        "--quiet",
+        "--locked",
+        "--bins",
+        "--features",
+        "loading,kerberos",
+    ])
+    .arg("--manifest-path")
+    .arg(workspace_root().join("fuzz/Cargo.toml"))
+    .arg("--target-dir")
+    .arg(workspace_root().join("target/fuzz-check"));
+    step("fuzz targets compile", &mut outcomes, &mut c);
 
     // Every publishable crate packages and its tarball builds on its own.
     match forget_packaged_sources(&meta) {
