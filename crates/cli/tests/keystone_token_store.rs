@@ -242,6 +242,18 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// What each process printed (a token), trimmed, once each succeeded within two minutes.
+fn printed_tokens(children: Vec<Child>) -> Vec<String> {
+    children
+        .into_iter()
+        .map(|c| {
+            ok(&wait_bounded(c, Duration::from_secs(120)))
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
 fn ok(o: &Output) -> String {
     assert!(
         o.status.success(),
@@ -284,14 +296,7 @@ fn thirty_cold_processes_make_one_token_request() {
     let children: Vec<Child> = (0..30)
         .map(|_| u.spawn(&["--auth-cache", "token", "issue", "-f", "value", "-c", "id"]))
         .collect();
-    let tokens: Vec<String> = children
-        .into_iter()
-        .map(|c| {
-            ok(&wait_bounded(c, Duration::from_secs(120)))
-                .trim()
-                .to_owned()
-        })
-        .collect();
+    let tokens: Vec<String> = printed_tokens(children);
     eprintln!("30 processes: {:?}", t.elapsed());
     assert_eq!(proxy.token_requests(), 1, "token requests");
     assert!(tokens.iter().all(|t| t == &tokens[0]), "{tokens:?}");
@@ -365,14 +370,7 @@ fn a_killed_lock_holder_does_not_block_the_others() {
     holder.kill().unwrap();
     let killed = Instant::now();
     holder.wait().unwrap();
-    let tokens: Vec<String> = waiters
-        .into_iter()
-        .map(|c| {
-            ok(&wait_bounded(c, Duration::from_secs(120)))
-                .trim()
-                .to_owned()
-        })
-        .collect();
+    let tokens: Vec<String> = printed_tokens(waiters);
     assert!(
         killed.elapsed() < Duration::from_secs(20),
         "waiters took {:?} after the kill",
@@ -725,14 +723,7 @@ fn keyring_store_ten_processes_one_token_request_nothing_on_disk() {
         "id",
     ];
     let children: Vec<Child> = (0..10).map(|_| u.spawn(&args)).collect();
-    let tokens: Vec<String> = children
-        .into_iter()
-        .map(|c| {
-            ok(&wait_bounded(c, Duration::from_secs(120)))
-                .trim()
-                .to_owned()
-        })
-        .collect();
+    let tokens: Vec<String> = printed_tokens(children);
     assert_eq!(proxy.token_requests(), 1);
     assert!(tokens.iter().all(|t| t == &tokens[0]), "{tokens:?}");
     // The directory holds the naming key and lock files, not the token.
