@@ -349,30 +349,13 @@ async fn many_processes_sharing_a_file_store_make_one_token_request() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     let n = 20;
-    let start = Arc::new(tokio::sync::Barrier::new(n));
-    let mut tasks = Vec::new();
-    for _ in 0..n {
-        let (auth, session) = process(&server.uri(), &dir);
-        let start = start.clone();
-        tasks.push(tokio::spawn(async move {
-            start.wait().await;
-            auth.token(&session)
-                .await
-                .unwrap()
-                .unwrap()
-                .expose_secret()
-                .to_owned()
-        }));
-    }
-    let mut tokens = Vec::new();
-    for t in tasks {
-        tokens.push(
-            tokio::time::timeout(Duration::from_secs(60), t)
-                .await
-                .unwrap()
-                .unwrap(),
-        );
-    }
+    let clients = (0..n)
+        .map(|_| {
+            let (auth, session) = process(&server.uri(), &dir);
+            (auth as Arc<dyn AuthPlugin>, session)
+        })
+        .collect();
+    let tokens = tokens_at_once(clients).await;
     assert_eq!(requests.load(Ordering::SeqCst), 1);
     assert!(tokens.iter().all(|t| t == "tok-1"), "{tokens:?}");
     // Warm: a new process takes it from the store, no request.

@@ -85,9 +85,8 @@ async fn many_processes_sharing_the_keyring_make_one_token_request() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let svc = prefix();
-    let mut tasks = Vec::new();
-    let start = Arc::new(tokio::sync::Barrier::new(10));
     let mut first: Option<Arc<TokenStoreAuth>> = None;
+    let mut clients: Vec<(Arc<dyn AuthPlugin>, Session)> = Vec::new();
     for _ in 0..10 {
         let plugin: Arc<dyn AuthPlugin> =
             Arc::new(IdentityPlugin::new(PostAuth { url: server.uri() }));
@@ -97,22 +96,9 @@ async fn many_processes_sharing_the_keyring_make_one_token_request() {
         let auth = Arc::new(TokenStoreAuth::new(plugin, Arc::new(store)).unwrap());
         first.get_or_insert_with(|| auth.clone());
         let session = Session::new(auth.clone()).unwrap();
-        let start = start.clone();
-        tasks.push(tokio::spawn(async move {
-            start.wait().await;
-            auth.token(&session)
-                .await
-                .unwrap()
-                .unwrap()
-                .expose_secret()
-                .to_owned()
-        }));
+        clients.push((auth, session));
     }
-    for t in tasks {
-        let tok = tokio::time::timeout(Duration::from_secs(60), t)
-            .await
-            .unwrap()
-            .unwrap();
+    for tok in tokens_at_once(clients).await {
         assert_eq!(tok, "tok-1");
     }
     assert_eq!(n.load(Ordering::SeqCst), 1);

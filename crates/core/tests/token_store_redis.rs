@@ -288,30 +288,12 @@ async fn many_machines_sharing_redis_make_one_token_request() {
     let prefix = unique_prefix();
     let (server, requests) = keystone(Duration::from_millis(300)).await;
     let n = 20;
-    let start = Arc::new(tokio::sync::Barrier::new(n));
-    let mut tasks = Vec::new();
+    let mut clients: Vec<(Arc<dyn AuthPlugin>, Session)> = Vec::new();
     for _ in 0..n {
         let (auth, session) = machine(&server.uri(), &url, &prefix).await;
-        let start = start.clone();
-        tasks.push(tokio::spawn(async move {
-            start.wait().await;
-            auth.token(&session)
-                .await
-                .unwrap()
-                .unwrap()
-                .expose_secret()
-                .to_owned()
-        }));
+        clients.push((auth, session));
     }
-    let mut tokens = Vec::new();
-    for t in tasks {
-        tokens.push(
-            tokio::time::timeout(Duration::from_secs(60), t)
-                .await
-                .unwrap()
-                .unwrap(),
-        );
-    }
+    let tokens = tokens_at_once(clients).await;
     assert_eq!(requests.load(Ordering::SeqCst), 1);
     assert!(tokens.iter().all(|t| t == "tok-1"), "{tokens:?}");
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
 use keystoneauth_core::{async_trait, AccessInfo, AuthPlugin, Result, Session};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -256,4 +256,35 @@ impl keystoneauth_core::Authenticator for PostAuth {
     fn cache_id_elements(&self) -> Option<Vec<(String, Option<String>)>> {
         Some(vec![("auth_url".into(), Some(self.url.clone()))])
     }
+}
+
+/// The token each client gets when all of them ask at the same moment (a barrier releases
+/// them together, each in its own task), each within 60 s.
+pub async fn tokens_at_once(clients: Vec<(Arc<dyn AuthPlugin>, Session)>) -> Vec<String> {
+    let start = Arc::new(tokio::sync::Barrier::new(clients.len()));
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|(auth, session)| {
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                auth.token(&session)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .expose_secret()
+                    .to_owned()
+            })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(
+            tokio::time::timeout(Duration::from_secs(60), t)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    tokens
 }
